@@ -1,0 +1,4 @@
+// mpelu: Torch7-era deep learning on Node.
+export { torch, Tensor, Storage } from './torch/index.js';
+export type { TensorType } from './torch/types.js';
+export { initBackend } from './backend/index.js';

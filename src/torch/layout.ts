@@ -1,0 +1,90 @@
+// Size/stride arithmetic shared by Tensor and its users.
+
+/** Torch's THTensor_isContiguous: dims of size 1 are ignored. */
+export function isContiguousLayout(sizes: readonly number[], strides: readonly number[]): boolean {
+  let z = 1;
+  for (let d = sizes.length - 1; d >= 0; d--) {
+    if (sizes[d] !== 1) {
+      if (strides[d] !== z) return false;
+      z *= sizes[d]!;
+    }
+  }
+  return true;
+}
+
+/** Row-major strides for `sizes`. */
+export function contiguousStrides(sizes: readonly number[]): number[] {
+  const strides = new Array<number>(sizes.length);
+  let z = 1;
+  for (let d = sizes.length - 1; d >= 0; d--) {
+    strides[d] = z;
+    z *= Math.max(sizes[d]!, 1);
+  }
+  return strides;
+}
+
+/** Strides of an NCHW tensor stored NHWC (PyTorch's channels_last). */
+export function channelsLastStrides(sizes: readonly number[]): number[] {
+  const [, c, h, w] = sizes as [number, number, number, number];
+  return [h * w * c, 1, w * c, c];
+}
+
+/** True when a 4-d NCHW view is laid out NHWC with no gaps (size-1 dims are ignored). */
+export function isChannelsLastLayout(sizes: readonly number[], strides: readonly number[]): boolean {
+  if (sizes.length !== 4) return false;
+  const order = [1, 3, 2, 0]; // innermost first: C, W, H, N
+  let z = 1;
+  for (const d of order) {
+    if (sizes[d] !== 1) {
+      if (strides[d] !== z) return false;
+      z *= sizes[d]!;
+    }
+  }
+  return true;
+}
+
+export function product(sizes: readonly number[]): number {
+  let n = 1;
+  for (const s of sizes) n *= s;
+  return n;
+}
+
+/**
+ * Calls fn(storageIndex, k) for every element in logical (row-major) order,
+ * k counting from 0. Contiguous layouts take a single loop.
+ */
+export function forEachStorageIndex(
+  sizes: readonly number[],
+  strides: readonly number[],
+  offset: number,
+  fn: (storageIndex: number, k: number) => void,
+): void {
+  const n = product(sizes);
+  if (n === 0) return;
+  if (isContiguousLayout(sizes, strides)) {
+    for (let k = 0; k < n; k++) fn(offset + k, k);
+    return;
+  }
+  const dims = sizes.length;
+  const counter = new Array<number>(dims).fill(0);
+  let index = offset;
+  for (let k = 0; k < n; k++) {
+    fn(index, k);
+    for (let d = dims - 1; d >= 0; d--) {
+      counter[d]!++;
+      index += strides[d]!;
+      if (counter[d]! < sizes[d]!) break;
+      index -= strides[d]! * sizes[d]!;
+      counter[d] = 0;
+    }
+  }
+}
+
+/** Storage indices of every element, in logical order. */
+export function storageIndices(sizes: readonly number[], strides: readonly number[], offset: number): Int32Array {
+  const out = new Int32Array(product(sizes));
+  forEachStorageIndex(sizes, strides, offset, (i, k) => {
+    out[k] = i;
+  });
+  return out;
+}
