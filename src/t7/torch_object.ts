@@ -1,0 +1,52 @@
+// An instance of a torch.class as a .t7 file holds it: a class name, a version
+// ("V n" header; null for files written before versioning) and a field table.
+//
+// Classes mpelu knows (nn modules, ...) subclass TorchObject and keep their whole
+// state in `fields`, so fields nobody here understands (`__weightLearningRate`,
+// `_type`, a user's own) survive a load and a save, in their original order.
+
+import { LuaTable } from './lua_table.js';
+
+export class TorchObject {
+  className: string;
+  /** The "V n" version written before the fields; null for a pre-versioning file. */
+  version: number | null;
+  fields: LuaTable;
+
+  constructor(className: string, version: number | null = 1, fields: LuaTable = new LuaTable()) {
+    this.className = className;
+    this.version = version;
+    this.fields = fields;
+  }
+
+  /**
+   * Called by the reader once `fields` holds everything the file stored (and before
+   * the object is handed to anyone else), e.g. to convert an older version's fields.
+   */
+  onLoad(): void {}
+
+  /** Called by the writer just before the fields are written. */
+  onSave(): void {}
+}
+
+type Factory = (className: string, version: number | null) => TorchObject;
+
+const factories = new Map<string, Factory>();
+
+/**
+ * Claims a torch class name: the reader builds instances of it with `factory`
+ * (then fills `fields` and calls onLoad). Unclaimed classes load as plain TorchObjects.
+ */
+export function registerTorchClass(className: string, factory: Factory): void {
+  factories.set(className, factory);
+}
+
+export function isRegisteredTorchClass(className: string): boolean {
+  return factories.has(className);
+}
+
+/** What the reader calls for every torch object that is not a tensor or storage. */
+export function createTorchObject(className: string, version: number | null): TorchObject {
+  const factory = factories.get(className);
+  return factory ? factory(className, version) : new TorchObject(className, version);
+}
