@@ -515,6 +515,12 @@ export class Tensor {
     return this;
   }
 
+  // ---- math (element-wise, reductions, comparisons) ----------------------------
+  // (math methods go here)
+
+  // ---- random fills (the generator lives in random.ts) --------------------------
+  // (random methods go here)
+
   // ---- TensorFlow.js bridge ------------------------------------------------------
 
   /**
