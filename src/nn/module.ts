@@ -3,16 +3,25 @@
 // A module is a TorchObject: all of its state lives in `fields`, in the order Torch
 // would have it, so a module loaded from a .t7 file keeps every field it carried
 // (known or not) and saves back the same. TS accessors give typed access on top.
+// A module read from a file is made with Object.create(prototype) (see registry.ts):
+// no constructor runs, so nothing may live outside `fields` (no JS class fields).
 
 import { Tensor, defaultTensorType } from '../torch/tensor.js';
+import { Storage } from '../torch/storage.js';
 import { TorchObject } from '../t7/torch_object.js';
-import { tensorClassName } from '../torch/types.js';
+import { LuaTable } from '../t7/lua_table.js';
+import { tensorClassName, typeFromClassName } from '../torch/types.js';
+import { addScaled, asArray, convertStorage, fillTensor } from './ops.js';
+import { flattenParameters } from './get_parameters.js';
 
 /** What flows between modules: a tensor, or a table (JS array) of them. */
 export type Activity = Tensor | Activity[];
 
+/** Conversions already made by one type() call: keeps shared tensors and storages shared. */
+export type TensorCache = Map<Tensor | Storage, Tensor | Storage>;
+
 export class Module extends TorchObject {
-  constructor(className: string) {
+  constructor(className = 'nn.Module') {
     super(className, 1);
     this.fields.set('gradInput', new Tensor(defaultTensorType()));
     this.fields.set('output', new Tensor(defaultTensorType()));
@@ -49,6 +58,33 @@ export class Module extends TorchObject {
     return v instanceof Tensor ? v : undefined;
   }
 
+  /** A numeric field, with a clear error when it is missing. */
+  protected numberField(name: string): number {
+    const v = this.fields.get(name);
+    if (typeof v !== 'number') throw new TypeError(`${this.className}: field '${name}' should be a number, found ${v === undefined ? 'nil' : typeof v}`);
+    return v;
+  }
+
+  /**
+   * The module's own tensor buffer `name` with element type of `like` (Float or
+   * Double). A buffer of another type (a module built with the default type and fed
+   * another) is replaced by a fresh one, so parameterless modules follow their input.
+   */
+  protected buffer(name: string, like: Tensor): Tensor {
+    const v = this.fields.get(name);
+    if (v instanceof Tensor && v.elementType === like.elementType) return v;
+    const t = new Tensor(like.elementType);
+    this.fields.set(name, t);
+    return t;
+  }
+
+  /** The child modules when this module has a `modules` table (containers). */
+  children(): Module[] {
+    const mods = this.fields.get('modules');
+    if (mods === undefined) return [];
+    return asArray<Module>(mods, `${this.className}.modules`);
+  }
+
   // ---- the protocol ----------------------------------------------------------
 
   forward(input: Activity): Activity {
@@ -71,38 +107,111 @@ export class Module extends TorchObject {
 
   accGradParameters(_input: Activity, _gradOutput: Activity, _scale = 1): void {}
 
-  /** [weights, gradWeights] in Torch's order, or null for a module without parameters. */
+  /** [weights, gradWeights] in Torch's order (weight, then bias), or null without parameters. */
   parameters(): [Tensor[], Tensor[]] | null {
     const w = this.tensorField('weight');
     const b = this.tensorField('bias');
-    const gw = this.tensorField('gradWeight');
-    const gb = this.tensorField('gradBias');
     const params: Tensor[] = [];
     const grads: Tensor[] = [];
-    if (w && gw) {
-      params.push(w);
-      grads.push(gw);
-    }
-    if (b && gb) {
-      params.push(b);
-      grads.push(gb);
-    }
+    const take = (p: Tensor, gradName: string) => {
+      const g = this.tensorField(gradName);
+      if (!g) throw new Error(`${this.className}: has a parameter but no '${gradName}' field`);
+      params.push(p);
+      grads.push(g);
+    };
+    if (w) take(w, 'gradWeight');
+    if (b) take(b, 'gradBias');
     return params.length ? [params, grads] : null;
   }
 
+  zeroGradParameters(): void {
+    const p = this.parameters();
+    if (p) for (const g of p[1]) fillTensor(g, 0);
+  }
+
+  /** params:add(-learningRate, gradParams) for every parameter. */
+  updateParameters(learningRate: number): void {
+    const p = this.parameters();
+    if (!p) return;
+    p[0].forEach((w, i) => addScaled(w, -learningRate, p[1][i]!));
+  }
+
+  /**
+   * Flattens all parameters into one storage and all gradients into another (every
+   * module tensor becomes a view of them), as Torch's Module:getParameters does.
+   */
+  getParameters(): [Tensor, Tensor] {
+    const p = this.parameters();
+    const params = p ? p[0] : [];
+    const grads = p ? p[1] : [];
+    const flatP = flattenParameters(params);
+    const flatG = flattenParameters(grads);
+    if (flatP.nElement() !== flatG.nElement()) {
+      throw new Error(
+        `${this.className}:getParameters: ${flatP.nElement()} parameters but ${flatG.nElement()} gradients; check that you are sharing parameters and gradParameters`,
+      );
+    }
+    params.forEach((w, i) => {
+      if (w.storageOffset() !== grads[i]!.storageOffset()) throw new Error(`${this.className}:getParameters: misaligned parameter at ${i + 1}`);
+    });
+    return [flatP, flatG];
+  }
+
   training(): this {
+    for (const m of this.children()) m.training();
     this.train = true;
     return this;
   }
 
   evaluate(): this {
+    for (const m of this.children()) m.evaluate();
     this.train = false;
     return this;
   }
 
-  /** Calls fn on this module and, for containers, every module inside, depth first. */
+  // ---- types -------------------------------------------------------------------
+
+  /**
+   * Torch's module:type(): with no argument the current type name; with one, every
+   * tensor field (recursively through tables and child modules) is converted,
+   * keeping tensors that shared a storage sharing one.
+   */
+  type(): string;
+  type(name: string, cache?: TensorCache): this;
+  type(name?: string, cache: TensorCache = new Map()): string | this {
+    if (name === undefined) return (this.fields.get('_type') as string | undefined) ?? tensorClassName(defaultTensorType());
+    const parsed = typeFromClassName(name);
+    if (!parsed || parsed.kind !== 'Tensor') throw new TypeError(`${this.className}:type: expected a tensor class name such as 'torch.FloatTensor', got '${name}'`);
+    for (const [k, v] of [...this.fields.entries()]) this.fields.set(k, recursiveType(v, name, cache));
+    this.fields.set('_type', name);
+    return this;
+  }
+
+  float(cache?: TensorCache): this {
+    return this.type('torch.FloatTensor', cache);
+  }
+
+  double(cache?: TensorCache): this {
+    return this.type('torch.DoubleTensor', cache);
+  }
+
+  /** cuda(): tensors keep Float data under the torch.CudaTensor class name (as a GPU-trained file holds them). */
+  cuda(cache?: TensorCache): this {
+    return this.type('torch.CudaTensor', cache);
+  }
+
+  // ---- structure ---------------------------------------------------------------
+
+  /** Empties output and gradInput (and, in containers, every child's), as Torch's clearState. */
+  clearState(): this {
+    clearFields(this, ['output', 'gradInput']);
+    return this;
+  }
+
+  /** Calls fn on this module and then on every module inside, depth first (pre-order). */
   apply(fn: (m: Module) => void): void {
     fn(this);
+    for (const m of this.children()) m.apply(fn);
   }
 
   /** Every module, this one first (containers list their children recursively). */
@@ -111,4 +220,115 @@ export class Module extends TorchObject {
     this.apply((m) => out.push(m));
     return out;
   }
+
+  /** Modules whose class name is `typename`, and the container holding each. */
+  findModules(typename: string, container: Module = this): [Module[], Module[]] {
+    const nodes: Module[] = [];
+    const containers: Module[] = [];
+    if (this.className === typename) {
+      nodes.push(this);
+      containers.push(container);
+    }
+    for (const child of this.children()) {
+      const [n, c] = child.findModules(typename, this);
+      nodes.push(...n);
+      containers.push(...c);
+    }
+    return [nodes, containers];
+  }
+
+  /** Torch's replace: callback's result replaces each module (children first replaced in place). */
+  replace(fn: (m: Module) => Module): Module {
+    const out = fn(this);
+    const mods = this.fields.get('modules');
+    if (mods !== undefined) {
+      this.children().forEach((m, i) => setTableEntry(mods, i, m.replace(fn)));
+    }
+    return out;
+  }
+
+  // ---- printing ------------------------------------------------------------------
+
+  /** Torch's tostring(module); classes with their own format override this. */
+  __tostring__(): string {
+    return this.className;
+  }
+
+  override toString(): string {
+    return this.__tostring__();
+  }
+}
+
+/** nn.utils.recursiveType: converts tensors inside any value; tables are converted in place. */
+export function recursiveType(value: unknown, name: string, cache: TensorCache): unknown {
+  if (value instanceof Module) return value.type(name, cache);
+  if (value instanceof Tensor) return convertTensor(value, name, cache);
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) value[i] = recursiveType(value[i], name, cache);
+    return value;
+  }
+  if (value instanceof LuaTable) {
+    for (const [k, v] of [...value.entries()]) value.set(k, recursiveType(v, name, cache));
+    return value;
+  }
+  if (value instanceof TorchObject && typeof (value as { type?: unknown }).type === 'function') {
+    // Criterions and other typed torch objects.
+    (value as unknown as { type(n: string, c: TensorCache): unknown }).type(name, cache);
+    return value;
+  }
+  return value;
+}
+
+function convertTensor(t: Tensor, name: string, cache: TensorCache): Tensor {
+  if (t.className() === name) return t;
+  const hit = cache.get(t);
+  if (hit) return hit as Tensor;
+  const parsed = typeFromClassName(name)!;
+  const out = new Tensor(parsed.type);
+  if (parsed.cuda) out.sourceClass = name;
+  if (t.hasStorage()) {
+    const s = t.storage();
+    let s2 = cache.get(s) as Storage | undefined;
+    if (!s2) {
+      s2 = convertStorage(s, parsed.type);
+      if (parsed.cuda) s2.sourceClass = name.replace('Tensor', 'Storage');
+      cache.set(s, s2);
+    }
+    out.set(s2, t.storageOffset(), t.size(), t.stride());
+  }
+  cache.set(t, out);
+  return out;
+}
+
+/** nn.utils.clear: tensors become empty (set()), tables become empty, other values nil. */
+export function clearFields(m: TorchObject, names: readonly string[]): void {
+  for (const f of names) {
+    const v = m.fields.get(f);
+    if (v === undefined || v === null || v === false) continue;
+    if (v instanceof Tensor) v.set();
+    else if (Array.isArray(v) || v instanceof LuaTable) m.fields.set(f, []);
+    else m.fields.delete(f);
+  }
+}
+
+/**
+ * Clears buffers that may alias other modules' tensors: tensors become new empty
+ * tensors of their class (not set(), which would empty the shared one), tables empty.
+ */
+export function replaceBuffers(m: TorchObject, names: readonly string[]): void {
+  for (const f of names) {
+    const v = m.fields.get(f);
+    if (v === undefined || v === null || v === false) continue;
+    if (v instanceof Tensor) {
+      const t = new Tensor(v.elementType);
+      t.sourceClass = v.sourceClass;
+      m.fields.set(f, t);
+    } else if (Array.isArray(v) || v instanceof LuaTable) m.fields.set(f, []);
+    else m.fields.delete(f);
+  }
+}
+
+function setTableEntry(table: unknown, index0: number, value: unknown): void {
+  if (Array.isArray(table)) table[index0] = value;
+  else if (table instanceof LuaTable) table.set(index0 + 1, value);
 }

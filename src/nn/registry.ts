@@ -2,11 +2,11 @@
 // name with the .t7 reader, so a loaded nn.X (or cudnn.X twin) is a live module.
 
 import { LuaTable } from '../t7/lua_table.js';
-import { registerTorchClass } from '../t7/torch_object.js';
-import type { Module } from './module.js';
+import { registerTorchClass, type TorchObject } from '../t7/torch_object.js';
 
+/** A module or criterion class (anything whose state lives in TorchObject.fields). */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export type ModuleClass = abstract new (...args: any[]) => Module;
+export type ModuleClass = abstract new (...args: any[]) => TorchObject;
 
 const classes = new Map<string, ModuleClass>();
 
@@ -19,7 +19,7 @@ const classes = new Map<string, ModuleClass>();
 export function registerModule(className: string, cls: ModuleClass): void {
   classes.set(className, cls);
   registerTorchClass(className, (name, version) => {
-    const m = Object.create(cls.prototype) as Module;
+    const m = Object.create(cls.prototype) as TorchObject;
     m.className = name;
     m.version = version;
     m.fields = new LuaTable();

@@ -1,0 +1,112 @@
+// nn.Container: a module holding other modules in its `modules` table.
+//
+// `modules` is kept as a LuaTable (what a .t7 file holds), so a container built here
+// and one loaded from a file look the same; `modules` below gives it as an array.
+
+import { Tensor } from '../torch/tensor.js';
+import { LuaTable } from '../t7/lua_table.js';
+import { Module, replaceBuffers } from './module.js';
+import { registerModule } from './registry.js';
+
+export class Container extends Module {
+  constructor(className = 'nn.Container') {
+    super(className);
+    this.fields.set('modules', new LuaTable());
+  }
+
+  /** The children in order (a snapshot; use add/insert/remove to change them). */
+  get modules(): Module[] {
+    return this.children();
+  }
+
+  /** The `modules` table itself (a loaded file may hold a LuaTable; arrays are converted). */
+  protected moduleTable(): LuaTable {
+    let t = this.fields.get('modules');
+    if (t instanceof LuaTable) return t;
+    const fresh = Array.isArray(t) ? LuaTable.fromArray(t) : new LuaTable();
+    this.fields.set('modules', fresh);
+    t = fresh;
+    return fresh;
+  }
+
+  add(module: Module): this {
+    if (!(module instanceof Module)) throw new TypeError(`${this.className}:add: expected an nn module, got ${String(module)}`);
+    this.moduleTable().push(module);
+    return this;
+  }
+
+  /** The 1-based i-th child. */
+  get(index: number): Module {
+    const m = this.moduleTable().get(index);
+    if (!(m instanceof Module)) throw new RangeError(`${this.className}:get: no module at index ${index} (it has ${this.size()})`);
+    return m;
+  }
+
+  size(): number {
+    return this.moduleTable().length();
+  }
+
+  /** Inserts at 1-based index (default: the end), shifting later modules, like table.insert. */
+  insert(module: Module, index = this.size() + 1): this {
+    const n = this.size();
+    if (index > n + 1 || index < 1) throw new RangeError(`${this.className}:insert: index should be contiguous to existing modules (1..${n + 1}), got ${index}`);
+    const list = this.children();
+    list.splice(index - 1, 0, module);
+    this.fields.set('modules', LuaTable.fromArray(list));
+    return this;
+  }
+
+  /** Removes the 1-based index-th module (default: the last) and returns it. */
+  remove(index = this.size()): Module {
+    const n = this.size();
+    if (index > n || index < 1) throw new RangeError(`${this.className}:remove: index ${index} out of range (1..${n})`);
+    const list = this.children();
+    const [removed] = list.splice(index - 1, 1);
+    this.fields.set('modules', LuaTable.fromArray(list));
+    return removed!;
+  }
+
+  override zeroGradParameters(): void {
+    for (const m of this.children()) m.zeroGradParameters();
+  }
+
+  override updateParameters(learningRate: number): void {
+    for (const m of this.children()) m.updateParameters(learningRate);
+  }
+
+  /** Every child's parameters, in order (empty lists rather than null, as Torch returns {}). */
+  override parameters(): [Tensor[], Tensor[]] {
+    const w: Tensor[] = [];
+    const gw: Tensor[] = [];
+    for (const m of this.children()) {
+      const p = m.parameters();
+      if (p) {
+        w.push(...p[0]);
+        gw.push(...p[1]);
+      }
+    }
+    return [w, gw];
+  }
+
+  /** Torch's Container:clearState: fresh empty buffers (not set(), which could reset shared tensors). */
+  override clearState(): this {
+    replaceBuffers(this, ['output', 'gradInput']);
+    for (const m of this.children()) m.clearState();
+    return this;
+  }
+
+  /** Runs a child's method; an error is re-thrown saying which child of which container failed. */
+  protected rethrowErrors<T>(module: Module, index: number, funcName: string, fn: () => T): T {
+    try {
+      return fn();
+    } catch (e) {
+      if (e instanceof Error) {
+        e.message = `In ${index} module of ${this.className} (${funcName}):\n${e.message}`;
+        throw e;
+      }
+      throw new Error(`In ${index} module of ${this.className} (${funcName}) [${module.className}]: ${String(e)}`);
+    }
+  }
+}
+
+registerModule('nn.Container', Container);

@@ -1,0 +1,103 @@
+// nn.Sequential: modules applied one after the other.
+
+import { Tensor, defaultTensorType } from '../torch/tensor.js';
+import { Container } from './Container.js';
+import type { Activity, Module } from './module.js';
+import { chainString } from './tostring.js';
+import { registerModule } from './registry.js';
+
+export class Sequential extends Container {
+  constructor() {
+    super('nn.Sequential');
+  }
+
+  /** As Torch: the container's output/gradInput are its last/first module's buffers. */
+  override add(module: Module): this {
+    if (this.size() === 0) this.gradInput = module.gradInput;
+    super.add(module);
+    this.output = module.output;
+    return this;
+  }
+
+  override insert(module: Module, index = this.size() + 1): this {
+    super.insert(module, index);
+    this.relink();
+    return this;
+  }
+
+  override remove(index = this.size()): Module {
+    const removed = super.remove(index);
+    this.relink();
+    return removed;
+  }
+
+  private relink(): void {
+    const mods = this.children();
+    if (mods.length > 0) {
+      this.output = mods[mods.length - 1]!.output;
+      this.gradInput = mods[0]!.gradInput;
+    } else {
+      this.output = new Tensor(defaultTensorType());
+      this.gradInput = new Tensor(defaultTensorType());
+    }
+  }
+
+  override updateOutput(input: Activity): Activity {
+    let current = input;
+    this.children().forEach((m, i) => {
+      current = this.rethrowErrors(m, i + 1, 'updateOutput', () => m.updateOutput(current));
+    });
+    this.output = current;
+    return current;
+  }
+
+  override updateGradInput(input: Activity, gradOutput: Activity): Activity {
+    const mods = this.children();
+    let current = gradOutput;
+    for (let i = mods.length - 1; i >= 1; i--) {
+      const m = mods[i]!;
+      const prevOut = mods[i - 1]!.output;
+      current = this.rethrowErrors(m, i + 1, 'updateGradInput', () => m.updateGradInput(prevOut, current));
+    }
+    if (mods.length > 0) current = this.rethrowErrors(mods[0]!, 1, 'updateGradInput', () => mods[0]!.updateGradInput(input, current));
+    this.gradInput = current;
+    return current;
+  }
+
+  override accGradParameters(input: Activity, gradOutput: Activity, scale = 1): void {
+    const mods = this.children();
+    let current = gradOutput;
+    for (let i = mods.length - 1; i >= 1; i--) {
+      const m = mods[i]!;
+      const prevOut = mods[i - 1]!.output;
+      const g = current;
+      this.rethrowErrors(m, i + 1, 'accGradParameters', () => m.accGradParameters(prevOut, g, scale));
+      current = m.gradInput;
+    }
+    if (mods.length > 0) this.rethrowErrors(mods[0]!, 1, 'accGradParameters', () => mods[0]!.accGradParameters(input, current, scale));
+  }
+
+  override backward(input: Activity, gradOutput: Activity, scale = 1): Activity {
+    const mods = this.children();
+    let current = gradOutput;
+    for (let i = mods.length - 1; i >= 1; i--) {
+      const m = mods[i]!;
+      const prevOut = mods[i - 1]!.output;
+      const g = current;
+      current = this.rethrowErrors(m, i + 1, 'backward', () => m.backward(prevOut, g, scale));
+      m.gradInput = current;
+    }
+    if (mods.length > 0) {
+      const g = current;
+      current = this.rethrowErrors(mods[0]!, 1, 'backward', () => mods[0]!.backward(input, g, scale));
+    }
+    this.gradInput = current;
+    return current;
+  }
+
+  override __tostring__(): string {
+    return chainString('nn.Sequential', this.children());
+  }
+}
+
+registerModule('nn.Sequential', Sequential);

@@ -1,0 +1,228 @@
+// Small tensor helpers the nn modules share.
+//
+// Float tensors compute on tfjs; Double tensors compute on the host in float64 (so
+// finite-difference checks run in double precision). These helpers move results into
+// module fields with Torch's semantics:
+//   - setOutput*: an output/gradInput buffer is refilled (its Storage object is kept,
+//     so other references to the same Tensor see the new value; the old device tensor
+//     is disposed by Storage.setDevice);
+//   - assign*/accumulate*: a parameter or gradient is written IN PLACE into its view
+//     (after getParameters it is a view of one flat storage, which must stay shared).
+
+import * as tf from '@tensorflow/tfjs-core';
+import { Tensor } from '../torch/tensor.js';
+import { Storage } from '../torch/storage.js';
+import { forEachStorageIndex, isContiguousLayout, product } from '../torch/layout.js';
+import { LuaTable } from '../t7/lua_table.js';
+import type { TensorType } from '../torch/types.js';
+
+/** Which engine computes for a tensor of this type. */
+export function engineOf(t: Tensor, where: string): 'tf' | 'host' {
+  if (t.elementType === 'Float') return 'tf';
+  if (t.elementType === 'Double') return 'host';
+  throw new TypeError(`${where}: expected a torch.FloatTensor or torch.DoubleTensor, got a ${t.className()}`);
+}
+
+/** The tensor's values in logical row-major order, as float64. */
+export function hostValues(t: Tensor): Float64Array {
+  const n = t.nElement();
+  const out = new Float64Array(n);
+  if (n === 0) return out;
+  const d = t.storage().data();
+  if (d instanceof BigInt64Array) {
+    forEachStorageIndex(t.size(), t.stride(), t.offset(), (i, k) => (out[k] = Number(d[i]!)));
+  } else if (t.elementType === 'Half') {
+    const vals = t.values();
+    out.set(vals);
+  } else {
+    const a = d as Float64Array;
+    if (t.isContiguous()) out.set(a.subarray(t.offset(), t.offset() + n));
+    else forEachStorageIndex(t.size(), t.stride(), t.offset(), (i, k) => (out[k] = a[i]!));
+  }
+  return out;
+}
+
+/**
+ * Refills an output buffer with host values: contiguous, the given sizes; the Storage
+ * object is kept (grown if needed), as Torch's resize + write does.
+ */
+export function setOutputHost(t: Tensor, sizes: readonly number[], values: ArrayLike<number>): Tensor {
+  const n = sizes.length === 0 ? 0 : product(sizes);
+  if (values.length !== n) throw new RangeError(`setOutputHost: ${values.length} values for sizes [${sizes.join(', ')}]`);
+  const s = t.storage();
+  if (s.size() < n) s.resize(n);
+  t.set(s, 1, sizes.slice());
+  const d = t.storage().mutableData() as Float64Array;
+  for (let k = 0; k < n; k++) d[k] = values[k]!;
+  return t;
+}
+
+/** Refills an output buffer with a tfjs result (ownership of `x` passes to the buffer). */
+export function setOutputTF(t: Tensor, x: tf.Tensor, layout: 'logical' | 'NHWC' = 'logical'): Tensor {
+  if (t.elementType !== 'Float') throw new TypeError(`setOutputTF: the buffer is a ${t.className()}, expected a torch.FloatTensor`);
+  t.setTF(x, layout);
+  return t;
+}
+
+/** True when the view covers its whole storage, contiguously from the start. */
+function coversStorage(t: Tensor): boolean {
+  return t.offset() === 0 && t.isContiguous() && t.hasStorage() && t.storage().size() === t.nElement();
+}
+
+/** Writes `values` (logical order) into the elements of view `t`, in place. */
+export function assignHost(t: Tensor, values: ArrayLike<number>): Tensor {
+  if (values.length !== t.nElement()) throw new RangeError(`assign: ${values.length} values for a view of ${t.nElement()} elements`);
+  const d = t.storage().mutableData() as Float64Array;
+  forEachStorageIndex(t.size(), t.stride(), t.offset(), (i, k) => (d[i] = values[k]!));
+  return t;
+}
+
+/**
+ * Writes a tfjs value into view `t` in place (takes ownership of `x`). A view that
+ * covers its storage swaps the device tensor; a view into a larger (flattened)
+ * storage is written on the host, which costs one read of `x` but keeps the flat
+ * storage shared and avoids copying all of it on the device.
+ */
+export function assignTF(t: Tensor, x: tf.Tensor): Tensor {
+  if (x.size !== t.nElement()) {
+    x.dispose();
+    throw new RangeError(`assign: a value of ${x.size} elements for a view of ${t.nElement()} elements`);
+  }
+  if (coversStorage(t)) {
+    t.storage().setDevice(x);
+    return t;
+  }
+  const v = x.dataSync();
+  x.dispose();
+  return assignHost(t, v as Float32Array);
+}
+
+/** t += scale * x, in place (x is a tfjs value of t's logical shape; ownership passes). */
+export function accumulateTF(t: Tensor, x: tf.Tensor, scale = 1): Tensor {
+  if (coversStorage(t) && t.storage().onDevice()) {
+    const sum = tf.tidy(() => tf.add(tf.reshape(t.storage().deviceTensor(), x.shape), scale === 1 ? x : tf.mul(x, scale)));
+    x.dispose();
+    t.storage().setDevice(sum);
+    return t;
+  }
+  const v = x.dataSync();
+  x.dispose();
+  const d = t.storage().mutableData() as Float32Array;
+  forEachStorageIndex(t.size(), t.stride(), t.offset(), (i, k) => (d[i] = d[i]! + scale * v[k]!));
+  return t;
+}
+
+/** t += scale * values (host, float64 arithmetic, stored in t's type). */
+export function accumulateHost(t: Tensor, values: ArrayLike<number>, scale = 1): Tensor {
+  if (values.length !== t.nElement()) throw new RangeError(`accumulate: ${values.length} values for a view of ${t.nElement()} elements`);
+  const d = t.storage().mutableData() as Float64Array;
+  forEachStorageIndex(t.size(), t.stride(), t.offset(), (i, k) => (d[i] = d[i]! + scale * values[k]!));
+  return t;
+}
+
+/** t:fill(v) in place, on whichever side is cheaper. */
+export function fillTensor(t: Tensor, v: number): Tensor {
+  if (t.nElement() === 0) return t;
+  if (coversStorage(t) && t.storage().onDevice() && t.elementType === 'Float') {
+    t.storage().setDevice(tf.fill([t.nElement()], v, 'float32'));
+    return t;
+  }
+  if (coversStorage(t)) {
+    t.storage().fill(v);
+    return t;
+  }
+  const d = t.storage().mutableData() as Float64Array;
+  forEachStorageIndex(t.size(), t.stride(), t.offset(), (i) => (d[i] = v));
+  return t;
+}
+
+/** dst:add(alpha, src) in place (dst and src of the same number of elements). */
+export function addScaled(dst: Tensor, alpha: number, src: Tensor): Tensor {
+  if (dst.nElement() !== src.nElement()) {
+    throw new RangeError(`add: sizes do not match: ${dst.nElement()} elements vs ${src.nElement()}`);
+  }
+  if (dst.elementType === 'Float' && src.elementType === 'Float' && coversStorage(dst) && dst.storage().onDevice()) {
+    return accumulateTF(dst, src.toTF(), alpha);
+  }
+  return accumulateHost(dst, hostValues(src), alpha);
+}
+
+/** A new empty tensor of t's class (Torch's t.new()). */
+export function newLike(t: Tensor): Tensor {
+  const out = new Tensor(t.elementType);
+  out.sourceClass = t.sourceClass;
+  return out;
+}
+
+/** An empty tensor of the given type. */
+export function emptyTensor(type: TensorType): Tensor {
+  return new Tensor(type);
+}
+
+/** A copy of a storage in another element type. */
+export function convertStorage(s: Storage, type: TensorType): Storage {
+  const out = new Storage(type, s.size());
+  if (s.size() > 0) Tensor.fromStorage(out, 0, [s.size()]).copy(Tensor.fromStorage(s, 0, [s.size()]));
+  return out;
+}
+
+/** A table read from a file is a LuaTable; tables made here are JS arrays. Both as an array. */
+export function asArray<T>(x: unknown, where: string): T[] {
+  if (Array.isArray(x)) return x as T[];
+  if (x instanceof LuaTable) return x.toArray() as T[];
+  throw new TypeError(`${where}: expected a table, got ${describe(x)}`);
+}
+
+/** A short description of a value for error messages. */
+export function describe(x: unknown): string {
+  if (x instanceof Tensor) return `a ${x.className()} of sizes [${x.size().join(', ')}]`;
+  if (Array.isArray(x)) return `a table of ${x.length} entries`;
+  if (x instanceof LuaTable) return `a table of ${x.size} entries`;
+  if (x === undefined || x === null) return 'nil';
+  if (typeof x === 'object' && 'className' in (x as object)) return `a ${(x as { className: string }).className}`;
+  return `a ${typeof x} (${String(x)})`;
+}
+
+/** Checks that x is a tensor; the error names the module and what was found. */
+export function expectTensor(x: unknown, where: string): Tensor {
+  if (!(x instanceof Tensor)) throw new TypeError(`${where}: expected a tensor, got ${describe(x)}`);
+  return x;
+}
+
+export function sizesEqual(a: readonly number[], b: readonly number[]): boolean {
+  return a.length === b.length && a.every((s, i) => s === b[i]);
+}
+
+export { isContiguousLayout };
+
+/**
+ * t:uniform(a, b) with Torch7's generator. Tensor.uniform is being added to Tensor
+ * (src/torch/random.ts); until it lands this says so instead of drawing other numbers.
+ */
+export function uniformFill(t: Tensor, a: number, b: number): Tensor {
+  const f = (t as unknown as { uniform?: (a: number, b: number) => Tensor }).uniform;
+  if (typeof f !== 'function') throw new Error('nn: Tensor.uniform (Torch7 RNG) is not available yet; it is needed to initialise parameters');
+  f.call(t, a, b);
+  return t;
+}
+
+/**
+ * C = A·B on the host in float64. A is m×k (or k×m when transA), B is k×n (or n×k
+ * when transB), both logical row-major arrays; the result is m×n row-major.
+ */
+export function hostMatmul(a: Float64Array, b: Float64Array, m: number, k: number, n: number, transA = false, transB = false): Float64Array {
+  const c = new Float64Array(m * n);
+  for (let i = 0; i < m; i++) {
+    for (let p = 0; p < k; p++) {
+      const av = transA ? a[p * m + i]! : a[i * k + p]!;
+      if (av === 0) continue;
+      const row = i * n;
+      if (transB) for (let j = 0; j < n; j++) c[row + j] += av * b[j * k + p]!;
+      else {
+        const brow = p * n;
+        for (let j = 0; j < n; j++) c[row + j] += av * b[brow + j]!;
+      }
+    }
+  }
+  return c;
+}
