@@ -88,3 +88,33 @@ export function storageIndices(sizes: readonly number[], strides: readonly numbe
   });
   return out;
 }
+
+/**
+ * Storage indices of every element in logical (row-major) order, built with a
+ * tight loop over the innermost dimension (the general path of the math kernels).
+ */
+export function indexArray(sizes: readonly number[], strides: readonly number[], offset: number): Int32Array {
+  const nd = sizes.length;
+  const n = nd === 0 ? 0 : product(sizes);
+  const out = new Int32Array(n);
+  if (n === 0) return out;
+  const last = nd - 1;
+  const innerSize = sizes[last]!;
+  const innerStride = strides[last]!;
+  const counter = new Array<number>(nd).fill(0);
+  let base = offset;
+  let k = 0;
+  for (;;) {
+    for (let j = 0, p = base; j < innerSize; j++, p += innerStride) out[k++] = p;
+    let d = last - 1;
+    for (; d >= 0; d--) {
+      counter[d]!++;
+      base += strides[d]!;
+      if (counter[d]! < sizes[d]!) break;
+      base -= strides[d]! * sizes[d]!;
+      counter[d] = 0;
+    }
+    if (d < 0) break;
+  }
+  return out;
+}

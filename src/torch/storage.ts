@@ -104,6 +104,19 @@ export class Storage {
   }
 
   /**
+   * The host array for a caller that will overwrite every element: a device-home
+   * storage is not downloaded first (its contents are left unspecified).
+   */
+  overwriteData(): HostArray {
+    if (!this.hostValid) {
+      this.host = allocHost(this.type, this.length);
+      this.hostValid = true;
+    }
+    this.dropDevice();
+    return this.host!;
+  }
+
+  /**
    * The device tensor, flat, owned by this storage (never dispose it; reshape or
    * slice it inside tf.tidy). Uploads the host data when the device copy is stale.
    */

@@ -9,6 +9,7 @@ import { Storage } from './storage.js';
 import {
   castNumber,
   halfToNumber,
+  isFloatingType,
   isTensorType,
   numberToHalf,
   tensorClassName,
@@ -20,6 +21,7 @@ import {
   channelsLastStrides,
   contiguousStrides,
   forEachStorageIndex,
+  indexArray,
   isChannelsLastLayout,
   isContiguousLayout,
   product,
@@ -66,13 +68,14 @@ export class Tensor {
     }
   }
 
-  /** A new tensor of the given sizes (contents zero). */
+  /**
+   * A new tensor of the given sizes (contents zero). As in Torch7, the dims end at the
+   * first size 0: create(t, [0]) has no dimensions (Torch7 has no empty dims).
+   */
   static create(type: TensorType, sizes: readonly number[] = []): Tensor {
-    for (const s of sizes) {
-      if (!Number.isInteger(s) || s < 0) throw new RangeError(`tensor sizes must be non-negative integers, got [${sizes.join(', ')}]`);
-    }
-    const n = sizes.length === 0 ? 0 : product(sizes);
-    return new Tensor(type, new Storage(type, n), 0, sizes.slice());
+    const dims = torchSizes(sizes, 'create');
+    const n = dims.length === 0 ? 0 : product(dims);
+    return new Tensor(type, new Storage(type, n), 0, dims);
   }
 
   /** A view of `storage` (offset is 0-based here; Torch's constructor takes it 1-based). */
@@ -246,14 +249,16 @@ export class Tensor {
     return this;
   }
 
-  /** Torch's resize: contiguous strides, storage grown (never shrunk) to fit. */
+  /**
+   * Torch's resize: a tensor that already has these sizes is left alone (strides
+   * included); otherwise contiguous strides, storage grown (never shrunk) to fit. The
+   * dims end at the first size 0, as in Torch7.
+   */
   resize(...sizes: number[]): this {
-    const flat = sizes.length === 1 && Array.isArray(sizes[0]) ? (sizes[0] as unknown as number[]) : sizes;
-    for (const s of flat) {
-      if (!Number.isInteger(s) || s < 0) throw new RangeError(`resize: sizes must be non-negative integers, got [${flat.join(', ')}]`);
-    }
-    const same = this.sizes_.length === flat.length && this.sizes_.every((s, i) => s === flat[i]) && this.isContiguous();
-    if (same && this.storage_) return this;
+    const given = sizes.length === 1 && Array.isArray(sizes[0]) ? (sizes[0] as unknown as number[]) : sizes;
+    const flat = torchSizes(given, 'resize');
+    const same = this.sizes_.length === flat.length && this.sizes_.every((s, i) => s === flat[i]);
+    if (same && (this.storage_ || flat.length === 0)) return this;
     this.sizes_ = flat.slice();
     this.strides_ = contiguousStrides(flat);
     const need = flat.length === 0 ? 0 : this.offset_ + product(flat);
@@ -480,43 +485,1260 @@ export class Tensor {
 
   /** Copies src's elements (same count, any shape, any type) into this tensor. */
   copy(src: Tensor): this {
+    if (!(src instanceof Tensor)) throw new TypeError(`copy: expected a tensor, got ${describeArg(src)}`);
     const n = this.nElement();
-    if (src.nElement() !== n) throw new RangeError(`copy: sizes do not match: ${n} elements vs ${src.nElement()}`);
-    if (n === 0) return this;
-    if (src.storage_!.home() === 'device' && this.storage_ !== src.storage_) {
-      // Reading a device-home source syncs it; that is the one host<->device crossing.
-      src.storage_!.data();
+    if (src.nElement() !== n) {
+      throw new RangeError(`copy: expected a source of ${n} elements (sizes [${this.sizes_.join(', ')}]), got ${src.nElement()} elements (sizes [${src.sizes_.join(', ')}])`);
     }
+    if (n === 0) return this;
+    // Reading a device-home source syncs it; that is the one host<->device crossing.
     const from = src.storage_!.data();
-    const to = this.storage().mutableData();
+    const storage = this.storage();
+    const covers = this.isContiguous() && this.offset_ === 0 && n === storage.size() && storage !== src.storage_;
+    const to = covers ? storage.overwriteData() : storage.mutableData();
     const sameKind = src.elementType === this.elementType;
-    const srcIdx: number[] = [];
-    forEachStorageIndex(src.sizes_, src.strides_, src.offset_, (i) => srcIdx.push(i));
+    const srcContig = src.isContiguous();
+    const dstContig = this.isContiguous();
+    if (sameKind && srcContig && dstContig) {
+      // TypedArray.set handles overlapping ranges of one buffer like memmove.
+      (to as Float64Array).set((from as Float64Array).subarray(src.offset_, src.offset_ + n), this.offset_);
+      return this;
+    }
+    const si = srcContig ? null : indexArray(src.sizes_, src.strides_, src.offset_);
+    const di = dstContig ? null : indexArray(this.sizes_, this.strides_, this.offset_);
     if (from === to) {
       // Overlapping self-copy: read everything first.
-      const tmp = srcIdx.map((i) => from[i]!);
-      forEachStorageIndex(this.sizes_, this.strides_, this.offset_, (i, k) => {
-        (to as Float64Array)[i] = tmp[k] as number;
-      });
+      const tmp = allocLike(from, n);
+      for (let k = 0; k < n; k++) (tmp as Float64Array)[k] = (from as Float64Array)[si ? si[k]! : src.offset_ + k]!;
+      return this.copyFrom(tmp, src.elementType, null, 0, to, di);
+    }
+    return this.copyFrom(from, src.elementType, si, src.offset_, to, di);
+  }
+
+  /** Element conversion loop of copy (C casts between types; Long keeps 64 bits). */
+  private copyFrom(from: HostArray, fromType: TensorType, si: Int32Array | null, so: number, to: HostArray, di: Int32Array | null): this {
+    const n = this.nElement();
+    const o = this.offset_;
+    if (fromType === this.elementType) {
+      const a = to as Float64Array;
+      const b = from as Float64Array;
+      for (let k = 0; k < n; k++) a[di ? di[k]! : o + k] = b[si ? si[k]! : so + k]!;
       return this;
     }
-    if (sameKind) {
-      forEachStorageIndex(this.sizes_, this.strides_, this.offset_, (i, k) => {
-        (to as Float64Array)[i] = (from as Float64Array)[srcIdx[k]!]!;
-      });
+    const srcHalf = fromType === 'Half';
+    const type = this.elementType;
+    if (to instanceof BigInt64Array) {
+      for (let k = 0; k < n; k++) {
+        const v = from[si ? si[k]! : so + k]!;
+        const num = typeof v === 'bigint' ? v : srcHalf ? halfToNumber(v) : v;
+        writeElement(to, type, di ? di[k]! : o + k, num);
+      }
       return this;
     }
-    const srcHalf = src.elementType === 'Half';
-    forEachStorageIndex(this.sizes_, this.strides_, this.offset_, (i, k) => {
-      const v = from[srcIdx[k]!]!;
-      if (typeof v === 'bigint') writeElement(to, this.elementType, i, this.elementType === 'Long' ? v : Number(v));
-      else writeElement(to, this.elementType, i, srcHalf ? halfToNumber(v) : v);
-    });
+    if (type === 'Half') {
+      const h = to as Uint16Array;
+      for (let k = 0; k < n; k++) {
+        const v = from[si ? si[k]! : so + k]!;
+        h[di ? di[k]! : o + k] = numberToHalf(typeof v === 'bigint' ? Number(v) : srcHalf ? halfToNumber(v) : v);
+      }
+      return this;
+    }
+    const a = to as Float64Array;
+    const wrapping = type !== 'Float' && type !== 'Double';
+    for (let k = 0; k < n; k++) {
+      const v = from[si ? si[k]! : so + k]!;
+      let x: number;
+      if (typeof v === 'bigint') x = wrapping ? Number(BigInt.asIntN(32, v)) : Number(v);
+      else x = srcHalf ? halfToNumber(v) : v;
+      // Typed-array stores convert as C casts do in practice (truncate, wrap).
+      a[di ? di[k]! : o + k] = x;
+    }
     return this;
   }
 
   // ---- math (element-wise, reductions, comparisons) ----------------------------
-  // (math methods go here)
+  //
+  // Host math with Torch7's semantics. Scalar arguments are first converted to the
+  // tensor's `real` type as the C binding does (Float rounds to float32, integer types
+  // truncate and wrap like a C cast, Long is exact with bigint). Float results are
+  // rounded to float32 after every C operation; sums accumulate in double (accreal).
+  // Element-wise ops need the same number of elements, not the same shape (Torch7).
+
+  /** Fills every element with `value`. */
+  fill(value: number | bigint): this {
+    const n = this.nElement();
+    if (n === 0) return this;
+    const storage = this.storage();
+    const covers = this.isContiguous() && this.offset_ === 0 && n === storage.size();
+    // A fill that covers the whole storage need not download a device copy first.
+    const d = covers ? storage.overwriteData() : storage.mutableData();
+    if (d instanceof BigInt64Array) {
+      const v = this.realBig(value, 'fill');
+      if (this.isContiguous()) d.fill(v, this.offset_, this.offset_ + n);
+      else for (const i of indexArray(this.sizes_, this.strides_, this.offset_)) d[i] = v;
+      return this;
+    }
+    const v = this.elementType === 'Half' ? numberToHalf(this.real(value, 'fill')) : this.real(value, 'fill');
+    if (this.isContiguous()) (d as Float64Array).fill(v, this.offset_, this.offset_ + n);
+    else {
+      const a = d as Float64Array;
+      for (const i of indexArray(this.sizes_, this.strides_, this.offset_)) a[i] = v;
+    }
+    return this;
+  }
+
+  zero(): this {
+    return this.fill(0);
+  }
+
+  /**
+   * Torch's add: add(value), add(src) (this += src), add(value, src) (this += value*src),
+   * and the result forms add(t, value) (this = t + value), add(t, src), add(t, value, src).
+   */
+  add(value: number | bigint): this;
+  add(src: Tensor): this;
+  add(value: number | bigint, src: Tensor): this;
+  add(t: Tensor, value: number | bigint): this;
+  add(t: Tensor, src: Tensor): this;
+  add(t: Tensor, value: number | bigint, src: Tensor): this;
+  add(...args: (number | bigint | Tensor)[]): this {
+    const [t, value, src] = parseAddArgs('add', args);
+    return this.caddFrom('add', t, value, src, false);
+  }
+
+  /** Torch's csub: csub(value) (this -= value), csub(src), csub(value, src) (this -= value*src), and result forms. */
+  csub(value: number | bigint): this;
+  csub(src: Tensor): this;
+  csub(value: number | bigint, src: Tensor): this;
+  csub(t: Tensor, value: number | bigint): this;
+  csub(t: Tensor, src: Tensor): this;
+  csub(t: Tensor, value: number | bigint, src: Tensor): this;
+  csub(...args: (number | bigint | Tensor)[]): this {
+    const [t, value, src] = parseAddArgs('csub', args);
+    return this.caddFrom('csub', t, value, src, true);
+  }
+
+  /** mul(value) in place, or mul(t, value): this = t * value. */
+  mul(value: number | bigint): this;
+  mul(t: Tensor, value: number | bigint): this;
+  mul(a: number | bigint | Tensor, b?: number | bigint): this {
+    const [t, value] = a instanceof Tensor ? [a, b] : [this, a];
+    if (value === undefined) throw new TypeError('mul: expected (value) or (tensor, value), got (tensor)');
+    this.fromSource('mul', t);
+    const kind = kindOf(this.elementType);
+    if (kind === 'long') {
+      const v = this.realBig(value, 'mul');
+      return this.map1('mul', NO_NUMBER, (x) => x * v);
+    }
+    const v = this.real(value, 'mul');
+    if ((kind === 'f32' || kind === 'f64') && this.isContiguous()) {
+      scaleContiguous(this.storage().mutableData() as Float32Array | Float64Array, this.offset_, this.nElement(), v);
+      return this;
+    }
+    if (kind === 'int32') return this.map1('mul', (x) => Math.imul(x, v));
+    return this.map1('mul', (x) => x * v);
+  }
+
+  /** div(value) in place, or div(t, value): this = t / value (integer types truncate like C). */
+  div(value: number | bigint): this;
+  div(t: Tensor, value: number | bigint): this;
+  div(a: number | bigint | Tensor, b?: number | bigint): this {
+    const [t, value] = a instanceof Tensor ? [a, b] : [this, a];
+    if (value === undefined) throw new TypeError('div: expected (value) or (tensor, value), got (tensor)');
+    this.fromSource('div', t);
+    const kind = kindOf(this.elementType);
+    if (kind === 'long') {
+      const v = this.realBig(value, 'div');
+      if (v === 0n) throw new RangeError(`div: integer division by zero in a ${this.className()}`);
+      return this.map1('div', NO_NUMBER, (x) => x / v);
+    }
+    const v = this.real(value, 'div');
+    if (kind === 'int32' || kind === 'small') {
+      if (v === 0) throw new RangeError(`div: integer division by zero in a ${this.className()}`);
+      return this.map1('div', (x) => Math.trunc(x / v));
+    }
+    return this.map1('div', (x) => x / v);
+  }
+
+  /** cmul(src): this *= src element-wise; cmul(a, b): this = a * b. */
+  cmul(src: Tensor): this;
+  cmul(a: Tensor, b: Tensor): this;
+  cmul(a: Tensor, b?: Tensor): this {
+    const src = b === undefined ? a : this.fromSource('cmul', a, b)[0]!;
+    const kind = kindOf(this.elementType);
+    if ((kind === 'f32' || kind === 'f64') && this.isContiguous() && src.isContiguous() && src.elementType === this.elementType) {
+      this.checkCount('cmul', src);
+      const d = this.storage().mutableData() as Float64Array;
+      const s = src.storage().data() as Float64Array;
+      cmulContiguous(d, this.offset_, s, src.offset_, this.nElement());
+      return this;
+    }
+    if (kind === 'int32') return this.zip2('cmul', src, (x, y) => Math.imul(x, y));
+    return this.zip2('cmul', src, (x, y) => x * y, (x, y) => x * y);
+  }
+
+  /** cdiv(src): this /= src element-wise; cdiv(a, b): this = a / b. */
+  cdiv(src: Tensor): this;
+  cdiv(a: Tensor, b: Tensor): this;
+  cdiv(a: Tensor, b?: Tensor): this {
+    const src = b === undefined ? a : this.fromSource('cdiv', a, b)[0]!;
+    const kind = kindOf(this.elementType);
+    if (kind === 'int32' || kind === 'small') {
+      return this.zip2('cdiv', src, (x, y) => {
+        if (y === 0) throw new RangeError(`cdiv: integer division by zero in a ${this.className()}`);
+        return Math.trunc(x / y);
+      });
+    }
+    return this.zip2('cdiv', src, (x, y) => x / y, (x, y) => {
+      if (y === 0n) throw new RangeError(`cdiv: integer division by zero in a ${this.className()}`);
+      return x / y;
+    });
+  }
+
+  /** addcmul([t,] [value,] t1, t2): this (= t) += value * t1 * t2. */
+  addcmul(t1: Tensor, t2: Tensor): this;
+  addcmul(value: number | bigint, t1: Tensor, t2: Tensor): this;
+  addcmul(t: Tensor, t1: Tensor, t2: Tensor): this;
+  addcmul(t: Tensor, value: number | bigint, t1: Tensor, t2: Tensor): this;
+  addcmul(...args: (number | bigint | Tensor)[]): this {
+    const [t, value, a1, a2] = parseAddcArgs('addcmul', args, this);
+    const [t1, t2] = this.fromSource('addcmul', t, a1, a2) as [Tensor, Tensor];
+    const kind = kindOf(this.elementType);
+    if (kind === 'long') {
+      const v = this.realBig(value, 'addcmul');
+      return this.zip3('addcmul', t1, t2, NO_NUMBER3, (x, a, b) => x + v * a * b);
+    }
+    const v = this.real(value, 'addcmul');
+    if (kind === 'f32') {
+      if (this.isContiguous() && t1.isContiguous() && t2.isContiguous() && t1.elementType === 'Float' && t2.elementType === 'Float') {
+        this.checkCount('addcmul', t1, t2);
+        addcmulF32(this.storage().mutableData() as Float32Array, this.offset_, t1.storage().data() as Float32Array, t1.offset_, t2.storage().data() as Float32Array, t2.offset_, this.nElement(), v);
+        return this;
+      }
+      return this.zip3('addcmul', t1, t2, (x, a, b) => x + Math.fround(Math.fround(v * a) * b));
+    }
+    if (kind === 'int32') return this.zip3('addcmul', t1, t2, (x, a, b) => x + Math.imul(Math.imul(v, a), b));
+    return this.zip3('addcmul', t1, t2, (x, a, b) => x + v * a * b);
+  }
+
+  /** addcdiv([t,] [value,] t1, t2): this (= t) += value * t1 / t2. */
+  addcdiv(t1: Tensor, t2: Tensor): this;
+  addcdiv(value: number | bigint, t1: Tensor, t2: Tensor): this;
+  addcdiv(t: Tensor, t1: Tensor, t2: Tensor): this;
+  addcdiv(t: Tensor, value: number | bigint, t1: Tensor, t2: Tensor): this;
+  addcdiv(...args: (number | bigint | Tensor)[]): this {
+    const [t, value, a1, a2] = parseAddcArgs('addcdiv', args, this);
+    const [t1, t2] = this.fromSource('addcdiv', t, a1, a2) as [Tensor, Tensor];
+    const kind = kindOf(this.elementType);
+    const zero = (): never => {
+      throw new RangeError(`addcdiv: integer division by zero in a ${this.className()}`);
+    };
+    if (kind === 'long') {
+      const v = this.realBig(value, 'addcdiv');
+      return this.zip3('addcdiv', t1, t2, NO_NUMBER3, (x, a, b) => (b === 0n ? zero() : x + (v * a) / b));
+    }
+    const v = this.real(value, 'addcdiv');
+    if (kind === 'f32') return this.zip3('addcdiv', t1, t2, (x, a, b) => x + Math.fround(Math.fround(v * a) / b));
+    if (kind === 'int32') return this.zip3('addcdiv', t1, t2, (x, a, b) => (b === 0 ? zero() : x + Math.trunc(Math.imul(v, a) / b)));
+    if (kind === 'small') return this.zip3('addcdiv', t1, t2, (x, a, b) => (b === 0 ? zero() : x + Math.trunc((v * a) / b)));
+    return this.zip3('addcdiv', t1, t2, (x, a, b) => x + (v * a) / b);
+  }
+
+  /** -x (in place, or this = -src). */
+  neg(src?: Tensor): this {
+    return this.unary('neg', src, (x) => -x, (x) => -x);
+  }
+
+  abs(src?: Tensor): this {
+    return this.unary('abs', src, Math.abs, (x) => (x < 0n ? -x : x));
+  }
+
+  /** 1 for positive, -1 for negative, 0 otherwise (ByteTensor: 1 or 0). */
+  sign(src?: Tensor): this {
+    return this.unary('sign', src, (x) => (x > 0 ? 1 : x < 0 ? -1 : 0), (x) => (x > 0n ? 1n : x < 0n ? -1n : 0n));
+  }
+
+  sqrt(src?: Tensor): this { return this.floatingUnary('sqrt', src, Math.sqrt); }
+  exp(src?: Tensor): this { return this.floatingUnary('exp', src, Math.exp); }
+  log(src?: Tensor): this { return this.floatingUnary('log', src, Math.log); }
+  log1p(src?: Tensor): this { return this.floatingUnary('log1p', src, Math.log1p); }
+  tanh(src?: Tensor): this { return this.floatingUnary('tanh', src, Math.tanh); }
+  floor(src?: Tensor): this { return this.floatingUnary('floor', src, Math.floor); }
+  ceil(src?: Tensor): this { return this.floatingUnary('ceil', src, Math.ceil); }
+  /** Rounds half away from zero, like C's round(). */
+  round(src?: Tensor): this { return this.floatingUnary('round', src, (x) => Math.sign(x) * Math.round(Math.abs(x))); }
+  trunc(src?: Tensor): this { return this.floatingUnary('trunc', src, Math.trunc); }
+  sigmoid(src?: Tensor): this {
+    const r = this.roundFn();
+    return this.floatingUnary('sigmoid', src, (x) => 1 / (1 + r(Math.exp(-x))));
+  }
+  /** 1 / x */
+  cinv(src?: Tensor): this { return this.floatingUnary('cinv', src, (x) => 1 / x); }
+  /** 1 / sqrt(x) */
+  rsqrt(src?: Tensor): this {
+    const r = this.roundFn();
+    return this.floatingUnary('rsqrt', src, (x) => 1 / r(Math.sqrt(x)));
+  }
+
+  /** pow(value) in place, or pow(t, value): this = t ^ value (Torch's special cases for 2, 3, ±0.5, -1, -2). */
+  pow(value: number): this;
+  pow(t: Tensor, value: number): this;
+  pow(a: number | Tensor, b?: number): this {
+    const [t, value] = a instanceof Tensor ? [a, b] : [undefined, a];
+    if (typeof value !== 'number') throw new TypeError(`pow: expected a number exponent, got ${describeArg(value)}`);
+    const p = this.real(value, 'pow');
+    const r = this.roundFn();
+    let f: (x: number) => number;
+    if (p === 1) f = (x) => x;
+    else if (p === 2) f = (x) => x * x;
+    else if (p === 3) f = (x) => r(x * x) * x;
+    else if (p === 0.5) f = Math.sqrt;
+    else if (p === -0.5) f = (x) => 1 / r(Math.sqrt(x));
+    else if (p === -1) f = (x) => 1 / x;
+    else if (p === -2) f = (x) => 1 / r(x * x);
+    else f = (x) => Math.pow(x, p);
+    return this.floatingUnary('pow', t, f);
+  }
+
+  /** Clamps every element into [min, max] (clamp(t, min, max) is the result form). */
+  clamp(min: number, max: number): this;
+  clamp(t: Tensor, min: number, max: number): this;
+  clamp(a: number | Tensor, b: number, c?: number): this {
+    const [t, lo, hi] = a instanceof Tensor ? [a, b, c] : [undefined, a, b];
+    if (typeof lo !== 'number' || typeof hi !== 'number') throw new TypeError(`clamp: expected (min, max) numbers, got (${describeArg(lo)}, ${describeArg(hi)})`);
+    if (this.elementType === 'Long') {
+      const l = this.realBig(lo, 'clamp');
+      const h = this.realBig(hi, 'clamp');
+      return this.unary('clamp', t, NO_NUMBER, (x) => (x < l ? l : x > h ? h : x));
+    }
+    const l = this.real(lo, 'clamp');
+    const h = this.real(hi, 'clamp');
+    return this.unary('clamp', t, (x) => (x < l ? l : x > h ? h : x));
+  }
+
+  /** Element-wise maximum with a tensor or a value (cmax(a, b) is the result form). */
+  cmax(other: Tensor | number): this;
+  cmax(a: Tensor, b: Tensor | number): this;
+  cmax(a: Tensor | number, b?: Tensor | number): this {
+    return this.cextreme('cmax', a, b, (x, y) => (x > y ? x : y), (x, y) => (x > y ? x : y));
+  }
+
+  /** Element-wise minimum with a tensor or a value (cmin(a, b) is the result form). */
+  cmin(other: Tensor | number): this;
+  cmin(a: Tensor, b: Tensor | number): this;
+  cmin(a: Tensor | number, b?: Tensor | number): this {
+    return this.cextreme('cmin', a, b, (x, y) => (x < y ? x : y), (x, y) => (x < y ? x : y));
+  }
+
+  /** Sets elements where the ByteTensor mask is 1 (the mask needs as many elements; only 0 and 1 allowed). */
+  maskedFill(mask: Tensor, value: number | bigint): this {
+    this.checkMask('maskedFill', mask);
+    const long = this.elementType === 'Long';
+    const vb = long ? this.realBig(value, 'maskedFill') : 0n;
+    const vn = long ? 0 : this.real(value, 'maskedFill');
+    const m = mask.byteValues('maskedFill');
+    if (long) return this.map1K('maskedFill', NO_NUMBER_K, (x, k) => (m[k] ? vb : x));
+    return this.map1K('maskedFill', (x, k) => (m[k] ? vn : x));
+  }
+
+  /** A 1-d tensor of the elements where the ByteTensor mask is 1. */
+  maskedSelect(mask: Tensor): Tensor {
+    this.checkMask('maskedSelect', mask);
+    const m = mask.byteValues('maskedSelect');
+    let count = 0;
+    for (const b of m) count += b;
+    const out = Tensor.create(this.elementType, [count]);
+    const src = this.storage().data();
+    const dst = out.storage().mutableData();
+    const idx = indexArray(this.sizes_, this.strides_, this.offset_);
+    let j = 0;
+    for (let k = 0; k < idx.length; k++) if (m[k]) (dst as Float64Array)[j++] = (src as Float64Array)[idx[k]!]!;
+    return out;
+  }
+
+  // -- reductions --
+
+  /** sum() is the sum of all elements (accumulated in double; Long: see sumBig); sum(dim) keeps dim with size 1. */
+  sum(): number;
+  sum(dim: number): Tensor;
+  sum(dim?: number): number | Tensor {
+    if (dim === undefined) {
+      if (this.elementType === 'Long') return Number(this.sumBig());
+      let s = 0;
+      this.forEachNumber((x) => (s += x));
+      return s;
+    }
+    const { bases, size, stride, outSizes } = this.slices(dim, 'sum');
+    const out = Tensor.create(this.elementType, outSizes);
+    const d = this.storage().data();
+    const o = out.storage().mutableData();
+    if (d instanceof BigInt64Array) {
+      const ob = o as BigInt64Array;
+      for (let k = 0; k < bases.length; k++) {
+        let s = 0n;
+        for (let i = 0, p = bases[k]!; i < size; i++, p += stride) s += d[p]!;
+        ob[k] = s;
+      }
+      return out;
+    }
+    const read = this.readFn();
+    // TH accumulates in double when the reduced dim has stride 1, otherwise in `real` (float for Float).
+    const r = stride !== 1 ? this.roundFn() : identity;
+    const write = this.writeFn(o);
+    for (let k = 0; k < bases.length; k++) {
+      let s = 0;
+      for (let i = 0, p = bases[k]!; i < size; i++, p += stride) s = r(s + read(d, p));
+      write(k, s);
+    }
+    return out;
+  }
+
+  /** The exact sum of an integer tensor as a bigint. */
+  sumBig(): bigint {
+    if (isFloatingType(this.elementType)) throw new TypeError(`sumBig: expected an integer tensor, got a ${this.className()}`);
+    const d = this.storage().data();
+    let s = 0n;
+    if (d instanceof BigInt64Array) {
+      if (this.isContiguous()) for (let i = this.offset_, e = this.offset_ + this.nElement(); i < e; i++) s += d[i]!;
+      else for (const i of indexArray(this.sizes_, this.strides_, this.offset_)) s += d[i]!;
+      return s;
+    }
+    let part = 0;
+    this.forEachNumber((x) => {
+      part += x;
+      if (part > 2 ** 52 || part < -(2 ** 52)) {
+        s += BigInt(part);
+        part = 0;
+      }
+    });
+    return s + BigInt(part);
+  }
+
+  /** Product of all elements (accumulated in double; Long exact then converted). */
+  prod(): number {
+    if (this.elementType === 'Long') {
+      let p = 1n;
+      for (const v of this.bigValues()) p *= v;
+      return Number(BigInt.asIntN(64, p));
+    }
+    let p = 1;
+    this.forEachNumber((x) => (p *= x));
+    return p;
+  }
+
+  /** mean() over all elements (double), or mean(dim) keeping dim (floating tensors, as in Torch7). */
+  mean(): number;
+  mean(dim: number): Tensor;
+  mean(dim?: number): number | Tensor {
+    this.requireFloating('mean');
+    if (dim === undefined) {
+      if (this.nElement() === 0) throw new RangeError('mean: the tensor is empty');
+      return this.sum() / this.nElement();
+    }
+    const size = this.sizes_[this.checkDim(dim, 'mean')]!;
+    return this.sum(dim).div(size);
+  }
+
+  /** Largest element (NaN wins, as in TH); max(dim) gives [values, indices (Long, 1-based)]. */
+  max(): number;
+  max(dim: number): [Tensor, Tensor];
+  max(dim?: number): number | [Tensor, Tensor] {
+    return dim === undefined ? this.extremeAll('max', (v, best) => !(v <= best), (v, best) => v > best) : this.extremeDim('max', dim, (v, best) => !(v <= best), (v, best) => v > best);
+  }
+
+  /** Smallest element (NaN wins, as in TH); min(dim) gives [values, indices (Long, 1-based)]. */
+  min(): number;
+  min(dim: number): [Tensor, Tensor];
+  min(dim?: number): number | [Tensor, Tensor] {
+    return dim === undefined ? this.extremeAll('min', (v, best) => !(v >= best), (v, best) => v < best) : this.extremeDim('min', dim, (v, best) => !(v >= best), (v, best) => v < best);
+  }
+
+  /** The p-norm of all elements (p = 0 counts non-zeros), or norm(p, dim) keeping dim. */
+  norm(p?: number): number;
+  norm(p: number, dim: number): Tensor;
+  norm(p = 2, dim?: number): number | Tensor {
+    this.requireFloating('norm');
+    const r = this.roundFn();
+    const pr = r(p);
+    if (dim === undefined) {
+      let s = 0;
+      if (pr === 0) this.forEachNumber((x) => (s += x !== 0 ? 1 : 0));
+      else if (pr === 1) this.forEachNumber((x) => (s += Math.abs(x)));
+      else if (pr === 2) {
+        this.forEachNumber((x) => (s += x * x));
+        return Math.sqrt(s);
+      } else {
+        this.forEachNumber((x) => (s += r(Math.pow(Math.abs(x), pr))));
+        return r(Math.pow(r(s), r(1 / pr)));
+      }
+      return s;
+    }
+    const { bases, size, stride, outSizes } = this.slices(dim, 'norm');
+    const out = Tensor.create(this.elementType, outSizes);
+    const d = this.storage().data();
+    const read = this.readFn();
+    const write = this.writeFn(out.storage().mutableData());
+    for (let k = 0; k < bases.length; k++) {
+      let s = 0;
+      for (let i = 0, q = bases[k]!; i < size; i++, q += stride) {
+        const x = read(d, q);
+        s += pr === 0 ? (x !== 0 ? 1 : 0) : r(Math.pow(Math.abs(x), pr));
+      }
+      write(k, pr === 0 ? s : r(Math.pow(r(s), r(1 / pr))));
+    }
+    return out;
+  }
+
+  /** Sum of element-wise products (same element count), accumulated in double. */
+  dot(other: Tensor): number {
+    this.checkSameType(other, 'dot');
+    this.checkCount('dot', other);
+    if (this.elementType === 'Long') {
+      const a = this.bigValues();
+      const b = other.bigValues();
+      let s = 0n;
+      for (let k = 0; k < a.length; k++) s += a[k]! * b[k]!;
+      return Number(BigInt.asIntN(64, s));
+    }
+    const n = this.nElement();
+    if (n === 0) return 0;
+    const da = this.storage().data();
+    const db = other.storage().data();
+    if (this.isContiguous() && other.isContiguous() && this.elementType !== 'Half') {
+      return dotContiguous(da as Float64Array, this.offset_, db as Float64Array, other.offset_, n);
+    }
+    const ia = indexArray(this.sizes_, this.strides_, this.offset_);
+    const ib = indexArray(other.sizes_, other.strides_, other.offset_);
+    const read = this.readFn();
+    let s = 0;
+    for (let k = 0; k < n; k++) s += read(da, ia[k]!) * read(db, ib[k]!);
+    return s;
+  }
+
+  /** Variance of all elements (unbiased unless `biased`), or var(dim, biased) keeping dim. */
+  var(biased?: boolean): number;
+  var(dim: number, biased?: boolean): Tensor;
+  var(a?: number | boolean, b?: boolean): number | Tensor {
+    return this.moment('var', a, b, false);
+  }
+
+  /** Standard deviation of all elements (unbiased unless `biased`), or std(dim, biased) keeping dim. */
+  std(biased?: boolean): number;
+  std(dim: number, biased?: boolean): Tensor;
+  std(a?: number | boolean, b?: boolean): number | Tensor {
+    return this.moment('std', a, b, true);
+  }
+
+  /** Cumulative sum along 1-based dim (default 1), as a new tensor. */
+  cumsum(dim = 1): Tensor {
+    const { bases, size, stride } = this.slices(dim, 'cumsum');
+    const out = Tensor.create(this.elementType, this.sizes_);
+    const outStride = out.strides_[dim - 1]!;
+    const outBases = indexArray(this.sizes_.map((s, i) => (i === dim - 1 ? 1 : s)), out.strides_, 0);
+    const d = this.storage().data();
+    const o = out.storage().mutableData();
+    if (d instanceof BigInt64Array) {
+      for (let k = 0; k < bases.length; k++) {
+        let s = 0n;
+        for (let i = 0; i < size; i++) {
+          s += d[bases[k]! + i * stride]!;
+          (o as BigInt64Array)[outBases[k]! + i * outStride] = s;
+        }
+      }
+      return out;
+    }
+    const read = this.readFn();
+    const write = this.writeFn(o);
+    for (let k = 0; k < bases.length; k++) {
+      let s = 0;
+      for (let i = 0; i < size; i++) {
+        s += read(d, bases[k]! + i * stride);
+        write(outBases[k]! + i * outStride, s);
+      }
+    }
+    return out;
+  }
+
+  /** True when both tensors have the same sizes and equal elements (NaN is never equal). */
+  equal(other: Tensor): boolean {
+    this.checkSameType(other, 'equal');
+    if (!this.isSameSizeAs(other)) return false;
+    if (this.elementType === 'Long') {
+      const a = this.bigValues();
+      const b = other.bigValues();
+      return a.every((v, k) => v === b[k]);
+    }
+    const a = this.values();
+    const b = other.values();
+    return a.every((v, k) => v === b[k]);
+  }
+
+  // -- comparisons (ByteTensor masks) --
+
+  eq(other: Tensor | number | bigint): Tensor { return this.compare('eq', other, (a, b) => a === b, (a, b) => a === b); }
+  ne(other: Tensor | number | bigint): Tensor { return this.compare('ne', other, (a, b) => a !== b, (a, b) => a !== b); }
+  gt(other: Tensor | number | bigint): Tensor { return this.compare('gt', other, (a, b) => a > b, (a, b) => a > b); }
+  lt(other: Tensor | number | bigint): Tensor { return this.compare('lt', other, (a, b) => a < b, (a, b) => a < b); }
+  ge(other: Tensor | number | bigint): Tensor { return this.compare('ge', other, (a, b) => a >= b, (a, b) => a >= b); }
+  le(other: Tensor | number | bigint): Tensor { return this.compare('le', other, (a, b) => a <= b, (a, b) => a <= b); }
+
+  // -- sorting and selection --
+
+  /** Sorts along 1-based dim (default: the last) ascending, or descending; returns [values, indices (Long, 1-based)]. NaN sorts as the largest value; ties keep their order. */
+  sort(dim?: number, descending = false): [Tensor, Tensor] {
+    const dd = dim ?? this.sizes_.length;
+    const { size } = this.slices(dd, 'sort');
+    return this.selectAlong('sort', dd, size, descending);
+  }
+
+  /**
+   * Torch7's topk(k, dim, dir, sorted): the k smallest (dir false, the default) or largest
+   * (dir true) along dim (default: the last); returns [values, indices (Long, 1-based)].
+   * Results come sorted (ascending for smallest, descending for largest) whatever `sorted` says.
+   */
+  topk(k = 1, dim?: number, dir = false, _sorted = false): [Tensor, Tensor] {
+    const dd = dim ?? this.sizes_.length;
+    const { size } = this.slices(dd, 'topk');
+    if (!Number.isInteger(k) || k < 1 || k > size) throw new RangeError(`topk: k must be in [1, ${size}] for dimension ${dd}, got ${k}`);
+    return this.selectAlong('topk', dd, k, dir);
+  }
+
+  /** The slices at the (1-based) positions of a 1-d LongTensor along dim, as a new tensor (Torch's index). */
+  indexSelect(dim: number, index: Tensor): Tensor {
+    const d0 = this.checkDim(dim, 'indexSelect');
+    const idx = this.indexPositions('indexSelect', d0, index);
+    const sizes = this.sizes_.slice();
+    sizes[d0] = idx.length;
+    const out = Tensor.create(this.elementType, sizes);
+    idx.forEach((p, k) => out.narrow(dim, k + 1, 1).copy(this.narrow(dim, p, 1)));
+    return out;
+  }
+
+  index(dim: number, index: Tensor): Tensor {
+    return this.indexSelect(dim, index);
+  }
+
+  /** Copies the slices of src into the positions given by a LongTensor along dim. */
+  indexCopy(dim: number, index: Tensor, src: Tensor): this {
+    const d0 = this.checkDim(dim, 'indexCopy');
+    const idx = this.indexPositions('indexCopy', d0, index);
+    idx.forEach((p, k) => this.narrow(dim, p, 1).copy(src.narrow(dim, k + 1, 1)));
+    return this;
+  }
+
+  /** Adds the slices of src into the positions given by a LongTensor along dim. */
+  indexAdd(dim: number, index: Tensor, src: Tensor): this {
+    const d0 = this.checkDim(dim, 'indexAdd');
+    const idx = this.indexPositions('indexAdd', d0, index);
+    idx.forEach((p, k) => this.narrow(dim, p, 1).add(src.narrow(dim, k + 1, 1)));
+    return this;
+  }
+
+  /** Fills the slices at the positions given by a LongTensor along dim. */
+  indexFill(dim: number, index: Tensor, value: number | bigint): this {
+    const d0 = this.checkDim(dim, 'indexFill');
+    const idx = this.indexPositions('indexFill', d0, index);
+    idx.forEach((p) => this.narrow(dim, p, 1).fill(value));
+    return this;
+  }
+
+  // -- matrix products (host; Float and Double accumulate in double) --
+
+  /** this = m1 · m2 (resized to m1.size(1) x m2.size(2)). */
+  mm(m1: Tensor, m2: Tensor): this {
+    this.checkMatrices('mm', [m1, 2], [m2, 2]);
+    this.resize(m1.sizes_[0]!, m2.sizes_[1]!);
+    return this.gemm('mm', 0, this, 1, m1, m2);
+  }
+
+  /**
+   * Torch's method addmm: this = beta * M + alpha * (m1 · m2), with M = this unless given:
+   * addmm(m1, m2), addmm(alpha, m1, m2), addmm(M, m1, m2), addmm(M, alpha, m1, m2),
+   * addmm(beta, alpha, m1, m2), addmm(beta, M, alpha, m1, m2).
+   */
+  addmm(...args: (number | Tensor)[]): this {
+    const [beta, M, alpha, m1, m2] = parseBlasArgs('addmm', args, this);
+    this.checkMatrices('addmm', [M, 2], [m1, 2], [m2, 2]);
+    return this.gemm('addmm', beta, M, alpha, m1, m2);
+  }
+
+  /** this = mat · vec (resized to mat.size(1)). */
+  mv(mat: Tensor, vec: Tensor): this {
+    this.checkMatrices('mv', [mat, 2], [vec, 1]);
+    this.resize(mat.sizes_[0]!);
+    return this.gemm('mv', 0, this, 1, mat, vec);
+  }
+
+  /** this = beta * v + alpha * (mat · vec); argument forms as addmm. */
+  addmv(...args: (number | Tensor)[]): this {
+    const [beta, v, alpha, mat, vec] = parseBlasArgs('addmv', args, this);
+    this.checkMatrices('addmv', [v, 1], [mat, 2], [vec, 1]);
+    return this.gemm('addmv', beta, v, alpha, mat, vec);
+  }
+
+  /** this = beta * M + alpha * (v1 ⊗ v2); argument forms as addmm. */
+  addr(...args: (number | Tensor)[]): this {
+    const [beta, M, alpha, v1, v2] = parseBlasArgs('addr', args, this);
+    this.checkMatrices('addr', [M, 2], [v1, 1], [v2, 1]);
+    return this.gemm('addr', beta, M, alpha, v1, v2);
+  }
+
+  /** this = v1 ⊗ v2 (outer product, resized to fit). */
+  ger(v1: Tensor, v2: Tensor): this {
+    this.checkMatrices('ger', [v1, 1], [v2, 1]);
+    this.resize(v1.sizes_[0]!, v2.sizes_[0]!);
+    return this.gemm('ger', 0, this, 1, v1, v2);
+  }
+
+  // -- math internals --
+
+  /** A Lua number argument as this tensor's `real` (not for Long). */
+  private real(v: unknown, op: string): number {
+    if (typeof v === 'bigint') v = Number(v);
+    if (typeof v !== 'number') throw new TypeError(`${op}: expected a number, got ${describeArg(v)}`);
+    return castNumber(this.elementType, v);
+  }
+
+  /** A Lua number (or bigint) argument as a Long value (truncated like a C cast, wrapped to 64 bits). */
+  private realBig(v: unknown, op: string): bigint {
+    if (typeof v === 'bigint') return BigInt.asIntN(64, v);
+    if (typeof v !== 'number') throw new TypeError(`${op}: expected a number, got ${describeArg(v)}`);
+    if (!Number.isFinite(v)) throw new RangeError(`${op}: a LongTensor cannot hold ${v}`);
+    return BigInt.asIntN(64, BigInt(Math.trunc(v)));
+  }
+
+  /** Rounds like this type's C arithmetic between two operations (float32 for Float). */
+  private roundFn(): (x: number) => number {
+    return this.elementType === 'Float' ? Math.fround : this.elementType === 'Half' ? (x) => halfToNumber(numberToHalf(x)) : identity;
+  }
+
+  private readFn(): (d: HostArray, i: number) => number {
+    if (this.elementType === 'Half') return (d, i) => halfToNumber((d as Uint16Array)[i]!);
+    if (this.elementType === 'Long') return (d, i) => Number((d as BigInt64Array)[i]!);
+    return (d, i) => (d as Float64Array)[i]!;
+  }
+
+  private writeFn(d: HostArray): (i: number, v: number) => void {
+    if (d instanceof BigInt64Array) return (i, v) => (d[i] = BigInt(Math.trunc(v)));
+    if (this.elementType === 'Half') return (i, v) => ((d as Uint16Array)[i] = numberToHalf(v));
+    return (i, v) => ((d as Float64Array)[i] = v);
+  }
+
+  /** Calls fn with every element as a number, in logical order. */
+  private forEachNumber(fn: (x: number) => void): void {
+    const n = this.nElement();
+    if (n === 0) return;
+    const d = this.storage().data();
+    const read = this.readFn();
+    if (this.isContiguous()) {
+      if (this.elementType === 'Half' || this.elementType === 'Long') for (let i = this.offset_; i < this.offset_ + n; i++) fn(read(d, i));
+      else {
+        const a = d as Float64Array;
+        for (let i = this.offset_, e = this.offset_ + n; i < e; i++) fn(a[i]!);
+      }
+      return;
+    }
+    for (const i of indexArray(this.sizes_, this.strides_, this.offset_)) fn(read(d, i));
+  }
+
+  private requireFloating(op: string): void {
+    if (!isFloatingType(this.elementType)) {
+      throw new TypeError(`${op}: expected a floating-point tensor (Float, Double or Half), got a ${this.className()} (Torch7 defines ${op} only for floating types)`);
+    }
+  }
+
+  private checkCount(op: string, ...others: Tensor[]): void {
+    const n = this.nElement();
+    for (const o of others) {
+      if (o.nElement() !== n) {
+        throw new RangeError(`${op}: expected ${n} elements (a tensor of sizes [${this.sizes_.join(', ')}]), got ${o.nElement()} elements (sizes [${o.sizes_.join(', ')}])`);
+      }
+    }
+  }
+
+  /**
+   * Result forms: makes this hold `t` (resized and copied) before an in-place op reads
+   * `others`; returns the operands to use (a private copy of any that views this storage,
+   * so that copying t first cannot clobber it).
+   */
+  private fromSource(op: string, t: Tensor, ...others: Tensor[]): Tensor[] {
+    if (t === this) return others;
+    if (!(t instanceof Tensor)) throw new TypeError(`${op}: expected a tensor, got ${describeArg(t)}`);
+    this.checkSameType(t, op);
+    const safe = others.map((o) => (o instanceof Tensor && this.storage_ !== null && o.storage_ === this.storage_ ? o.clone() : o));
+    if (!this.isSameSizeAs(t)) this.resizeAs(t);
+    this.copy(t);
+    return safe;
+  }
+
+  private caddFrom(op: string, t: Tensor | null, value: number | bigint, operand: Tensor | null, negate: boolean): this {
+    const src = t !== null && t !== this && operand !== null ? this.fromSource(op, t, operand)[0]! : operand;
+    if (t !== null && t !== this && operand === null) this.fromSource(op, t);
+    const kind = kindOf(this.elementType);
+    if (src === null) {
+      if (kind === 'long') {
+        const v = this.realBig(value, op);
+        const w = negate ? -v : v;
+        return this.map1(op, NO_NUMBER, (x) => x + w);
+      }
+      const v = this.real(value, op);
+      const w = negate ? this.real(-v, op) : v;
+      if ((kind === 'f32' || kind === 'f64') && this.isContiguous()) {
+        addScalarContiguous(this.storage().mutableData() as Float32Array | Float64Array, this.offset_, this.nElement(), w);
+        return this;
+      }
+      return this.map1(op, (x) => x + w);
+    }
+    if (!(src instanceof Tensor)) throw new TypeError(`${op}: expected a tensor, got ${describeArg(src)}`);
+    this.checkSameType(src, op);
+    if (kind === 'long') {
+      const v = this.realBig(value, op);
+      const w = negate ? -v : v;
+      return this.zip2(op, src, NO_NUMBER2, w === 1n ? (x, y) => x + y : (x, y) => x + w * y);
+    }
+    const v = this.real(value, op);
+    const w = negate ? this.real(-v, op) : v;
+    if ((kind === 'f32' || kind === 'f64') && this.isContiguous() && src.isContiguous()) {
+      this.checkCount(op, src);
+      // TH runs BLAS axpy here; one rounding of x + w*y, as its fused multiply-add gives.
+      axpyContiguous(this.storage().mutableData() as Float64Array, this.offset_, src.storage().data() as Float64Array, src.offset_, this.nElement(), w);
+      return this;
+    }
+    if (kind === 'f32') return this.zip2(op, src, (x, y) => x + Math.fround(w * y));
+    if (kind === 'int32') return this.zip2(op, src, (x, y) => x + Math.imul(w, y));
+    return this.zip2(op, src, (x, y) => x + w * y);
+  }
+
+  private cextreme(op: string, a: Tensor | number, b: Tensor | number | undefined, fn: (x: number, y: number) => number, fb: (x: bigint, y: bigint) => bigint): this {
+    let other: Tensor | number;
+    if (b !== undefined) {
+      if (!(a instanceof Tensor)) throw new TypeError(`${op}: expected (tensor, tensor|value), got (${describeArg(a)}, ${describeArg(b)})`);
+      other = b instanceof Tensor ? this.fromSource(op, a, b)[0]! : (this.fromSource(op, a), b);
+    } else other = a;
+    if (other instanceof Tensor) return this.zip2(op, other, fn, fb);
+    if (this.elementType === 'Long') {
+      const v = this.realBig(other, op);
+      return this.map1(op, NO_NUMBER, (x) => fb(x, v));
+    }
+    const v = this.real(other, op);
+    return this.map1(op, (x) => fn(x, v));
+  }
+
+  private unary(op: string, src: Tensor | undefined, fn: (x: number) => number, fb?: (x: bigint) => bigint): this {
+    if (src === undefined || src === this) return this.map1(op, fn, fb);
+    if (!(src instanceof Tensor)) throw new TypeError(`${op}: expected a tensor, got ${describeArg(src)}`);
+    this.checkSameType(src, op);
+    if (!this.isSameSizeAs(src)) this.resizeAs(src);
+    return this.zip2(op, src, (_x, y) => fn(y), fb && ((_x, y) => fb(y)));
+  }
+
+  private floatingUnary(op: string, src: Tensor | undefined, fn: (x: number) => number): this {
+    this.requireFloating(op);
+    return this.unary(op, src, fn);
+  }
+
+  /** this[i] = f(this[i]) for every element, in logical order. */
+  private map1(op: string, fn: (x: number) => number, fb?: (x: bigint) => bigint): this {
+    return this.map1K(op, fn, fb && ((x) => fb(x)));
+  }
+
+  private map1K(op: string, fn: (x: number, k: number) => number, fb?: (x: bigint, k: number) => bigint): this {
+    const n = this.nElement();
+    if (n === 0) return this;
+    const d = this.storage().mutableData();
+    const o = this.offset_;
+    const idx = this.isContiguous() ? null : indexArray(this.sizes_, this.strides_, o);
+    if (d instanceof BigInt64Array) {
+      if (!fb) throw new TypeError(`${op}: not defined for a ${this.className()}`);
+      for (let k = 0; k < n; k++) {
+        const i = idx ? idx[k]! : o + k;
+        d[i] = fb(d[i]!, k);
+      }
+    } else if (this.elementType === 'Half') {
+      const h = d as Uint16Array;
+      for (let k = 0; k < n; k++) {
+        const i = idx ? idx[k]! : o + k;
+        h[i] = numberToHalf(fn(halfToNumber(h[i]!), k));
+      }
+    } else {
+      const a = d as Float64Array;
+      if (idx) for (let k = 0; k < n; k++) a[idx[k]!] = fn(a[idx[k]!]!, k);
+      else for (let k = 0; k < n; k++) a[o + k] = fn(a[o + k]!, k);
+    }
+    return this;
+  }
+
+  /** this[i] = f(this[i], src[i]) for every element (same type, same element count). */
+  private zip2(op: string, src: Tensor, fn: (x: number, y: number) => number, fb?: (x: bigint, y: bigint) => bigint): this {
+    if (!(src instanceof Tensor)) throw new TypeError(`${op}: expected a tensor, got ${describeArg(src)}`);
+    this.checkSameType(src, op);
+    this.checkCount(op, src);
+    const n = this.nElement();
+    if (n === 0) return this;
+    const d = this.storage().mutableData();
+    const s = src.storage().data();
+    const o = this.offset_;
+    const q = src.offset_;
+    const ia = this.isContiguous() ? null : indexArray(this.sizes_, this.strides_, o);
+    const ib = src.isContiguous() ? null : indexArray(src.sizes_, src.strides_, q);
+    if (d instanceof BigInt64Array) {
+      if (!fb) throw new TypeError(`${op}: not defined for a ${this.className()}`);
+      const sb = s as BigInt64Array;
+      for (let k = 0; k < n; k++) {
+        const i = ia ? ia[k]! : o + k;
+        d[i] = fb(d[i]!, sb[ib ? ib[k]! : q + k]!);
+      }
+    } else if (this.elementType === 'Half') {
+      const h = d as Uint16Array;
+      const sh = s as Uint16Array;
+      for (let k = 0; k < n; k++) {
+        const i = ia ? ia[k]! : o + k;
+        h[i] = numberToHalf(fn(halfToNumber(h[i]!), halfToNumber(sh[ib ? ib[k]! : q + k]!)));
+      }
+    } else {
+      const a = d as Float64Array;
+      const b = s as Float64Array;
+      if (!ia && !ib) for (let k = 0; k < n; k++) a[o + k] = fn(a[o + k]!, b[q + k]!);
+      else {
+        for (let k = 0; k < n; k++) {
+          const i = ia ? ia[k]! : o + k;
+          a[i] = fn(a[i]!, b[ib ? ib[k]! : q + k]!);
+        }
+      }
+    }
+    return this;
+  }
+
+  /** this[i] = f(this[i], a[i], b[i]) for every element. */
+  private zip3(op: string, t1: Tensor, t2: Tensor, fn: (x: number, y: number, z: number) => number, fb?: (x: bigint, y: bigint, z: bigint) => bigint): this {
+    for (const t of [t1, t2]) {
+      if (!(t instanceof Tensor)) throw new TypeError(`${op}: expected a tensor, got ${describeArg(t)}`);
+      this.checkSameType(t, op);
+    }
+    this.checkCount(op, t1, t2);
+    const n = this.nElement();
+    if (n === 0) return this;
+    const d = this.storage().mutableData();
+    const s1 = t1.storage().data();
+    const s2 = t2.storage().data();
+    const ia = indexArray(this.sizes_, this.strides_, this.offset_);
+    const ib = indexArray(t1.sizes_, t1.strides_, t1.offset_);
+    const ic = indexArray(t2.sizes_, t2.strides_, t2.offset_);
+    if (d instanceof BigInt64Array) {
+      if (!fb) throw new TypeError(`${op}: not defined for a ${this.className()}`);
+      for (let k = 0; k < n; k++) d[ia[k]!] = fb(d[ia[k]!]!, (s1 as BigInt64Array)[ib[k]!]!, (s2 as BigInt64Array)[ic[k]!]!);
+    } else if (this.elementType === 'Half') {
+      const h = d as Uint16Array;
+      for (let k = 0; k < n; k++) {
+        h[ia[k]!] = numberToHalf(fn(halfToNumber(h[ia[k]!]!), halfToNumber((s1 as Uint16Array)[ib[k]!]!), halfToNumber((s2 as Uint16Array)[ic[k]!]!)));
+      }
+    } else {
+      const a = d as Float64Array;
+      for (let k = 0; k < n; k++) a[ia[k]!] = fn(a[ia[k]!]!, (s1 as Float64Array)[ib[k]!]!, (s2 as Float64Array)[ic[k]!]!);
+    }
+    return this;
+  }
+
+  private checkMask(op: string, mask: Tensor): void {
+    if (!(mask instanceof Tensor) || mask.elementType !== 'Byte') throw new TypeError(`${op}: expected a ByteTensor mask, got ${mask instanceof Tensor ? `a ${mask.className()}` : describeArg(mask)}`);
+    this.checkCount(op, mask);
+  }
+
+  /** A Byte mask's values, checked to be 0 or 1 as TH requires. */
+  private byteValues(op: string): Uint8Array {
+    const v = Uint8Array.from(this.values());
+    for (const b of v) if (b > 1) throw new RangeError(`${op}: the mask may hold only 0 and 1, found ${b}`);
+    return v;
+  }
+
+  /** Bases of every 1-d slice along 1-based dim (in the logical order of a keepdim result). */
+  private slices(dim: number, op: string): { bases: Int32Array; size: number; stride: number; outSizes: number[] } {
+    const d0 = this.checkDim(dim, op);
+    const outSizes = this.sizes_.slice();
+    outSizes[d0] = 1;
+    return { bases: indexArray(outSizes, this.strides_, this.offset_), size: this.sizes_[d0]!, stride: this.strides_[d0]!, outSizes };
+  }
+
+  private extremeAll(op: string, better: (v: number, best: number) => boolean, betterBig: (v: bigint, best: bigint) => boolean): number {
+    if (this.nElement() === 0) throw new RangeError(`${op}: the tensor is empty`);
+    if (this.elementType === 'Long') {
+      const v = this.bigValues();
+      let best = v[0]!;
+      for (const x of v) if (betterBig(x, best)) best = x;
+      return Number(best);
+    }
+    let best = NaN;
+    let first = true;
+    let done = false;
+    this.forEachNumber((x) => {
+      if (done) return;
+      if (first) {
+        best = x;
+        first = false;
+      }
+      if (better(x, best)) best = x;
+      if (Number.isNaN(x)) done = true;
+    });
+    return best;
+  }
+
+  private extremeDim(op: string, dim: number, better: (v: number, best: number) => boolean, betterBig: (v: bigint, best: bigint) => boolean): [Tensor, Tensor] {
+    const { bases, size, stride, outSizes } = this.slices(dim, op);
+    if (size === 0) throw new RangeError(`${op}: dimension ${dim} is empty`);
+    const values = Tensor.create(this.elementType, outSizes);
+    const indices = Tensor.create('Long', outSizes);
+    const d = this.storage().data();
+    const vo = values.storage().mutableData();
+    const io = indices.storage().mutableData() as BigInt64Array;
+    if (d instanceof BigInt64Array) {
+      for (let k = 0; k < bases.length; k++) {
+        let best = d[bases[k]!]!;
+        let at = 0;
+        for (let i = 0; i < size; i++) {
+          const v = d[bases[k]! + i * stride]!;
+          if (betterBig(v, best)) {
+            best = v;
+            at = i;
+          }
+        }
+        (vo as BigInt64Array)[k] = best;
+        io[k] = BigInt(at + 1);
+      }
+      return [values, indices];
+    }
+    const read = this.readFn();
+    const write = this.writeFn(vo);
+    for (let k = 0; k < bases.length; k++) {
+      let best = read(d, bases[k]!);
+      let at = 0;
+      for (let i = 0; i < size; i++) {
+        const v = read(d, bases[k]! + i * stride);
+        if (better(v, best)) {
+          best = v;
+          at = i;
+          if (Number.isNaN(v)) break;
+        }
+      }
+      write(k, best);
+      io[k] = BigInt(at + 1);
+    }
+    return [values, indices];
+  }
+
+  private moment(op: 'var' | 'std', a: number | boolean | undefined, b: boolean | undefined, root: boolean): number | Tensor {
+    this.requireFloating(op);
+    if (typeof a !== 'number') {
+      const biased = a === true;
+      const n = this.nElement();
+      if (n === 0) throw new RangeError(`${op}: the tensor is empty`);
+      const mean = this.sum() / n;
+      let s = 0;
+      this.forEachNumber((x) => (s += (x - mean) * (x - mean)));
+      s /= n - (biased ? 0 : 1);
+      return root ? Math.sqrt(s) : s;
+    }
+    const biased = b === true;
+    const { bases, size, stride, outSizes } = this.slices(a, op);
+    const out = Tensor.create(this.elementType, outSizes);
+    const d = this.storage().data();
+    const read = this.readFn();
+    const r = this.roundFn();
+    const write = this.writeFn(out.storage().mutableData());
+    for (let k = 0; k < bases.length; k++) {
+      let sum = 0;
+      let sum2 = 0;
+      for (let i = 0, p = bases[k]!; i < size; i++, p += stride) {
+        const z = read(d, p);
+        sum += z;
+        sum2 += r(z * z);
+      }
+      sum /= size;
+      if (biased) {
+        sum2 /= size;
+        sum2 -= sum * sum;
+      } else {
+        sum2 /= size - 1;
+        sum2 -= r(size / (size - 1)) * sum * sum;
+      }
+      if (sum2 < 0) sum2 = 0;
+      write(k, root ? Math.sqrt(r(sum2)) : sum2);
+    }
+    return out;
+  }
+
+  private compare(op: string, other: Tensor | number | bigint, test: (a: number, b: number) => boolean, testBig: (a: bigint, b: bigint) => boolean): Tensor {
+    const out = Tensor.create('Byte', this.sizes_);
+    const o = out.storage().mutableData() as Uint8Array;
+    if (this.elementType === 'Long') {
+      const a = this.bigValues();
+      if (other instanceof Tensor) {
+        this.checkSameType(other, op);
+        this.checkCount(op, other);
+        const b = other.bigValues();
+        for (let k = 0; k < a.length; k++) o[k] = testBig(a[k]!, b[k]!) ? 1 : 0;
+      } else {
+        const v = this.realBig(other, op);
+        for (let k = 0; k < a.length; k++) o[k] = testBig(a[k]!, v) ? 1 : 0;
+      }
+      return out;
+    }
+    const a = this.values();
+    if (other instanceof Tensor) {
+      this.checkSameType(other, op);
+      this.checkCount(op, other);
+      const b = other.values();
+      for (let k = 0; k < a.length; k++) o[k] = test(a[k]!, b[k]!) ? 1 : 0;
+    } else {
+      const v = this.real(other, op);
+      for (let k = 0; k < a.length; k++) o[k] = test(a[k]!, v) ? 1 : 0;
+    }
+    return out;
+  }
+
+  /** Sorts every slice along dim and keeps the first `keep` (ascending, or descending). */
+  private selectAlong(op: string, dim: number, keep: number, descending: boolean): [Tensor, Tensor] {
+    const { bases, size, stride } = this.slices(dim, op);
+    const d0 = dim - 1;
+    const outSizes = this.sizes_.slice();
+    outSizes[d0] = keep;
+    const values = Tensor.create(this.elementType, outSizes);
+    const indices = Tensor.create('Long', outSizes);
+    if (this.nElement() === 0) return [values, indices];
+    const outBaseSizes = outSizes.slice();
+    outBaseSizes[d0] = 1;
+    const outBases = indexArray(outBaseSizes, values.strides_, 0);
+    const outStride = values.strides_[d0]!;
+    const d = this.storage().data();
+    const vo = values.storage().mutableData();
+    const io = indices.storage().mutableData() as BigInt64Array;
+    const order = Array.from({ length: size }, (_, i) => i);
+    const long = d instanceof BigInt64Array;
+    const read = this.readFn();
+    const slice = new Float64Array(size);
+    const sliceBig = long ? new BigInt64Array(size) : null;
+    const sign = descending ? -1 : 1;
+    // NaN counts as the largest value; Array.prototype.sort is stable, so ties keep their order.
+    const cmp = long
+      ? (i: number, j: number) => {
+          const a = sliceBig![i]!;
+          const b = sliceBig![j]!;
+          return sign * (a < b ? -1 : a > b ? 1 : 0);
+        }
+      : (i: number, j: number) => {
+          const a = slice[i]!;
+          const b = slice[j]!;
+          const an = Number.isNaN(a);
+          const bn = Number.isNaN(b);
+          if (an || bn) return sign * ((an ? 1 : 0) - (bn ? 1 : 0));
+          return sign * (a < b ? -1 : a > b ? 1 : 0);
+        };
+    for (let k = 0; k < bases.length; k++) {
+      for (let i = 0; i < size; i++) {
+        const p = bases[k]! + i * stride;
+        if (long) sliceBig![i] = (d as BigInt64Array)[p]!;
+        else slice[i] = read(d, p);
+        order[i] = i;
+      }
+      order.sort(cmp);
+      for (let i = 0; i < keep; i++) {
+        const at = outBases[k]! + i * outStride;
+        const src = order[i]!;
+        if (long) (vo as BigInt64Array)[at] = sliceBig![src]!;
+        else if (this.elementType === 'Half') (vo as Uint16Array)[at] = (d as Uint16Array)[bases[k]! + src * stride]!;
+        else (vo as Float64Array)[at] = slice[src]!;
+        io[at] = BigInt(src + 1);
+      }
+    }
+    return [values, indices];
+  }
+
+  /** The 1-based positions held by a 1-d LongTensor index, checked against dim's size. */
+  private indexPositions(op: string, d0: number, index: Tensor): number[] {
+    if (!(index instanceof Tensor) || index.elementType !== 'Long' || index.sizes_.length > 1) {
+      throw new TypeError(`${op}: expected a 1-d LongTensor index, got ${index instanceof Tensor ? `a ${index.sizes_.length}-d ${index.className()}` : describeArg(index)}`);
+    }
+    const n = this.sizes_[d0]!;
+    return index.values().map((p) => {
+      if (!Number.isInteger(p) || p < 1 || p > n) throw new RangeError(`${op}: index ${p} out of range for dimension ${d0 + 1} of size ${n}`);
+      return p;
+    });
+  }
+
+  private checkMatrices(op: string, ...mats: [Tensor, number][]): void {
+    mats.forEach(([m, dims], i) => {
+      if (!(m instanceof Tensor)) throw new TypeError(`${op}: argument ${i + 1} should be a tensor, got ${describeArg(m)}`);
+      this.checkSameType(m, op);
+      if (m.sizes_.length !== dims) {
+        throw new RangeError(`${op}: expected a ${dims === 2 ? 'matrix (2-d)' : 'vector (1-d)'} as operand ${i + 1}, got a ${m.sizes_.length}-d tensor of sizes [${m.sizes_.join(', ')}]`);
+      }
+    });
+  }
+
+  /**
+   * this = beta * M + alpha * (a · b) for matrix/vector operands (a vector b is a column,
+   * a vector a with a vector b is an outer product). beta = 0 ignores M's contents, as BLAS does.
+   */
+  private gemm(op: string, beta: number, M: Tensor, alpha: number, a: Tensor, b: Tensor): this {
+    const n = a.sizes_[0]!;
+    const k = a.sizes_.length === 2 ? a.sizes_[1]! : 1;
+    const kb = b.sizes_.length === 2 ? b.sizes_[0]! : a.sizes_.length === 2 ? b.sizes_[0]! : 1;
+    const p = b.sizes_.length === 2 ? b.sizes_[1]! : a.sizes_.length === 2 ? 1 : b.sizes_[0]!;
+    if (k !== kb) throw new RangeError(`${op}: size mismatch, [${a.sizes_.join(' x ')}] times [${b.sizes_.join(' x ')}]`);
+    const expected = M.sizes_.length === 2 ? [n, p] : [n];
+    if (M.sizes_.some((s, i) => s !== expected[i])) {
+      throw new RangeError(`${op}: the result should have sizes [${expected.join(', ')}], got [${M.sizes_.join(', ')}]`);
+    }
+    const long = this.elementType === 'Long';
+    // Operands are read before the result is touched, so they may alias it.
+    const A = long ? [] : Float64Array.from(a.values());
+    const B = long ? [] : Float64Array.from(b.values());
+    const AB = long ? a.bigValues() : [];
+    const BB = long ? b.bigValues() : [];
+    if (M !== this) {
+      this.checkSameType(M, op);
+      const m = M.storage_ === this.storage_ ? M.clone() : M;
+      if (!this.isSameSizeAs(m)) this.resizeAs(m);
+      if (beta !== 0) this.copy(m);
+    }
+    if (long) {
+      const C = beta === 0 ? null : this.bigValues();
+      const bb = this.realBig(beta, op);
+      const ab = this.realBig(alpha, op);
+      const out = new Array<bigint>(n * p);
+      for (let i = 0; i < n; i++) {
+        for (let j = 0; j < p; j++) {
+          let s = 0n;
+          for (let l = 0; l < k; l++) s += AB[i * k + l]! * BB[l * p + j]!;
+          out[i * p + j] = (C ? bb * C[i * p + j]! : 0n) + ab * s;
+        }
+      }
+      const d = this.storage().mutableData() as BigInt64Array;
+      indexArray(this.sizes_, this.strides_, this.offset_).forEach((q, t) => (d[q] = out[t]!));
+      return this;
+    }
+    const C = beta === 0 ? null : this.values();
+    const be = this.real(beta, op);
+    const al = this.real(alpha, op);
+    const acc = new Float64Array(n * p);
+    for (let i = 0; i < n; i++) {
+      const row = i * p;
+      for (let l = 0; l < k; l++) {
+        const x = A[i * k + l]!;
+        const brow = l * p;
+        for (let j = 0; j < p; j++) acc[row + j]! += x * B[brow + j]!;
+      }
+    }
+    const d = this.storage().mutableData();
+    const write = this.writeFn(d);
+    const int32 = this.elementType === 'Int';
+    indexArray(this.sizes_, this.strides_, this.offset_).forEach((q, t) => {
+      // Integer types wrap their products like C (Int through 32-bit arithmetic).
+      const s = int32 ? Math.imul(al, acc[t]! | 0) : al * acc[t]!;
+      write(q, C ? (int32 ? Math.imul(be, C[t]!) : be * C[t]!) + s : s);
+    });
+    return this;
+  }
+
 
   // ---- random fills (the generator lives in random.ts) --------------------------
   // (random methods go here)
@@ -641,6 +1863,118 @@ export class Tensor {
   }
 }
 
+// ---- math helpers --------------------------------------------------------------------
+
+type Kind = 'f32' | 'f64' | 'half' | 'int32' | 'small' | 'long';
+
+function kindOf(type: TensorType): Kind {
+  switch (type) {
+    case 'Float': return 'f32';
+    case 'Double': return 'f64';
+    case 'Half': return 'half';
+    case 'Int': return 'int32';
+    case 'Long': return 'long';
+    default: return 'small';
+  }
+}
+
+const identity = (x: number): number => x;
+
+// Placeholders for the number path of ops whose Long path is the bigint function.
+function unreachable(): never {
+  throw new Error('internal: number kernel called for a LongTensor');
+}
+const NO_NUMBER: (x: number) => number = unreachable;
+const NO_NUMBER_K: (x: number, k: number) => number = unreachable;
+const NO_NUMBER2: (x: number, y: number) => number = unreachable;
+const NO_NUMBER3: (x: number, y: number, z: number) => number = unreachable;
+
+function describeArg(v: unknown): string {
+  if (v instanceof Tensor) return `a ${v.className()} of sizes [${v.size().join(', ')}]`;
+  if (v === null) return 'null';
+  if (v === undefined) return 'nothing';
+  if (Array.isArray(v)) return 'an array';
+  return `${typeof v} ${String(v)}`;
+}
+
+function isScalar(v: unknown): v is number | bigint {
+  return typeof v === 'number' || typeof v === 'bigint';
+}
+
+/** add/csub argument forms -> [result base or null, value, src or null]. */
+function parseAddArgs(op: string, args: unknown[]): [Tensor | null, number | bigint, Tensor | null] {
+  const [a, b, c] = args;
+  if (args.length === 1 && isScalar(a)) return [null, a, null];
+  if (args.length === 1 && a instanceof Tensor) return [null, 1, a];
+  if (args.length === 2 && isScalar(a) && b instanceof Tensor) return [null, a, b];
+  if (args.length === 2 && a instanceof Tensor && isScalar(b)) return [a, b, null];
+  if (args.length === 2 && a instanceof Tensor && b instanceof Tensor) return [a, 1, b];
+  if (args.length === 3 && a instanceof Tensor && isScalar(b) && c instanceof Tensor) return [a, b, c];
+  throw new TypeError(`${op}: expected (value), (tensor), (value, tensor), (tensor, value), (tensor, tensor) or (tensor, value, tensor), got (${args.map(describeArg).join(', ')})`);
+}
+
+/** addcmul/addcdiv argument forms -> [result base (self unless given), value, t1, t2]. */
+function parseAddcArgs(op: string, args: unknown[], self: Tensor): [Tensor, number | bigint, Tensor, Tensor] {
+  const tensors = args.filter((x): x is Tensor => x instanceof Tensor);
+  const scalars = args.filter(isScalar);
+  const ok =
+    tensors.length + scalars.length === args.length &&
+    (tensors.length === 2 || tensors.length === 3) &&
+    scalars.length <= 1 &&
+    (scalars.length === 0 || args[args.length - 3] === scalars[0]);
+  if (!ok) throw new TypeError(`${op}: expected ([tensor,] [value,] tensor1, tensor2), got (${args.map(describeArg).join(', ')})`);
+  const base = tensors.length === 3 ? tensors[0]! : self;
+  return [base, scalars[0] ?? 1, tensors[tensors.length - 2]!, tensors[tensors.length - 1]!] as [Tensor, number | bigint, Tensor, Tensor];
+}
+
+/**
+ * Torch7's method forms of addmm/addmv/addr -> [beta, M, alpha, a, b]:
+ * (a, b), (alpha, a, b), (M, a, b), (M, alpha, a, b), (beta, alpha, a, b), (beta, M, alpha, a, b).
+ */
+function parseBlasArgs(op: string, args: unknown[], self: Tensor): [number, Tensor, number, Tensor, Tensor] {
+  const tensors = args.filter((x): x is Tensor => x instanceof Tensor);
+  const numbers = args.filter((x): x is number => typeof x === 'number');
+  const last2Tensors = args.length >= 2 && args[args.length - 1] instanceof Tensor && args[args.length - 2] instanceof Tensor;
+  if (tensors.length + numbers.length !== args.length || tensors.length < 2 || tensors.length > 3 || numbers.length > 2 || !last2Tensors) {
+    throw new TypeError(`${op}: expected ([beta,] [M,] [alpha,] a, b), got (${args.map(describeArg).join(', ')})`);
+  }
+  const M = tensors.length === 3 ? tensors[0]! : self;
+  const [beta, alpha] = numbers.length === 2 ? [numbers[0]!, numbers[1]!] : [1, numbers[0] ?? 1];
+  return [beta, M, alpha, tensors[tensors.length - 2]!, tensors[tensors.length - 1]!];
+}
+
+// Contiguous fast paths. Float32Array stores round to float32, which gives Torch's
+// float results: one product of floats is exact in double, so x + v*y rounds once
+// (as BLAS axpy's fused multiply-add does).
+
+function addScalarContiguous(d: Float32Array | Float64Array, o: number, n: number, v: number): void {
+  for (let i = o, e = o + n; i < e; i++) d[i] += v;
+}
+
+function scaleContiguous(d: Float32Array | Float64Array, o: number, n: number, v: number): void {
+  for (let i = o, e = o + n; i < e; i++) d[i] *= v;
+}
+
+function axpyContiguous(d: Float64Array, o: number, s: Float64Array, q: number, n: number, v: number): void {
+  if (v === 1) for (let k = 0; k < n; k++) d[o + k] += s[q + k]!;
+  else for (let k = 0; k < n; k++) d[o + k] += v * s[q + k]!;
+}
+
+function cmulContiguous(d: Float64Array, o: number, s: Float64Array, q: number, n: number): void {
+  for (let k = 0; k < n; k++) d[o + k] *= s[q + k]!;
+}
+
+function addcmulF32(d: Float32Array, o: number, a: Float32Array, p: number, b: Float32Array, q: number, n: number, v: number): void {
+  if (v === 1) for (let k = 0; k < n; k++) d[o + k] += Math.fround(a[p + k]! * b[q + k]!);
+  else for (let k = 0; k < n; k++) d[o + k] += Math.fround(Math.fround(v * a[p + k]!) * b[q + k]!);
+}
+
+function dotContiguous(a: Float64Array, o: number, b: Float64Array, q: number, n: number): number {
+  let s = 0;
+  for (let k = 0; k < n; k++) s += a[o + k]! * b[q + k]!;
+  return s;
+}
+
 /** Storage indices of a channels-last 4-d view in physical NHWC order. */
 function channelsLastOrder(sizes: readonly number[], strides: readonly number[], offset: number): Int32Array {
   const [n, c, h, w] = sizes as [number, number, number, number];
@@ -649,6 +1983,23 @@ function channelsLastOrder(sizes: readonly number[], strides: readonly number[],
   let k = 0;
   for (let a = 0; a < n; a++) for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) for (let ch = 0; ch < c; ch++) out[k++] = offset + a * sn + y * sh + x * sw + ch * sc;
   return out;
+}
+
+/** Checks sizes and cuts them at the first 0, as THTensor_resizeNd does. */
+function torchSizes(sizes: readonly number[], op: string): number[] {
+  const out: number[] = [];
+  for (const s of sizes) {
+    if (!Number.isInteger(s) || s < 0) throw new RangeError(`${op}: sizes must be non-negative integers, got [${sizes.join(', ')}]`);
+  }
+  for (const s of sizes) {
+    if (s === 0) break;
+    out.push(s);
+  }
+  return out;
+}
+
+function allocLike(a: HostArray, n: number): HostArray {
+  return new (a.constructor as new (n: number) => HostArray)(n);
 }
 
 /** Writes a number (or bigint, for Long) into a host array of the given element type. */
