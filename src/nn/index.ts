@@ -9,9 +9,16 @@ import { Container } from './Container.js';
 import { Sequential } from './Sequential.js';
 import { Identity } from './Identity.js';
 import { Linear } from './Linear.js';
+import { ReLU, CudnnReLU } from './ReLU.js';
+import { ELU } from './ELU.js';
+import { LeakyReLU } from './LeakyReLU.js';
+import { PReLU } from './PReLU.js';
+import { SPELU } from './SPELU.js';
+import { MPELU } from './MPELU.js';
 
 export type { Activity, TensorCache } from './module.js';
 export { Module, Container, Sequential, Identity, Linear };
+export { ReLU, CudnnReLU, ELU, LeakyReLU, PReLU, SPELU, MPELU };
 export { registerModule, moduleClass, registeredModuleNames } from './registry.js';
 export { flattenParameters } from './get_parameters.js';
 
@@ -43,4 +50,10 @@ export const nn = {
   Sequential: torchClass(Sequential),
   Identity: torchClass(Identity),
   Linear: torchClass(Linear),
+  ReLU: torchClass(ReLU),
+  ELU: torchClass(ELU),
+  LeakyReLU: torchClass(LeakyReLU),
+  PReLU: torchClass(PReLU),
+  SPELU: torchClass(SPELU),
+  MPELU: torchClass(MPELU),
 };

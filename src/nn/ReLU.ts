@@ -1,0 +1,124 @@
+// nn.ReLU(inplace): Torch's ReLU is a Threshold(0, 0) subclass, so its fields are
+// threshold, val and inplace, and it computes Threshold's kernel:
+//   output = input > threshold ? input : val;  gradInput = input > threshold ? gradOutput : 0.
+// The same implementation serves cudnn.ReLU (fields: inplace, mode; no threshold/val).
+
+import * as tf from '@tensorflow/tfjs-core';
+import { Module, type Activity } from './module.js';
+import { registerModule } from './registry.js';
+import { engineOf } from './ops.js';
+import { assignHost, checkSameElements, gradView, hostValues, setFromView, setHost, tensorInput, tfView, writeInPlace } from './activation.js';
+
+export class ReLU extends Module {
+  constructor(inplace = false, className = 'nn.ReLU') {
+    super(className);
+    if (typeof inplace !== 'boolean') throw new TypeError(`${className}: the in-place flag must be a boolean, got ${typeof inplace}`);
+    if (className.startsWith('cudnn.')) {
+      this.fields.set('inplace', inplace);
+    } else {
+      this.fields.set('threshold', 0);
+      this.fields.set('val', 0);
+      this.fields.set('inplace', inplace);
+    }
+  }
+
+  get threshold(): number {
+    const v = this.fields.get('threshold');
+    return typeof v === 'number' ? v : 0;
+  }
+
+  get val(): number {
+    const v = this.fields.get('val');
+    return typeof v === 'number' ? v : 0;
+  }
+
+  get inplace(): boolean {
+    return this.fields.get('inplace') === true;
+  }
+
+  set inplace(v: boolean) {
+    this.fields.set('inplace', v);
+  }
+
+  /** Threshold:validateParameters. */
+  private validate(): void {
+    if (this.inplace && this.val > this.threshold) {
+      throw new RangeError(`${this.className}: in-place processing requires value (${this.val}) not exceed threshold (${this.threshold})`);
+    }
+  }
+
+  override updateOutput(input: Activity): Activity {
+    const x = tensorInput(input, `${this.className}:updateOutput`);
+    this.validate();
+    const th = this.threshold;
+    const val = this.val;
+    const output = this.buffer('output', x);
+    if (engineOf(x, this.className) === 'host') {
+      const v = hostValues(x);
+      for (let k = 0; k < v.length; k++) if (!(v[k]! > th)) v[k] = val;
+      if (this.inplace) {
+        assignHost(x, v);
+        output.set(x);
+      } else {
+        setHost(output, x.size(), v);
+      }
+      return output;
+    }
+    const view = tfView(x, false);
+    const y = tf.tidy(() => {
+      if (th === 0 && val === 0) return tf.relu(view.x);
+      return tf.where(tf.greater(view.x, th), view.x, tf.fill(view.x.shape, val));
+    });
+    view.x.dispose();
+    if (this.inplace) {
+      writeInPlace(x, view, y);
+      output.set(x);
+    } else {
+      setFromView(output, view, y);
+    }
+    return output;
+  }
+
+  override updateGradInput(input: Activity, gradOutput: Activity): Activity {
+    const x = tensorInput(input, `${this.className}:updateGradInput`);
+    const g = tensorInput(gradOutput, `${this.className}:updateGradInput (gradOutput)`);
+    checkSameElements(x, g, `${this.className}:updateGradInput`);
+    this.validate();
+    const th = this.threshold;
+    const gradInput = this.buffer('gradInput', x);
+    if (engineOf(x, this.className) === 'host') {
+      const xv = hostValues(x);
+      const gv = hostValues(g);
+      for (let k = 0; k < gv.length; k++) if (!(xv[k]! > th)) gv[k] = 0;
+      if (this.inplace) {
+        assignHost(g, gv);
+        gradInput.set(g);
+      } else {
+        setHost(gradInput, x.size(), gv);
+      }
+      return gradInput;
+    }
+    const view = tfView(x, false);
+    const gview = gradView(g, x, false);
+    const dx = tf.tidy(() => tf.mul(gview.x, th === 0 ? tf.step(view.x) : tf.cast(tf.greater(view.x, th), 'float32')));
+    view.x.dispose();
+    gview.x.dispose();
+    if (this.inplace) {
+      writeInPlace(g, gview, dx);
+      gradInput.set(g);
+    } else {
+      setFromView(gradInput, view, dx);
+    }
+    return gradInput;
+  }
+}
+
+registerModule('nn.ReLU', ReLU);
+
+/** cudnn.ReLU: the same computation under cudnn's class name. */
+export class CudnnReLU extends ReLU {
+  constructor(inplace = false) {
+    super(inplace, 'cudnn.ReLU');
+  }
+}
+registerModule('cudnn.ReLU', CudnnReLU);

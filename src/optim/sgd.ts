@@ -1,0 +1,162 @@
+// optim.sgd with torch/optim's exact semantics (optim a5ceed7, sgd.lua), in place on the
+// flat parameter vector:
+//   (0) defaults: learningRate 1e-3, learningRateDecay 0, weightDecay 0, momentum 0,
+//       dampening = momentum, nesterov false; state defaults to config;
+//       evalCounter starts at 0; nesterov requires momentum > 0 and dampening 0.
+//   (1) fx, dfdx = opfunc(x)
+//   (2) weightDecay != 0: dfdx += weightDecay * x;  else weightDecays vector:
+//       decayParameters = weightDecays .* x;  dfdx += decayParameters
+//   (3) momentum != 0: first call state.dfdx = copy(dfdx); later
+//       state.dfdx = momentum * state.dfdx + (1 - dampening) * dfdx;
+//       nesterov: dfdx += momentum * state.dfdx, else dfdx = state.dfdx
+//   (4) clr = learningRate / (1 + evalCounter * learningRateDecay)  (counter before the increment)
+//   (5) learningRates vector: deltaParameters = learningRates .* dfdx; x -= clr * deltaParameters;
+//       else x -= clr * dfdx
+//   (6) evalCounter += 1; returns x, {fx}
+// Config and state are plain objects or LuaTables (an optimState loaded from a .t7 file);
+// option values follow Lua truthiness (nil and false mean "not given", 0 does not).
+
+import { Tensor } from '../torch/tensor.js';
+import { LuaTable } from '../t7/lua_table.js';
+
+/** The options optim.sgd reads (any other keys are kept untouched). */
+export interface SgdConfig {
+  learningRate?: number;
+  learningRateDecay?: number;
+  weightDecay?: number;
+  weightDecays?: Tensor;
+  momentum?: number;
+  dampening?: number;
+  nesterov?: boolean;
+  learningRates?: Tensor;
+  [key: string]: unknown;
+}
+
+/** The state optim.sgd keeps (saved in fb.resnet.torch's optimState files). */
+export interface SgdState {
+  evalCounter?: number;
+  dfdx?: Tensor;
+  decayParameters?: Tensor;
+  deltaParameters?: Tensor;
+  [key: string]: unknown;
+}
+
+export type OptimTable<T> = T | LuaTable;
+
+/** opfunc(x) -> [f(x), df/dx] (df/dx may be modified in place by sgd, as in Torch). */
+export type OpFunc = (x: Tensor) => [number, Tensor];
+
+function getKey(t: OptimTable<Record<string, unknown>>, key: string): unknown {
+  return t instanceof LuaTable ? t.get(key) : t[key];
+}
+
+function setKey(t: OptimTable<Record<string, unknown>>, key: string, value: unknown): void {
+  if (t instanceof LuaTable) t.set(key, value);
+  else t[key] = value;
+}
+
+/** Lua's `a or b`. */
+function or<T>(v: unknown, fallback: T): T {
+  return v === undefined || v === null || v === false ? fallback : (v as T);
+}
+
+function numberOption(t: OptimTable<Record<string, unknown>>, key: string, fallback: number): number {
+  const v = or<unknown>(getKey(t, key), fallback);
+  if (typeof v !== 'number') throw new TypeError(`optim.sgd: config.${key} should be a number, got ${typeof v}`);
+  return v;
+}
+
+function tensorOption(t: OptimTable<Record<string, unknown>>, key: string): Tensor | undefined {
+  const v = getKey(t, key);
+  if (v === undefined || v === null || v === false) return undefined;
+  if (!(v instanceof Tensor)) throw new TypeError(`optim.sgd: config.${key} should be a tensor, got ${typeof v}`);
+  return v;
+}
+
+/** A new tensor of x's class sized like `like` (Torch's torch.Tensor():typeAs(x):resizeAs(like)). */
+function bufferLike(x: Tensor, like: Tensor): Tensor {
+  const t = new Tensor(x.elementType);
+  t.sourceClass = x.sourceClass;
+  return t.resizeAs(like);
+}
+
+/**
+ * optim.sgd(opfunc, x, config, state): one step, in place on x. Returns [x, [fx]] with fx
+ * evaluated before the update.
+ */
+export function sgd(
+  opfunc: OpFunc,
+  x: Tensor,
+  config: OptimTable<SgdConfig> = {},
+  state: OptimTable<SgdState> = config as OptimTable<SgdState>,
+): [Tensor, number[]] {
+  const cfg = config as OptimTable<Record<string, unknown>>;
+  const st = state as OptimTable<Record<string, unknown>>;
+  // (0)
+  const lr = numberOption(cfg, 'learningRate', 1e-3);
+  const lrd = numberOption(cfg, 'learningRateDecay', 0);
+  const wd = numberOption(cfg, 'weightDecay', 0);
+  const mom = numberOption(cfg, 'momentum', 0);
+  const damp = numberOption(cfg, 'dampening', mom);
+  const nesterov = or<unknown>(getKey(cfg, 'nesterov'), false);
+  const lrs = tensorOption(cfg, 'learningRates');
+  const wds = tensorOption(cfg, 'weightDecays');
+  const counter = or<unknown>(getKey(st, 'evalCounter'), 0);
+  if (typeof counter !== 'number') throw new TypeError(`optim.sgd: state.evalCounter should be a number, got ${typeof counter}`);
+  setKey(st, 'evalCounter', counter);
+  const nevals = counter;
+  if (nesterov && !(mom > 0 && damp === 0)) {
+    throw new Error(`optim.sgd: Nesterov momentum requires a momentum and zero dampening (momentum ${mom}, dampening ${damp})`);
+  }
+
+  // (1)
+  const [fx, grad] = opfunc(x);
+  if (!(grad instanceof Tensor)) throw new TypeError('optim.sgd: opfunc must return [f(x), df/dx] with df/dx a tensor');
+  let dfdx = grad;
+
+  // (2)
+  if (wd !== 0) {
+    dfdx.add(wd, x);
+  } else if (wds) {
+    let decay = getKey(st, 'decayParameters');
+    if (!(decay instanceof Tensor)) {
+      decay = bufferLike(x, dfdx);
+      setKey(st, 'decayParameters', decay);
+    }
+    (decay as Tensor).copy(wds).cmul(x);
+    dfdx.add(decay as Tensor);
+  }
+
+  // (3)
+  if (mom !== 0) {
+    let buf = getKey(st, 'dfdx');
+    if (!(buf instanceof Tensor)) {
+      buf = bufferLike(dfdx, dfdx).copy(dfdx);
+      setKey(st, 'dfdx', buf);
+    } else {
+      buf.mul(mom).add(1 - damp, dfdx);
+    }
+    if (nesterov) dfdx.add(mom, buf as Tensor);
+    else dfdx = buf as Tensor;
+  }
+
+  // (4)
+  const clr = lr / (1 + nevals * lrd);
+
+  // (5)
+  if (lrs) {
+    let delta = getKey(st, 'deltaParameters');
+    if (!(delta instanceof Tensor)) {
+      delta = bufferLike(x, dfdx);
+      setKey(st, 'deltaParameters', delta);
+    }
+    (delta as Tensor).copy(lrs).cmul(dfdx);
+    x.add(-clr, delta as Tensor);
+  } else {
+    x.add(-clr, dfdx);
+  }
+
+  // (6)
+  setKey(st, 'evalCounter', nevals + 1);
+  return [x, [fx]];
+}

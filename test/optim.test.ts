@@ -1,0 +1,177 @@
+// optim.sgd step by step against Torch7's optim (fixtures/torch7/optim), and nnlr's
+// getOptimConfig against the vectors Torch7 computed (fixtures/torch7/naive).
+
+import { describe, expect, it } from 'vitest';
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { load } from '../src/t7/index.js';
+import { LuaTable } from '../src/t7/lua_table.js';
+import { Tensor } from '../src/torch/tensor.js';
+import { sgd, getOptimConfig, learningRate, weightDecay } from '../src/optim/index.js';
+import { nn } from '../src/nn/index.js';
+
+const OPTIM = join(__dirname, '..', 'fixtures', 'torch7', 'optim');
+const NAIVE = join(__dirname, '..', 'fixtures', 'torch7', 'naive');
+
+function table(v: unknown, what: string): LuaTable {
+  if (!(v instanceof LuaTable)) throw new Error(`${what}: expected a table in the fixture`);
+  return v;
+}
+
+function tensor(v: unknown, what: string): Tensor {
+  if (!(v instanceof Tensor)) throw new Error(`${what}: expected a tensor in the fixture`);
+  return v;
+}
+
+/** The config as Torch gave it to sgd (a fresh table: sgd keeps its state in it). */
+function configFrom(t: LuaTable): LuaTable {
+  const c = new LuaTable();
+  for (const [k, v] of t.entries()) c.set(k, v instanceof Tensor ? v.clone() : v);
+  return c;
+}
+
+/** feval(x) = (1/2 x'Ax - b'x, Ax - b), in double as the fixture's Lua did. */
+function quadratic(A: Tensor, b: Tensor): (x: Tensor) => [number, Tensor] {
+  const n = b.nElement();
+  const a = A.values();
+  const bv = b.values();
+  return (x) => {
+    const xv = x.values();
+    const g = Tensor.create('Double', [n]);
+    let f = 0;
+    for (let i = 0; i < n; i++) {
+      let ax = 0;
+      for (let j = 0; j < n; j++) ax += a[i * n + j]! * xv[j]!;
+      g.put(i + 1, ax - bv[i]!);
+      f += 0.5 * xv[i]! * ax - bv[i]! * xv[i]!;
+    }
+    return [f, g];
+  };
+}
+
+function expectClose(got: number[], want: number[], tol: number, what: string): void {
+  expect(got.length, what).toBe(want.length);
+  got.forEach((g, i) => {
+    const w = want[i]!;
+    expect(Math.abs(g - w), `${what}[${i + 1}]: got ${g}, want ${w}`).toBeLessThanOrEqual(tol * Math.max(1, Math.abs(w)));
+  });
+}
+
+const cases = readdirSync(OPTIM)
+  .filter((f) => f.endsWith('.t7'))
+  .sort();
+
+describe('optim.sgd against Torch7', () => {
+  it('has the fixtures', () => {
+    expect(cases.length).toBe(12);
+  });
+
+  for (const file of cases) {
+    it(`${file}: x, f(x), evalCounter and the momentum buffer after every step, and the final state`, () => {
+      const fx = table(load(join(OPTIM, file)), file);
+      const A = tensor(fx.get('A'), 'A');
+      const b = tensor(fx.get('b'), 'b');
+      const x = tensor(fx.get('x0'), 'x0').clone();
+      const config = configFrom(table(fx.get('config'), 'config'));
+      const steps = table(fx.get('steps'), 'steps').toArray() as LuaTable[];
+      const feval = quadratic(A, b);
+      expect(steps.length).toBe(5);
+      steps.forEach((step, i) => {
+        const [xOut, [f]] = sgd(feval, x, config);
+        expect(xOut).toBe(x);
+        // The arithmetic is the same sequence of double operations as Torch's: exact.
+        expectClose([f!], [step.get('fx_before') as number], 1e-15, `step ${i + 1} fx_before`);
+        expectClose(x.values(), tensor(step.get('x'), 'x').values(), 1e-14, `step ${i + 1} x`);
+        expect(config.get('evalCounter')).toBe(step.get('evalCounter'));
+        const mb = step.get('momentumBuffer');
+        if (mb instanceof Tensor) expectClose(tensor(config.get('dfdx'), 'dfdx').values(), mb.values(), 1e-14, `step ${i + 1} momentum buffer`);
+        else expect(config.get('dfdx'), `step ${i + 1}: Torch kept no momentum buffer`).toBeUndefined();
+      });
+      // Every field of the state Torch ended with, and no other.
+      const after = table(fx.get('state_after'), 'state_after');
+      const keys = (t: LuaTable) => [...t.keys()].map(String).sort();
+      expect(keys(config)).toEqual(keys(after));
+      for (const [k, v] of after.entries()) {
+        const mine = config.get(k);
+        if (v instanceof Tensor) {
+          expect(mine, `state.${String(k)}`).toBeInstanceOf(Tensor);
+          expect((mine as Tensor).className()).toBe(v.className());
+          expectClose((mine as Tensor).values(), v.values(), 1e-14, `state.${String(k)}`);
+        } else {
+          expect(mine, `state.${String(k)}`).toBe(v);
+        }
+      }
+    });
+  }
+});
+
+describe('optim.sgd semantics', () => {
+  const feval = (x: Tensor): [number, Tensor] => [x.values().reduce((s, v) => s + v * v, 0) / 2, x.clone()];
+
+  it('defaults: learningRate 1e-3, a separate state table, evalCounter counting', () => {
+    const x = Tensor.fromArray('Double', [1, -2]);
+    const config = {};
+    const state: Record<string, unknown> = {};
+    sgd(feval, x, config, state);
+    expectClose(x.values(), [1 - 1e-3, -2 + 2e-3], 1e-15, 'x');
+    expect(state.evalCounter).toBe(1);
+    expect(Object.keys(config)).toEqual([]);
+  });
+
+  it('rejects nesterov without momentum or with dampening', () => {
+    const x = Tensor.fromArray('Double', [1]);
+    expect(() => sgd(feval, x, { nesterov: true })).toThrow(/Nesterov momentum requires a momentum and zero dampening/);
+    expect(() => sgd(feval, x, { nesterov: true, momentum: 0.9 })).toThrow(/dampening 0\.9/);
+    expect(x.values()).toEqual([1]);
+  });
+
+  it('changes the gradient tensor in place (weight decay, nesterov), as Torch does', () => {
+    const x = Tensor.fromArray('Double', [1, 2]);
+    const grad = Tensor.fromArray('Double', [0.5, 0.5]);
+    sgd(() => [0, grad], x, { learningRate: 0.1, weightDecay: 0.1, momentum: 0.9, dampening: 0, nesterov: true });
+    // dfdx = g + 0.1 x = [0.6, 0.7]; buffer = copy; dfdx += 0.9 * buffer = [1.14, 1.33]
+    expectClose(grad.values(), [1.14, 1.33], 1e-15, 'gradient');
+    expectClose(x.values(), [1 - 0.114, 2 - 0.133], 1e-15, 'x');
+  });
+
+  it('works on Float vectors with the state in the same class', () => {
+    const x = Tensor.fromArray('Float', [1, 2]);
+    const state: Record<string, unknown> = {};
+    sgd(() => [0, Tensor.fromArray('Float', [1, 1])], x, { learningRate: 0.5, momentum: 0.5, weightDecays: Tensor.fromArray('Float', [0, 1]) }, state);
+    expect((state.dfdx as Tensor).className()).toBe('torch.FloatTensor');
+    expect((state.decayParameters as Tensor).className()).toBe('torch.FloatTensor');
+    expectClose(x.values(), [0.5, 0.5], 1e-7, 'x');
+  });
+});
+
+describe('nnlr getOptimConfig against Torch7', () => {
+  for (const name of ['naive', 'mpelu']) {
+    it(`${name} composition: the learningRates and weightDecays vectors nnlr computed`, () => {
+      const model = load(join(NAIVE, `module_${name}_a0.25_b1_c4.t7`)) as InstanceType<typeof nn.Module>;
+      const io = table(load(join(NAIVE, `io_${name}_a0.25_b1_c4.t7`)), 'io');
+      const [lrs, wds] = getOptimConfig(model, 0.1, 1e-4);
+      const wantL = tensor(io.get('optimConfig_learningRates'), 'learningRates');
+      const wantW = tensor(io.get('optimConfig_weightDecays'), 'weightDecays');
+      expect(lrs.className()).toBe(wantL.className());
+      expect(lrs.values()).toEqual(wantL.values());
+      expect(wds.values()).toEqual(wantW.values());
+      // And the same length and order as the parameters.
+      const [params] = model.getParameters();
+      expect(lrs.nElement()).toBe(params.nElement());
+    });
+  }
+
+  it('multipliers set in TypeScript: weight then bias per module, defaults 1, containers pass to children', () => {
+    const m = nn.MPELU(0.25, 1, 3);
+    learningRate(weightDecay(m, 'bias', 10), 'weight', 5);
+    const seq = nn.Sequential().add(m).add(nn.PReLU(2));
+    weightDecay(seq, 'weight', 2);
+    expect(m.fields.get('__weightLearningRate')).toBe(5);
+    expect(m.fields.get('__weightWeightDecay')).toBe(2);
+    const [lrs, wds] = getOptimConfig(seq, 0.1, 1e-4);
+    expect(lrs.values()).toEqual([5, 5, 5, 1, 1, 1, 1, 1]);
+    expectClose(wds.values(), [2e-4, 2e-4, 2e-4, 1e-3, 1e-3, 1e-3, 2e-4, 2e-4], 1e-15, 'weightDecays');
+    expect(() => learningRate(nn.ReLU(), 'weight', 1)).toThrow(/has no weight/);
+    expect(() => learningRate(m, 'gamma' as 'weight', 1)).toThrow(/unknown accessor/);
+  });
+});
