@@ -1,0 +1,83 @@
+// .t7 files: Torch7's serialization, read and written in both modes.
+//
+//   const model = t7.load('model_1.t7');          // torch.load
+//   t7.save('copy.t7', model);                    // torch.save (atomic)
+//   const bytes = t7.serialize(obj); t7.deserialize(bytes);   // torch.serialize
+
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { readT7, type ReadOptions, type ReadResult } from './reader.js';
+import { writeT7, writeT7Chunks, type WriteOptions } from './writer.js';
+
+export { T7FormatError, T7WriteError } from './errors.js';
+export { LuaTable } from './lua_table.js';
+export { TorchObject, registerTorchClass, isRegisteredTorchClass, createTorchObject } from './torch_object.js';
+export { LuaFunction } from './lua_function.js';
+export { TdsHash, TdsVec } from './tds.js';
+export { registerT7ClassCodec, type T7ClassCodec, type T7Input, type T7Output } from './codec.js';
+export { formatPath, parsePath, resolvePath } from './path.js';
+export { describe, tensorStats, type Description } from './describe.js';
+export { detectFormat, type ReadOptions, type ReadResult } from './reader.js';
+export { luaStringBytes, type WriteOptions } from './writer.js';
+export { formatG } from './number_format.js';
+
+export interface SaveOptions extends WriteOptions {
+  /** fsync the file before the rename (default true). */
+  fsync?: boolean;
+}
+
+function bytesOf(pathOrBytes: string | Uint8Array): Uint8Array {
+  return typeof pathOrBytes === 'string' ? fs.readFileSync(pathOrBytes) : pathOrBytes;
+}
+
+/** torch.load: the object in a .t7 file (a path) or in its bytes. */
+export function load(pathOrBytes: string | Uint8Array, options: ReadOptions = {}): unknown {
+  return readT7(bytesOf(pathOrBytes), options).value;
+}
+
+/** Like load, also telling the file's mode, long size and the bytes the object used. */
+export function loadWithInfo(pathOrBytes: string | Uint8Array, options: ReadOptions = {}): ReadResult {
+  return readT7(bytesOf(pathOrBytes), options);
+}
+
+/** torch.deserialize. */
+export function deserialize(bytes: Uint8Array, options: ReadOptions = {}): unknown {
+  return readT7(bytes, options).value;
+}
+
+/** torch.serialize: the bytes torch.save would write. */
+export function serialize(value: unknown, options: WriteOptions = {}): Uint8Array {
+  return writeT7(value, options);
+}
+
+/**
+ * Writes `bytes` (or chunks) to `file` atomically: a temporary file in the same
+ * folder, then a rename, so readers see the old file or the whole new one.
+ */
+export function writeFileAtomic(file: string, chunks: Uint8Array | Uint8Array[], fsync = true): void {
+  const dir = path.dirname(path.resolve(file));
+  const tmp = path.join(dir, `.${path.basename(file)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+  const list = Array.isArray(chunks) ? chunks : [chunks];
+  let fd: number | undefined;
+  try {
+    fd = fs.openSync(tmp, 'wx', 0o644);
+    for (const c of list) {
+      let off = 0;
+      while (off < c.length) off += fs.writeSync(fd, c, off, c.length - off);
+    }
+    if (fsync) fs.fsyncSync(fd);
+    fs.closeSync(fd);
+    fd = undefined;
+    fs.renameSync(tmp, file);
+  } catch (e) {
+    if (fd !== undefined) fs.closeSync(fd);
+    fs.rmSync(tmp, { force: true });
+    throw e;
+  }
+}
+
+/** torch.save(path, value[, 'ascii']): written atomically. */
+export function save(file: string, value: unknown, options: SaveOptions = {}): void {
+  writeFileAtomic(file, writeT7Chunks(value, options), options.fsync ?? true);
+}
