@@ -2,6 +2,7 @@
 import { Storage } from './storage.js';
 import { Tensor, defaultTensorType, getDefaultTensorType, setDefaultTensorType, type NestedNumbers } from './tensor.js';
 import type { TensorType } from './types.js';
+import { mathFunctions } from './functional.js';
 
 export { Storage, Tensor };
 export * from './types.js';
@@ -53,4 +54,5 @@ export const torch = {
   getdefaulttensortype: getDefaultTensorType,
   isTensor: (x: unknown): x is Tensor => x instanceof Tensor,
   isStorage: (x: unknown): x is Storage => x instanceof Storage,
+  ...mathFunctions,
 };

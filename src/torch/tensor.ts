@@ -1196,6 +1196,38 @@ export class Tensor {
     return this.gemm('ger', 0, this, 1, v1, v2);
   }
 
+  /**
+   * Torch's res:cat(tensors, dim): this becomes the tensors joined along 1-based dim
+   * (default: the last dim of the first tensor); other sizes must agree.
+   */
+  cat(tensors: Tensor[], dim?: number): this {
+    const parts = tensors.filter((t) => t.nElement() > 0);
+    if (tensors.some((t) => !(t instanceof Tensor))) throw new TypeError(`cat: expected an array of tensors, got [${tensors.map(describeArg).join(', ')}]`);
+    if (parts.length === 0) return this.resize(0);
+    const first = parts[0]!;
+    const d = dim ?? first.sizes_.length;
+    const d0 = first.checkDim(d, 'cat');
+    let total = 0;
+    for (const t of parts) {
+      this.checkSameType(t, 'cat');
+      const ok = t.sizes_.length === first.sizes_.length && t.sizes_.every((s, i) => i === d0 || s === first.sizes_[i]);
+      if (!ok) throw new RangeError(`cat: sizes [${t.sizes_.join(', ')}] do not match [${first.sizes_.join(', ')}] outside dimension ${d}`);
+      total += t.sizes_[d0]!;
+    }
+    const sizes = first.sizes_.slice();
+    sizes[d0] = total;
+    if (parts.some((t) => t.storage_ === this.storage_ && this.storage_ !== null)) {
+      throw new RangeError('cat: the result tensor shares its storage with an input; use a separate result tensor');
+    }
+    this.resize(...sizes);
+    let at = 1;
+    for (const t of parts) {
+      this.narrow(d, at, t.sizes_[d0]!).copy(t);
+      at += t.sizes_[d0]!;
+    }
+    return this;
+  }
+
   // -- math internals --
 
   /** A Lua number argument as this tensor's `real` (not for Long). */
