@@ -226,3 +226,44 @@ export function hostMatmul(a: Float64Array, b: Float64Array, m: number, k: numbe
   }
   return c;
 }
+
+/** The physical order tfjs values are exchanged in: logical (row-major) or NHWC for channels-last 4-d. */
+export type Layout = 'logical' | 'NHWC';
+
+/** NHWC when every tensor is a channels-last 4-d view that is not also row-major contiguous; else logical. */
+export function commonLayout(ts: readonly Tensor[]): Layout {
+  if (ts.length === 0) return 'logical';
+  return ts.every((t) => t.dim() === 4 && t.isChannelsLast() && !t.isContiguous()) ? 'NHWC' : 'logical';
+}
+
+/** A new tfjs tensor of t's values in the given physical order (the caller owns it). */
+export function toTFLayout(t: Tensor, layout: Layout): tf.Tensor {
+  return layout === 'NHWC' ? t.toTFNHWC() : t.toTF();
+}
+
+/**
+ * Writes a tfjs value (in `layout` order, ownership passes) into view `t` in place,
+ * keeping t's storage (and everything else that views it).
+ */
+export function assignTFLayout(t: Tensor, x: tf.Tensor, layout: Layout): Tensor {
+  const dense = layout === 'NHWC' ? t.isChannelsLast() : t.isContiguous();
+  if (dense && t.offset() === 0 && t.hasStorage() && t.storage().size() === t.nElement()) {
+    t.storage().setDevice(x);
+    return t;
+  }
+  const logical = layout === 'NHWC' ? tf.tidy(() => tf.transpose(x, [0, 3, 1, 2])) : x;
+  if (logical !== x) x.dispose();
+  return assignTF(t, logical);
+}
+
+/** Makes buffer `out` stop sharing `input`'s storage (before it is refilled), as a fresh empty tensor would. */
+export function detachFrom(out: Tensor, input: Tensor): void {
+  if (out.hasStorage() && input.hasStorage() && out.storage() === input.storage()) out.set();
+}
+
+/** A 1-based NCHW dim as a tfjs axis of the given layout. */
+export function axisOf(dim: number, nDim: number, layout: Layout): number {
+  if (layout === 'NHWC') return [0, 3, 1, 2][dim - 1]!;
+  if (dim < 1 || dim > nDim) throw new RangeError(`dimension ${dim} out of range for a ${nDim}-d tensor`);
+  return dim - 1;
+}

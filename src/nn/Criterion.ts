@@ -1,0 +1,90 @@
+// nn.Criterion: the base of loss functions. forward(input, target) returns a number
+// (kept in `output`); backward(input, target) returns gradInput. Like modules, all
+// state lives in `fields` (a criterion loaded from a .t7 file gets only the file's fields).
+
+import { Tensor, defaultTensorType } from '../torch/tensor.js';
+import { TorchObject } from '../t7/torch_object.js';
+import { recursiveType, type Activity, type TensorCache } from './module.js';
+import { registerModule } from './registry.js';
+import { typeFromClassName } from '../torch/types.js';
+
+/** A target: a tensor of class indices or values, or a single class index. */
+export type Target = Tensor | number;
+
+export class Criterion extends TorchObject {
+  constructor(className = 'nn.Criterion') {
+    super(className, 1);
+    this.fields.set('gradInput', new Tensor(defaultTensorType()));
+    this.fields.set('output', 0);
+  }
+
+  get output(): number {
+    const v = this.fields.get('output');
+    return typeof v === 'number' ? v : 0;
+  }
+  set output(v: number) {
+    this.fields.set('output', v);
+  }
+
+  get gradInput(): Activity {
+    return this.fields.get('gradInput') as Activity;
+  }
+  set gradInput(v: Activity) {
+    this.fields.set('gradInput', v);
+  }
+
+  forward(input: Activity, target: Target): number {
+    return this.updateOutput(input, target);
+  }
+
+  backward(input: Activity, target: Target): Activity {
+    return this.updateGradInput(input, target);
+  }
+
+  updateOutput(_input: Activity, _target: Target): number {
+    throw new Error(`${this.className}: updateOutput is not implemented by mpelu`);
+  }
+
+  updateGradInput(_input: Activity, _target: Target): Activity {
+    throw new Error(`${this.className}: updateGradInput is not implemented by mpelu`);
+  }
+
+  /** Converts every tensor field (recursively), keeping shared storages shared. */
+  type(name: string, cache: TensorCache = new Map()): this {
+    const parsed = typeFromClassName(name);
+    if (!parsed || parsed.kind !== 'Tensor') throw new TypeError(`${this.className}:type: expected a tensor class name such as 'torch.FloatTensor', got '${name}'`);
+    for (const [k, v] of [...this.fields.entries()]) this.fields.set(k, recursiveType(v, name, cache));
+    return this;
+  }
+
+  float(cache?: TensorCache): this {
+    return this.type('torch.FloatTensor', cache);
+  }
+
+  double(cache?: TensorCache): this {
+    return this.type('torch.DoubleTensor', cache);
+  }
+
+  cuda(cache?: TensorCache): this {
+    return this.type('torch.CudaTensor', cache);
+  }
+
+  /** A gradient buffer field of `like`'s element type (replaced when the type differs). */
+  protected buffer(name: string, like: Tensor): Tensor {
+    const v = this.fields.get(name);
+    if (v instanceof Tensor && v.elementType === like.elementType) return v;
+    const t = new Tensor(like.elementType);
+    this.fields.set(name, t);
+    return t;
+  }
+
+  __tostring__(): string {
+    return this.className;
+  }
+
+  override toString(): string {
+    return this.__tostring__();
+  }
+}
+
+registerModule('nn.Criterion', Criterion);

@@ -1,0 +1,61 @@
+// nn.ParallelTable: child i gets input[i]; the output is the table of their outputs.
+
+import { Container } from './Container.js';
+import type { Activity } from './module.js';
+import { registerModule } from './registry.js';
+import { asArray } from './ops.js';
+import { branchString } from './tostring.js';
+
+export class ParallelTable extends Container {
+  constructor() {
+    super('nn.ParallelTable');
+    this.fields.set('output', []);
+    this.fields.set('gradInput', []);
+  }
+
+  private table(name: 'output' | 'gradInput'): Activity[] {
+    const v = this.fields.get(name);
+    if (Array.isArray(v)) return v as Activity[];
+    const t: Activity[] = [];
+    this.fields.set(name, t);
+    return t;
+  }
+
+  private entries(x: Activity, what: string): Activity[] {
+    const xs = asArray<Activity>(x, `nn.ParallelTable ${what}`);
+    const n = this.size();
+    if (xs.length < n) throw new RangeError(`nn.ParallelTable: ${what} has ${xs.length} entries for ${n} branches`);
+    return xs;
+  }
+
+  override updateOutput(input: Activity): Activity[] {
+    const xs = this.entries(input, 'input');
+    const out = this.table('output');
+    const mods = this.children();
+    mods.forEach((m, i) => (out[i] = this.rethrowErrors(m, i + 1, 'updateOutput', () => m.updateOutput(xs[i]!))));
+    out.length = mods.length;
+    return out;
+  }
+
+  override updateGradInput(input: Activity, gradOutput: Activity): Activity[] {
+    const xs = this.entries(input, 'input');
+    const gs = this.entries(gradOutput, 'gradOutput');
+    const gi = this.table('gradInput');
+    const mods = this.children();
+    mods.forEach((m, i) => (gi[i] = this.rethrowErrors(m, i + 1, 'updateGradInput', () => m.updateGradInput(xs[i]!, gs[i]!))));
+    gi.length = mods.length;
+    return gi;
+  }
+
+  override accGradParameters(input: Activity, gradOutput: Activity, scale = 1): void {
+    const xs = this.entries(input, 'input');
+    const gs = this.entries(gradOutput, 'gradOutput');
+    this.children().forEach((m, i) => this.rethrowErrors(m, i + 1, 'accGradParameters', () => m.accGradParameters(xs[i]!, gs[i]!, scale)));
+  }
+
+  override __tostring__(): string {
+    return branchString(this.className, this.children());
+  }
+}
+
+registerModule('nn.ParallelTable', ParallelTable);

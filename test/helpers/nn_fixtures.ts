@@ -1,0 +1,91 @@
+// Reading the Torch7 nn fixtures (fixtures/torch7/nn) and comparing tensors with them.
+
+import { readFileSync } from 'node:fs';
+import { expect } from 'vitest';
+import { Tensor } from '../../src/torch/tensor.js';
+import { LuaTable } from '../../src/t7/lua_table.js';
+import { readT7 } from '../../src/t7/reader.js';
+import { Module } from '../../src/nn/module.js';
+
+const FIXTURES = new URL('../../fixtures/torch7/', import.meta.url);
+
+/** torch.load of a file under fixtures/torch7/. */
+export function loadFixture(relPath: string): unknown {
+  return readT7(readFileSync(new URL(relPath, FIXTURES))).value;
+}
+
+export function fixtureText(relPath: string): string {
+  return readFileSync(new URL(relPath, FIXTURES), 'latin1');
+}
+
+/** nn/module_<name>.t7 as a live module. */
+export function loadModule<M extends Module = Module>(name: string): M {
+  const m = loadFixture(`nn/module_${name}.t7`);
+  if (!(m instanceof Module)) throw new Error(`nn/module_${name}.t7 did not load as a module (got ${String((m as { className?: string })?.className ?? m)})`);
+  return m as M;
+}
+
+/** nn/io_<name>.t7: its string-keyed entries. */
+export function loadIO(name: string): Map<string, unknown> {
+  const t = loadFixture(`nn/io_${name}.t7`);
+  if (!(t instanceof LuaTable)) throw new Error(`nn/io_${name}.t7 is not a table`);
+  const out = new Map<string, unknown>();
+  for (const [k, v] of t) out.set(String(k), v);
+  return out;
+}
+
+export function ioTensor(io: Map<string, unknown>, key: string): Tensor {
+  const v = io.get(key);
+  if (!(v instanceof Tensor)) throw new Error(`fixture has no tensor '${key}'`);
+  return v;
+}
+
+/** A fixture table of tensors (LuaTable) as an array. */
+export function ioTable(io: Map<string, unknown>, key: string): Tensor[] {
+  const v = io.get(key);
+  if (!(v instanceof LuaTable)) throw new Error(`fixture has no table '${key}'`);
+  return v.toArray() as Tensor[];
+}
+
+/**
+ * Element-wise |a - e| <= rtol * (|e| + max|e|): relative to each value and to the
+ * tensor's scale (a pure relative bound means nothing for elements near zero).
+ */
+export function expectClose(actual: unknown, expected: Tensor, rtol = 1e-5, what = ''): void {
+  expect(actual, `${what} is a tensor`).toBeInstanceOf(Tensor);
+  const a = (actual as Tensor).values();
+  const e = expected.values();
+  expect((actual as Tensor).size(), `${what} sizes`).toEqual(expected.size());
+  let scale = 0;
+  for (const v of e) scale = Math.max(scale, Math.abs(v));
+  let worst = 0;
+  let at = -1;
+  for (let i = 0; i < e.length; i++) {
+    const err = Math.abs(a[i]! - e[i]!) / (Math.abs(e[i]!) + scale || 1);
+    if (!(err <= worst)) {
+      worst = err;
+      at = i;
+    }
+  }
+  expect(worst, `${what}: worst relative error at element ${at + 1} (${a[at]} vs ${e[at]})`).toBeLessThanOrEqual(rtol);
+}
+
+/** A deterministic pseudo-normal tensor (independent of Torch's generator). */
+export function randn(type: 'Float' | 'Double', sizes: number[], seed: number): Tensor {
+  let s = seed >>> 0 || 1;
+  const next = () => {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    return s / 4294967296;
+  };
+  const t = Tensor.create(type, sizes);
+  const d = t.storage().mutableData() as Float64Array;
+  for (let i = 0; i < d.length; i++) d[i] = Math.sqrt(-2 * Math.log(1 - next())) * Math.cos(2 * Math.PI * next());
+  return t;
+}
+
+/** The same values as a channels-last device activation (how spatial modules hand them on). */
+export function channelsLast(t: Tensor): Tensor {
+  return Tensor.fromTF(t.toTFNHWC(), 'NHWC');
+}
+
+export const BACKENDS = ['cpu', 'wasm'] as const;
