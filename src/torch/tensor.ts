@@ -368,17 +368,21 @@ export class Tensor {
     return new Tensor(this.elementType, this.storage_, this.offset_, sizes, strides);
   }
 
-  /** Repeats singleton dims with stride 0 (a view). */
+  /**
+   * Torch7's expand: a view where every size-1 dim takes the given size with stride 0
+   * (even when the size stays 1); the number of sizes must equal dim().
+   */
   expand(...sizes: number[]): Tensor {
     const flat = sizes.length === 1 && Array.isArray(sizes[0]) ? (sizes[0] as unknown as number[]) : sizes;
-    if (flat.length < this.sizes_.length) throw new RangeError(`expand: cannot expand [${this.sizes_}] to fewer dims [${flat}]`);
-    const lead = flat.length - this.sizes_.length;
+    if (flat.length !== this.sizes_.length) {
+      throw new RangeError(`expand: expected ${this.sizes_.length} sizes (the tensor's dim()), got [${flat.join(', ')}]`);
+    }
     const strides = flat.map((s, i) => {
-      if (i < lead) return 0;
-      const own = this.sizes_[i - lead]!;
-      if (own === s) return this.strides_[i - lead]!;
+      const own = this.sizes_[i]!;
+      if (!Number.isInteger(s) || s < 1) throw new RangeError(`expand: sizes must be positive integers, got [${flat.join(', ')}]`);
       if (own === 1) return 0;
-      throw new RangeError(`expand: dimension ${i + 1} has size ${own}, cannot expand to ${s}`);
+      if (own === s) return this.strides_[i]!;
+      throw new RangeError(`expand: dimension ${i + 1} has size ${own}; only size-1 dims can expand (to ${s})`);
     });
     return new Tensor(this.elementType, this.storage_, this.offset_, flat.slice(), strides);
   }
