@@ -1,0 +1,278 @@
+// nn.SpatialBatchNormalization(nFeature, eps = 1e-5, momentum = 0.1, affine = true)
+//
+// Torch's BatchNormalization (class version 2) over 4-d input (N, C, H, W): training
+// normalizes with the batch statistics and updates running_mean / running_var (momentum,
+// unbiased variance); evaluate normalizes with the running statistics. A batch of one in
+// training mode uses the running statistics and leaves them alone, as THNN does.
+// Version-1 files hold running_std (= 1/sqrt(var + eps)); onLoad converts it.
+
+import * as tf from '@tensorflow/tfjs-core';
+import { Tensor, defaultTensorType } from '../torch/tensor.js';
+import { Module, clearFields, type Activity } from './module.js';
+import { registerModule } from './registry.js';
+import { uniformFill } from '../init/index.js';
+import { accumulateHost, accumulateTF, engineOf, expectTensor, fillTensor, hostValues, setOutputHost, assignHost } from './ops.js';
+import { bnBackward, bnBatchStats, bnForward, bnRunningStats, type BNShape, type BNStats } from './host/batchnorm.js';
+import { forEachStorageIndex } from '../torch/layout.js';
+
+export class SpatialBatchNormalization extends Module {
+  constructor(nFeature: number, eps = 1e-5, momentum = 0.1, affine = true) {
+    super('nn.SpatialBatchNormalization');
+    if (!Number.isInteger(nFeature) || nFeature <= 0) {
+      throw new RangeError(`${this.className}: expected a positive number of features (set affine = false with the 4th argument), got ${nFeature}`);
+    }
+    this.version = 2;
+    const f = this.fields;
+    const type = defaultTensorType();
+    f.set('affine', affine);
+    f.set('eps', eps);
+    f.set('train', true);
+    f.set('momentum', momentum);
+    f.set('running_mean', Tensor.create(type, [nFeature]));
+    f.set('running_var', Tensor.create(type, [nFeature]));
+    fillTensor(this.running_var, 1);
+    if (affine) {
+      f.set('weight', Tensor.create(type, [nFeature]));
+      f.set('bias', Tensor.create(type, [nFeature]));
+      f.set('gradWeight', Tensor.create(type, [nFeature]));
+      f.set('gradBias', Tensor.create(type, [nFeature]));
+      this.reset();
+    }
+  }
+
+  /** Expected input dimension (Torch's class-level nDim). */
+  get nDim(): number {
+    return 4;
+  }
+
+  // ---- fields ------------------------------------------------------------------
+
+  get eps(): number { return this.numberField('eps'); }
+  get momentum(): number { return this.numberField('momentum'); }
+  get affine(): boolean { return this.fields.get('affine') !== false && this.weight !== undefined; }
+  get running_mean(): Tensor { return this.requiredTensor('running_mean'); }
+  get running_var(): Tensor { return this.requiredTensor('running_var'); }
+  get weight(): Tensor | undefined { return this.tensorField('weight'); }
+  get bias(): Tensor | undefined { return this.tensorField('bias'); }
+  get gradWeight(): Tensor | undefined { return this.tensorField('gradWeight'); }
+  get gradBias(): Tensor | undefined { return this.tensorField('gradBias'); }
+
+  /** Torch's reset(): weight ~ uniform(0, 1), bias = 0, running_mean = 0, running_var = 1. */
+  reset(): this {
+    const weight = this.weight;
+    if (weight) uniformFill(weight, 0, 1);
+    if (this.bias) fillTensor(this.bias, 0);
+    fillTensor(this.running_mean, 0);
+    fillTensor(this.running_var, 1);
+    return this;
+  }
+
+  /** Version-1 files store running_std; Torch's read converts it: running_var = running_std^-2 - eps. */
+  override onLoad(): void {
+    super.onLoad();
+    if ((this.version ?? 0) < 2) {
+      const std = this.tensorField('running_std');
+      if (std) {
+        const eps = this.eps;
+        // In place on running_std's storage, one rounding per step, as pow(-2) then add(-eps) do.
+        const d = std.storage().mutableData() as Float64Array;
+        forEachStorageIndex(std.size(), std.stride(), std.offset(), (i) => {
+          d[i] = Math.pow(d[i]!, -2);
+          d[i] = d[i]! - eps;
+        });
+        this.fields.set('running_var', std);
+        this.fields.delete('running_std');
+      }
+      this.version = 2;
+    }
+  }
+
+  // ---- forward / backward ----------------------------------------------------------
+
+  override updateOutput(input: Activity): Activity {
+    const where = `${this.className}:updateOutput`;
+    const x4 = this.checkInput(input, where);
+    const out = this.buffer('output', x4);
+    const saveMean = this.buffer('save_mean', x4);
+    const saveStd = this.buffer('save_std', x4);
+    const c = this.running_mean.nElement();
+    const useBatch = this.train && x4.size(1) > 1;
+    const eps = this.eps;
+    const momentum = this.momentum;
+    const { weight, bias } = this;
+    const n = x4.nElement() / c;
+
+    if (engineOf(x4, where) === 'tf') {
+      const [y, mean, variance] = tf.tidy(() => {
+        const x = x4.toTFNHWC();
+        const w = weight ? weight.toTF() : undefined;
+        const b = bias ? bias.toTF() : undefined;
+        let mean: tf.Tensor1D;
+        let variance: tf.Tensor1D;
+        if (useBatch) {
+          const m = tf.moments(x, [0, 1, 2]);
+          mean = m.mean as tf.Tensor1D;
+          variance = m.variance as tf.Tensor1D;
+        } else {
+          mean = this.running_mean.toTF() as tf.Tensor1D;
+          variance = this.running_var.toTF() as tf.Tensor1D;
+        }
+        const y = tf.batchNorm(x, mean, variance, b as tf.Tensor1D | undefined, w as tf.Tensor1D | undefined, eps);
+        return [y, mean, variance];
+      }) as [tf.Tensor4D, tf.Tensor1D, tf.Tensor1D];
+      out.setTF(y, 'NHWC');
+      if (useBatch) {
+        const m = mean.dataSync();
+        const v = variance.dataSync();
+        this.finishBatchStats(saveMean, saveStd, Float64Array.from(m), Float64Array.from(v, (vv) => (vv === 0 && eps === 0 ? 0 : 1 / Math.sqrt(vv + eps))), Float64Array.from(v, (vv) => (vv * n) / (n - 1)), momentum);
+      } else {
+        this.resetSaved(saveMean, saveStd, c);
+      }
+      mean.dispose();
+      variance.dispose();
+    } else {
+      const sh = this.shapeOf(x4);
+      const st = useBatch ? bnBatchStats(hostValues(x4), sh, eps) : bnRunningStats(hostValues(this.running_mean), hostValues(this.running_var), eps);
+      const y = bnForward(hostValues(x4), sh, st, weight ? hostValues(weight) : null, bias ? hostValues(bias) : null);
+      setOutputHost(out, x4.size(), y);
+      if (useBatch) this.finishBatchStats(saveMean, saveStd, st.mean, st.invstd, st.unbiasedVar!, momentum);
+      else this.resetSaved(saveMean, saveStd, c);
+    }
+    return out;
+  }
+
+  override updateGradInput(input: Activity, gradOutput: Activity): Activity {
+    this.runBackward(input, gradOutput, 1, true, false);
+    return this.gradInput;
+  }
+
+  override accGradParameters(input: Activity, gradOutput: Activity, scale = 1): void {
+    this.runBackward(input, gradOutput, scale, false, true);
+  }
+
+  /** One pass for gradInput and the parameter gradients, as Torch's BN:backward. */
+  override backward(input: Activity, gradOutput: Activity, scale = 1): Activity {
+    this.runBackward(input, gradOutput, scale, true, true);
+    return this.gradInput;
+  }
+
+  override clearState(): this {
+    clearFields(this, ['buffer', 'buffer2', 'centered', 'std', 'normalized', '_input', '_gradOutput', 'save_mean', 'save_std']);
+    return super.clearState();
+  }
+
+  override __tostring__(): string {
+    return `${this.className} (${this.nDim}D) (${this.running_mean.nElement()})`;
+  }
+
+  // ---- internals ------------------------------------------------------------------
+
+  private runBackward(input: Activity, gradOutput: Activity, scale: number, wantGradInput: boolean, wantParams: boolean): void {
+    const where = `${this.className}:backward`;
+    const x4 = this.checkInput(input, where);
+    const dy4 = this.checkInput(gradOutput, `${where} (gradOutput)`);
+    if (!dy4.isSameSizeAs(x4)) throw new RangeError(`${where}: gradOutput sizes [${dy4.size().join(', ')}] differ from input sizes [${x4.size().join(', ')}]`);
+    const saveMean = this.tensorField('save_mean');
+    const saveStd = this.tensorField('save_std');
+    if (!saveMean || !saveStd) throw new Error(`${where}: must call updateOutput() first`);
+    const useBatch = this.train && x4.size(1) > 1;
+    const eps = this.eps;
+    const { weight } = this;
+    const gradWeight = wantParams ? this.gradWeight : undefined;
+    const gradBias = wantParams ? this.gradBias : undefined;
+    const c = this.running_mean.nElement();
+    const n = x4.nElement() / c;
+
+    if (engineOf(x4, where) === 'tf') {
+      const gradInput = wantGradInput ? this.buffer('gradInput', x4) : null;
+      const res = tf.tidy(() => {
+        const x = x4.toTFNHWC();
+        const dy = dy4.toTFNHWC();
+        const mean = useBatch ? saveMean.toTF() : this.running_mean.toTF();
+        const invstd = useBatch ? saveStd.toTF() : tf.rsqrt(tf.add(this.running_var.toTF(), eps));
+        const centered = tf.sub(x, mean);
+        const sum = tf.sum(dy, [0, 1, 2]);
+        const dotp = tf.sum(tf.mul(centered, dy), [0, 1, 2]);
+        const wInv = weight ? tf.mul(invstd, weight.toTF()) : invstd;
+        const out: Record<string, tf.Tensor> = {};
+        if (gradInput) {
+          if (useBatch) {
+            const k = tf.div(tf.mul(dotp, tf.square(invstd)), n);
+            const gradMean = tf.div(sum, n);
+            out.dx = tf.mul(tf.sub(tf.sub(dy, gradMean), tf.mul(centered, k)), wInv);
+          } else {
+            out.dx = tf.mul(dy, wInv);
+          }
+        }
+        if (gradWeight) out.gw = tf.mul(dotp, invstd);
+        if (gradBias) out.gb = sum;
+        return out;
+      });
+      if (gradInput && res.dx) gradInput.setTF(res.dx, 'NHWC');
+      if (gradWeight && res.gw) accumulateTF(gradWeight, res.gw, scale);
+      if (gradBias && res.gb) accumulateTF(gradBias, res.gb, scale);
+    } else {
+      const sh = this.shapeOf(x4);
+      const st: BNStats = useBatch
+        ? { mean: hostValues(saveMean), invstd: hostValues(saveStd), unbiasedVar: null }
+        : bnRunningStats(hostValues(this.running_mean), hostValues(this.running_var), eps);
+      const r = bnBackward(hostValues(x4), hostValues(dy4), sh, st, weight ? hostValues(weight) : null, useBatch, wantGradInput);
+      if (wantGradInput) setOutputHost(this.buffer('gradInput', x4), x4.size(), r.gradInput!);
+      if (gradWeight) accumulateHost(gradWeight, r.gradWeight, scale);
+      if (gradBias) accumulateHost(gradBias, r.gradBias, scale);
+    }
+  }
+
+  /** Stores save_mean / save_std and updates the running averages (unbiased variance). */
+  private finishBatchStats(saveMean: Tensor, saveStd: Tensor, mean: Float64Array, invstd: Float64Array, unbiasedVar: Float64Array, momentum: number): void {
+    const c = mean.length;
+    setOutputHost(saveMean, [c], mean);
+    setOutputHost(saveStd, [c], invstd);
+    // THNN rounds the mean to the tensor's type before using it in the running average.
+    const meanRounded = hostValues(saveMean);
+    const rm = this.running_mean;
+    const rv = this.running_var;
+    const oldMean = hostValues(rm);
+    const oldVar = hostValues(rv);
+    assignHost(rm, meanRounded.map((m, f) => momentum * m + (1 - momentum) * oldMean[f]!));
+    assignHost(rv, unbiasedVar.map((v, f) => momentum * v + (1 - momentum) * oldVar[f]!));
+  }
+
+  /** Outside training THNN only resizes save_mean / save_std. */
+  private resetSaved(saveMean: Tensor, saveStd: Tensor, c: number): void {
+    if (saveMean.nElement() !== c) setOutputHost(saveMean, [c], new Float64Array(c));
+    if (saveStd.nElement() !== c) setOutputHost(saveStd, [c], new Float64Array(c));
+  }
+
+  private requiredTensor(name: string): Tensor {
+    const t = this.tensorField(name);
+    if (!t) throw new Error(`${this.className}: field '${name}' should be a tensor, found nil`);
+    return t;
+  }
+
+  /** Checks the input (Torch's checkInputDim) and returns it batched (makeBatch). */
+  private checkInput(input: Activity, where: string): Tensor {
+    const x = expectTensor(input, where);
+    const nDim = this.nDim;
+    const iDim = x.dim();
+    if (!(iDim === nDim || (iDim === nDim - 1 && !this.train))) {
+      throw new RangeError(`${where}: only mini-batch supported (${nDim}D tensor), got ${iDim}D tensor instead`);
+    }
+    const featDim = iDim === nDim - 1 ? 1 : 2;
+    const c = this.running_mean.nElement();
+    if (x.size(featDim) !== c) throw new RangeError(`${where}: got ${x.size(featDim)}-feature tensor, expected ${c}`);
+    const rm = this.running_mean;
+    if (rm.elementType !== x.elementType) {
+      throw new TypeError(`${where}: the input is a ${x.className()} but running_mean is a ${rm.className()} (convert the module with :float() or :double())`);
+    }
+    return iDim === nDim - 1 ? x.unsqueeze(1) : x;
+  }
+
+  private shapeOf(x4: Tensor): BNShape {
+    const sz = x4.size();
+    const c = sz[1]!;
+    return { n: sz[0]!, c, s: x4.nElement() / (sz[0]! * c) };
+  }
+}
+
+registerModule('nn.SpatialBatchNormalization', SpatialBatchNormalization);

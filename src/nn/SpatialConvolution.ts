@@ -1,0 +1,289 @@
+// nn.SpatialConvolution(nInputPlane, nOutputPlane, kW, kH, dW = 1, dH = 1, padW = 0, padH = padW)
+//
+// weight [nOutputPlane, nInputPlane, kH, kW], bias [nOutputPlane] (may be removed:
+// noBias() or `bias = nil`, as fb.resnet.torch does). Input 3-d (C, H, W) or 4-d
+// (N, C, H, W). Float tensors compute on tfjs with channels-last activations; Double
+// tensors on the host in float64.
+
+import * as tf from '@tensorflow/tfjs-core';
+import { Tensor, defaultTensorType } from '../torch/tensor.js';
+import { Module, clearFields, type Activity } from './module.js';
+import { registerModule } from './registry.js';
+import { uniformFill } from '../init/index.js';
+import { accumulateHost, accumulateTF, engineOf, expectTensor, hostValues, setOutputHost } from './ops.js';
+import { convBackwardInput, convForward, convGradBias, convGradWeight, convOutputSize, type ConvShape } from './host/conv.js';
+import { asBatch4d, setOutputTFBatch } from './host/batching.js';
+
+export class SpatialConvolution extends Module {
+  constructor(nInputPlane: number, nOutputPlane: number, kW: number, kH: number, dW = 1, dH = 1, padW = 0, padH?: number) {
+    super('nn.SpatialConvolution');
+    const f = this.fields;
+    f.set('nInputPlane', nInputPlane);
+    f.set('nOutputPlane', nOutputPlane);
+    f.set('kW', kW);
+    f.set('kH', kH);
+    f.set('dW', dW);
+    f.set('dH', dH);
+    f.set('padW', padW);
+    f.set('padH', padH ?? padW);
+    const type = defaultTensorType();
+    f.set('weight', Tensor.create(type, [nOutputPlane, nInputPlane, kH, kW]));
+    f.set('bias', Tensor.create(type, [nOutputPlane]));
+    f.set('gradWeight', Tensor.create(type, [nOutputPlane, nInputPlane, kH, kW]));
+    f.set('gradBias', Tensor.create(type, [nOutputPlane]));
+    this.reset();
+  }
+
+  // ---- fields ------------------------------------------------------------------
+
+  get nInputPlane(): number { return this.numberField('nInputPlane'); }
+  get nOutputPlane(): number { return this.numberField('nOutputPlane'); }
+  get kW(): number { return this.numberField('kW'); }
+  get kH(): number { return this.numberField('kH'); }
+  get dW(): number { return this.numberField('dW'); }
+  get dH(): number { return this.numberField('dH'); }
+  get padW(): number { return (this.fields.get('padW') as number | undefined) ?? 0; }
+  get padH(): number { return (this.fields.get('padH') as number | undefined) ?? 0; }
+
+  get weight(): Tensor { return this.requiredTensor('weight'); }
+  set weight(t: Tensor) { this.fields.set('weight', t); }
+  get gradWeight(): Tensor { return this.requiredTensor('gradWeight'); }
+  set gradWeight(t: Tensor) { this.fields.set('gradWeight', t); }
+  /** undefined once the bias is removed. */
+  get bias(): Tensor | undefined { return this.tensorField('bias'); }
+  set bias(t: Tensor | undefined) { this.fields.set('bias', t); }
+  get gradBias(): Tensor | undefined { return this.tensorField('gradBias'); }
+  set gradBias(t: Tensor | undefined) { this.fields.set('gradBias', t); }
+
+  /** Torch's reset(stdv): uniform(-stdv, stdv) on weight, then on bias; stdv defaults to 1/sqrt(kW*kH*nInputPlane). */
+  reset(stdv?: number): this {
+    const s = stdv !== undefined ? stdv * Math.sqrt(3) : 1 / Math.sqrt(this.kW * this.kH * this.nInputPlane);
+    uniformFill(this.weight, -s, s);
+    const bias = this.bias;
+    if (bias) uniformFill(bias, -s, s);
+    return this;
+  }
+
+  /** Removes the bias (bias = nil, gradBias = nil). */
+  noBias(): this {
+    this.fields.delete('bias');
+    this.fields.delete('gradBias');
+    return this;
+  }
+
+  // ---- forward / backward ----------------------------------------------------------
+
+  override updateOutput(input: Activity): Activity {
+    const x = this.checkInput(input, 'updateOutput');
+    const out = this.buffer('output', x);
+    const { batched } = asBatch4d(x, `${this.className}:updateOutput`);
+    const shape = this.shapeOf(x);
+    const weight = this.weight4d();
+    if (engineOf(x, `${this.className}:updateOutput`) === 'tf') {
+      const bias = this.bias;
+      const y = tf.tidy(() => {
+        const w = weight.toTF() as tf.Tensor4D;
+        const b = bias ? bias.toTF() : null;
+        return conv2dForwardNHWC(asBatch4d(x, '').x4.toTFNHWC(), w, b, this.params());
+      });
+      setOutputTFBatch(out, y, batched);
+    } else {
+      const bias = this.bias;
+      const y = convForward(hostValues(x), hostValues(weight), bias ? hostValues(bias) : null, shape);
+      setOutputHost(out, batched ? [shape.n, shape.cOut, shape.oH, shape.oW] : [shape.cOut, shape.oH, shape.oW], y);
+    }
+    return out;
+  }
+
+  override updateGradInput(input: Activity, gradOutput: Activity): Activity {
+    const x = this.checkInput(input, 'updateGradInput');
+    const dy = this.checkGradOutput(x, gradOutput, 'updateGradInput');
+    const gradInput = this.buffer('gradInput', x);
+    const { batched } = asBatch4d(x, '');
+    const shape = this.shapeOf(x);
+    const weight = this.weight4d();
+    if (engineOf(x, `${this.className}:updateGradInput`) === 'tf') {
+      const dx = tf.tidy(() => {
+        const w = weight.toTF() as tf.Tensor4D;
+        return conv2dBackwardInputNHWC(asBatch4d(dy, '').x4.toTFNHWC(), w, [shape.n, shape.h, shape.w, shape.cIn], this.params());
+      });
+      setOutputTFBatch(gradInput, dx, batched);
+    } else {
+      const dx = convBackwardInput(hostValues(dy), hostValues(weight), shape);
+      setOutputHost(gradInput, x.size(), dx);
+    }
+    return gradInput;
+  }
+
+  override accGradParameters(input: Activity, gradOutput: Activity, scale = 1): void {
+    const x = this.checkInput(input, 'accGradParameters');
+    const dy = this.checkGradOutput(x, gradOutput, 'accGradParameters');
+    const shape = this.shapeOf(x);
+    const gradWeight = this.gradWeight;
+    const gradBias = this.gradBias;
+    if (engineOf(x, `${this.className}:accGradParameters`) === 'tf') {
+      const [gw, gb] = tf.tidy(() => {
+        const x4 = asBatch4d(x, '').x4.toTFNHWC();
+        const dy4 = asBatch4d(dy, '').x4.toTFNHWC();
+        // [kH, kW, cIn, cOut] -> Torch's [cOut, cIn, kH, kW]
+        const gw = tf.transpose(conv2dBackwardFilterNHWC(x4, dy4, [shape.kH, shape.kW, shape.cIn, shape.cOut], this.params()), [3, 2, 0, 1]);
+        const gb = gradBias ? tf.sum(dy4, [0, 1, 2]) : null;
+        return gb ? [gw, gb] : [gw];
+      }) as [tf.Tensor, tf.Tensor?];
+      accumulateTF(gradWeight, gw, scale);
+      if (gb && gradBias) accumulateTF(gradBias, gb, scale);
+    } else {
+      const xv = hostValues(x);
+      const dyv = hostValues(dy);
+      accumulateHost(gradWeight, convGradWeight(xv, dyv, shape), scale);
+      if (gradBias) accumulateHost(gradBias, convGradBias(dyv, shape), scale);
+    }
+  }
+
+  override clearState(): this {
+    clearFields(this, ['finput', 'fgradInput', '_input', '_gradOutput']);
+    return super.clearState();
+  }
+
+  override __tostring__(): string {
+    const { padW, padH } = this;
+    let s = `${this.className}(${this.nInputPlane} -> ${this.nOutputPlane}, ${this.kW}x${this.kH}`;
+    if (this.dW !== 1 || this.dH !== 1 || padW !== 0 || padH !== 0) s += `, ${this.dW},${this.dH}`;
+    if (padW !== 0 || padH !== 0) s += `, ${padW},${padH}`;
+    return this.bias ? `${s})` : `${s}) without bias`;
+  }
+
+  // ---- internals ------------------------------------------------------------------
+
+  private requiredTensor(name: string): Tensor {
+    const t = this.tensorField(name);
+    if (!t) throw new Error(`${this.className}: field '${name}' should be a tensor, found nil`);
+    return t;
+  }
+
+  private params(): ConvParams {
+    return { kH: this.kH, kW: this.kW, dH: this.dH, dW: this.dW, padH: this.padH, padW: this.padW };
+  }
+
+  /** The weight as [nOut, nIn, kH, kW]: files from old nn versions hold it 2-d (nOut, nIn*kH*kW). */
+  private weight4d(): Tensor {
+    const w = this.weight;
+    if (w.dim() === 2) {
+      const w4 = w.view(this.nOutputPlane, this.nInputPlane, this.kH, this.kW);
+      this.weight = w4;
+      const gw = this.tensorField('gradWeight');
+      if (gw && gw.dim() === 2) this.gradWeight = gw.view(this.nOutputPlane, this.nInputPlane, this.kH, this.kW);
+      return w4;
+    }
+    return w;
+  }
+
+  private checkInput(input: Activity, op: string): Tensor {
+    const where = `${this.className}:${op}`;
+    const x = expectTensor(input, where);
+    if (x.dim() !== 3 && x.dim() !== 4) throw new RangeError(`${where}: expected a 3D or 4D input tensor, got sizes [${x.size().join(', ')}]`);
+    const groups = this.fields.get('groups');
+    if (groups !== undefined && groups !== 1) throw new Error(`${where}: grouped convolution (groups = ${String(groups)}) is not implemented by mpelu`);
+    const w = this.weight;
+    if (w.elementType !== x.elementType) {
+      throw new TypeError(`${where}: the input is a ${x.className()} but the weight is a ${w.className()} (convert the module with :float() or :double())`);
+    }
+    // Torch's backCompatibility: old files may hold `padding` instead of padW/padH.
+    const padding = this.fields.get('padding');
+    if (typeof padding === 'number') {
+      this.fields.set('padW', padding);
+      this.fields.set('padH', padding);
+      this.fields.delete('padding');
+    }
+    // THNN keeps its unfold buffers in these fields; they exist after a Torch forward.
+    this.buffer('finput', x);
+    this.buffer('fgradInput', x);
+    this.weight4d();
+    return x;
+  }
+
+  private checkGradOutput(x: Tensor, gradOutput: Activity, op: string): Tensor {
+    const where = `${this.className}:${op}`;
+    const dy = expectTensor(gradOutput, where);
+    const s = this.shapeOf(x);
+    const expected = x.dim() === 4 ? [s.n, s.cOut, s.oH, s.oW] : [s.cOut, s.oH, s.oW];
+    const got = dy.size();
+    if (got.length !== expected.length || got.some((v, i) => v !== expected[i])) {
+      throw new RangeError(`${where}: expected gradOutput of sizes [${expected.join(', ')}], got [${got.join(', ')}]`);
+    }
+    if (dy.elementType !== x.elementType) throw new TypeError(`${where}: gradOutput is a ${dy.className()}, the input a ${x.className()}`);
+    return dy;
+  }
+
+  private shapeOf(x: Tensor): ConvShape {
+    const batched = x.dim() === 4;
+    const sz = x.size();
+    const [n, c, h, w] = batched ? (sz as [number, number, number, number]) : [1, sz[0]!, sz[1]!, sz[2]!];
+    const { kH, kW, dH, dW, padH, padW } = this.params();
+    const nIn = this.nInputPlane;
+    const where = `${this.className}`;
+    if (c !== nIn) throw new RangeError(`${where}: expected input with ${nIn} planes (dim ${batched ? 2 : 1}), got ${c} (sizes [${sz.join(', ')}])`);
+    const oH = convOutputSize(h, kH, dH, padH);
+    const oW = convOutputSize(w, kW, dW, padW);
+    if (oH < 1 || oW < 1) {
+      throw new RangeError(`${where}: given input size (${c} x ${h} x ${w}), the calculated output size (${this.nOutputPlane} x ${oH} x ${oW}) is too small`);
+    }
+    return { n, cIn: c, h, w, cOut: this.nOutputPlane, kH, kW, dH, dW, padH, padW, oH, oW };
+  }
+}
+
+registerModule('nn.SpatialConvolution', SpatialConvolution);
+
+// ---- tfjs computation (NHWC activations, HWIO filters) ------------------------------
+
+export interface ConvParams {
+  kH: number;
+  kW: number;
+  dH: number;
+  dW: number;
+  padH: number;
+  padW: number;
+}
+
+function tfPad(p: ConvParams): number | [[number, number], [number, number], [number, number], [number, number]] {
+  return p.padH === p.padW ? p.padH : [[0, 0], [p.padH, p.padH], [p.padW, p.padW], [0, 0]];
+}
+
+/** Torch's [cOut, cIn, kH, kW] weight as tfjs's [kH, kW, cIn, cOut] filter. */
+function filterHWIO(weight: tf.Tensor4D): tf.Tensor4D {
+  return tf.transpose(weight, [2, 3, 1, 0]);
+}
+
+function conv2dForwardNHWC(x: tf.Tensor4D, weight: tf.Tensor4D, bias: tf.Tensor | null, p: ConvParams): tf.Tensor4D {
+  const filter = filterHWIO(weight);
+  return tf.fused.conv2d({ x, filter, strides: [p.dH, p.dW], pad: tfPad(p), dataFormat: 'NHWC', bias: bias ?? undefined });
+}
+
+function conv2dBackwardInputNHWC(dy: tf.Tensor4D, weight: tf.Tensor4D, inputShape: [number, number, number, number], p: ConvParams): tf.Tensor4D {
+  return tf.conv2dTranspose(dy, filterHWIO(weight), inputShape, [p.dH, p.dW], tfPad(p));
+}
+
+/**
+ * dW[kh, kw, ci, co] = sum over n, oy, ox of x[n, oy*dH - padH + kh, ox*dW - padW + kw, ci] * dy[n, oy, ox, co].
+ * Uses the backend's Conv2DBackpropFilter kernel when it has one; otherwise (wasm) the
+ * same sum as a forward convolution: x with its channels as the batch, dy with its
+ * batch as input channels, dilated by the stride.
+ */
+function conv2dBackwardFilterNHWC(x: tf.Tensor4D, dy: tf.Tensor4D, filterShape: [number, number, number, number], p: ConvParams): tf.Tensor4D {
+  if (tf.getKernel('Conv2DBackpropFilter', tf.getBackend())) {
+    return tf.engine().runKernel('Conv2DBackpropFilter', { x, dy }, {
+      strides: [p.dH, p.dW],
+      pad: tfPad(p),
+      dataFormat: 'NHWC',
+      dimRoundingMode: undefined,
+      filterShape,
+    } as unknown as tf.NamedAttrMap) as tf.Tensor4D;
+  }
+  const [kH, kW] = filterShape;
+  const xb = tf.transpose(tf.pad(x, [[0, 0], [p.padH, p.padH], [p.padW, p.padW], [0, 0]]), [3, 1, 2, 0]); // [ci, H, W, n]
+  const dyf = tf.transpose(dy, [1, 2, 0, 3]); // [oH, oW, n, co]
+  const dilations: [number, number] = [p.dH, p.dW];
+  const full = tf.conv2d(xb, dyf, 1, 'valid', 'NHWC', dilations); // [ci, H' >= kH, W' >= kW, co]
+  const cut = full.shape[1] === kH && full.shape[2] === kW ? full : tf.slice(full, [0, 0, 0, 0], [-1, kH, kW, -1]);
+  return tf.transpose(cut, [1, 2, 0, 3]);
+}
