@@ -1,0 +1,139 @@
+// Every tfjs tensor has exactly one owner: a storage owns its device tensor, releases
+// it when replaced, when written from the host, on dispose(), and (for storages that
+// are simply dropped) through a FinalizationRegistry once they are garbage collected.
+import v8 from 'node:v8';
+import vm from 'node:vm';
+import * as tf from '@tensorflow/tfjs-core';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { initBackend } from '../src/backend/index.js';
+import { Tensor, torch } from '../src/torch/index.js';
+
+// global.gc without a command-line flag: expose it and fetch it from a fresh context.
+v8.setFlagsFromString('--expose-gc');
+const gc = vm.runInNewContext('gc') as () => void;
+
+/** Collects garbage until the tensor count drops to `target` (finalizers run in later macrotasks). */
+async function collectUntil(target: number, rounds = 100): Promise<number> {
+  for (let i = 0; i < rounds && tf.memory().numTensors > target; i++) {
+    gc();
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  return tf.memory().numTensors;
+}
+
+beforeAll(async () => {
+  await initBackend();
+});
+
+describe('storage ownership of device tensors', () => {
+  it('replacing, host writes and dispose() release the device tensor at once', () => {
+    const start = tf.memory().numTensors;
+    const t = torch.FloatTensor(2, 3);
+    t.setTF(tf.ones([2, 3]));
+    expect(tf.memory().numTensors).toBe(start + 1);
+    expect(t.storage().home()).toBe('device');
+    t.setTF(tf.zeros([3, 2])); // the old device tensor is disposed
+    expect(tf.memory().numTensors).toBe(start + 1);
+    expect(t.size()).toEqual([3, 2]);
+    t.add(1); // host math: the device copy becomes stale and is released
+    expect(tf.memory().numTensors).toBe(start);
+    expect(t.values()).toEqual([1, 1, 1, 1, 1, 1]);
+    const x = t.toTF(); // a new tensor the caller owns; the host-home storage keeps no copy
+    expect(tf.memory().numTensors).toBe(start + 1);
+    expect(Array.from(x.dataSync())).toEqual([1, 1, 1, 1, 1, 1]);
+    x.dispose();
+    t.storage().deviceTensor(); // an explicit upload: the storage owns that copy
+    expect(tf.memory().numTensors).toBe(start + 1);
+    const y = t.toTF(); // now a view of the storage's device tensor, still a new owner
+    expect(tf.memory().numTensors).toBe(start + 2);
+    y.dispose();
+    t.storage().dispose();
+    expect(tf.memory().numTensors).toBe(start);
+    expect(t.values()).toEqual([1, 1, 1, 1, 1, 1]);
+  });
+
+  it('views of a device-home storage read through it without leaking', () => {
+    const start = tf.memory().numTensors;
+    const a = Tensor.fromTF(tf.tensor2d([[1, 2, 3], [4, 5, 6]]));
+    const row = a.select(1, 2);
+    const r = row.toTF(); // a contiguous slice of the device tensor
+    expect(Array.from(r.dataSync())).toEqual([4, 5, 6]);
+    r.dispose();
+    const c = a.t().toTF(); // non-contiguous: gathered on the host
+    expect(Array.from(c.dataSync())).toEqual([1, 4, 2, 5, 3, 6]);
+    c.dispose();
+    expect(a.narrow(2, 2, 2).sum()).toBe(2 + 3 + 5 + 6);
+    a.storage().dispose();
+    expect(tf.memory().numTensors).toBe(start);
+  });
+
+  it('fill over a whole device-home storage does not need its old contents', () => {
+    const start = tf.memory().numTensors;
+    const a = Tensor.fromTF(tf.ones([4]));
+    a.fill(2);
+    expect(a.storage().home()).toBe('host');
+    expect(a.values()).toEqual([2, 2, 2, 2]);
+    expect(tf.memory().numTensors).toBe(start);
+  });
+});
+
+describe('10,000 tensors created, viewed, mutated and dropped', () => {
+  it('tf.memory().numTensors returns to where it started', async () => {
+    const start = await collectUntil(tf.memory().numTensors, 5);
+    let checksum = 0;
+    for (let i = 0; i < 10_000; i++) {
+      const t = torch.FloatTensor(4, 6).fill(i % 7);
+      const v = t.narrow(1, 2, 2);
+      v.add(1);
+      v.t().mul(2);
+      switch (i % 8) {
+        case 0: {
+          t.storage().deviceTensor(); // t's storage keeps an uploaded copy until it is dropped
+          const x = t.toTF(); // the caller owns x
+          checksum += x.size;
+          x.dispose();
+          break;
+        }
+        case 1: {
+          const a = Tensor.fromTF(tf.fill([2, 3, 4, 5], i % 5));
+          a.select(1, 1).add(1); // pulls to the host, releases the device copy
+          const y = a.toTF();
+          y.dispose();
+          break;
+        }
+        case 2: {
+          t.setTF(tf.zeros([4, 6])); // replaces the storage's contents with a device tensor
+          t.select(1, 1).fill(3);
+          break;
+        }
+        case 3: {
+          // Dropped while the device holds the truth: only the finalizer can release it.
+          Tensor.fromTF(tf.ones([2, 2])).narrow(1, 1, 1);
+          break;
+        }
+        case 4: {
+          const nhwc = Tensor.fromTF(tf.ones([2, 3, 3, 4]), 'NHWC');
+          const z = nhwc.toTFNHWC();
+          const w = nhwc.toTF();
+          checksum += z.size + w.size;
+          tf.dispose([z, w]);
+          break;
+        }
+        case 5: {
+          const u = t.clone().view(24);
+          u.toTF().dispose();
+          u.storage().dispose();
+          break;
+        }
+        default:
+          checksum += t.sum();
+      }
+    }
+    expect(checksum).toBeGreaterThan(0);
+    // Finalizers run in later tasks, never inside this synchronous loop: the 1,250 dropped
+    // device-home storages (case 3) and 1,250 uploaded copies (case 0) are still alive.
+    expect(tf.memory().numTensors).toBeGreaterThanOrEqual(start + 2500);
+    const end = await collectUntil(start);
+    expect(end).toBe(start);
+  });
+});
