@@ -343,6 +343,43 @@ describe('matrix products', () => {
   });
 });
 
+describe('conveniences: new, zeros, ones, reshape, apply, map', () => {
+  it('new, zeros and ones keep the type', () => {
+    const x = torch.FloatTensor(2);
+    const n = x.new(3, 2);
+    expect(n.className()).toBe('torch.FloatTensor');
+    expect(n.size()).toEqual([3, 2]);
+    expect(x.new().dim()).toBe(0);
+    expect(x.zeros(2, 2).totable()).toEqual([[0, 0], [0, 0]]);
+    expect(x.ones(3).values()).toEqual([1, 1, 1]);
+  });
+
+  it('reshape copies, view shares', () => {
+    const x = D(seq(6));
+    const r = x.reshape(2, 3);
+    expect(r.totable()).toEqual([[1, 2, 3], [4, 5, 6]]);
+    r.fill(0);
+    expect(x.values()).toEqual(seq(6));
+    expect(D([[1, 2], [3, 4]]).t().reshape(4).values()).toEqual([1, 3, 2, 4]);
+    expect(() => x.reshape(4)).toThrow(/reshape: sizes \[4\] hold 4 elements, the tensor has 6/);
+  });
+
+  it('apply and map visit elements in logical order; a returned number replaces the element', () => {
+    const x = D([[1, 2], [3, 4]]);
+    const seen: number[] = [];
+    x.t().apply((v) => {
+      seen.push(v);
+    });
+    expect(seen).toEqual([1, 3, 2, 4]);
+    x.apply((v) => v * 10);
+    expect(x.values()).toEqual([10, 20, 30, 40]);
+    x.map(D([1, 2, 3, 4]), (a, b) => a + b);
+    expect(x.values()).toEqual([11, 22, 33, 44]);
+    const l = torch.LongTensor([1, 2]).apply((v) => v * 3);
+    expect(l.bigValues()).toEqual([3n, 6n]);
+  });
+});
+
 describe('torch.* function forms return new tensors', () => {
   it('arithmetic and unary forms leave their inputs alone', () => {
     const x = D([1, 4, 9]);

@@ -1232,6 +1232,60 @@ export class Tensor {
     return this;
   }
 
+  // -- conveniences Torch scripts use --
+
+  /** Torch's t.new(...): an empty tensor of the same type, or one of the given sizes. */
+  new(...sizes: number[]): Tensor {
+    return Tensor.create(this.elementType, sizes.length === 1 && Array.isArray(sizes[0]) ? (sizes[0] as unknown as number[]) : sizes);
+  }
+
+  /** Torch's x:zeros(sizes): resize and fill with 0. */
+  zeros(...sizes: number[]): this {
+    return this.resize(...sizes).zero();
+  }
+
+  /** Torch's x:ones(sizes): resize and fill with 1. */
+  ones(...sizes: number[]): this {
+    return this.resize(...sizes).fill(1);
+  }
+
+  /** Torch's reshape: a new contiguous tensor with these sizes holding a copy of the elements. */
+  reshape(...sizes: number[]): Tensor {
+    const flat = sizes.length === 1 && Array.isArray(sizes[0]) ? (sizes[0] as unknown as number[]) : sizes;
+    const out = Tensor.create(this.elementType, flat);
+    if (out.nElement() !== this.nElement()) {
+      throw new RangeError(`reshape: sizes [${flat.join(', ')}] hold ${out.nElement()} elements, the tensor has ${this.nElement()}`);
+    }
+    return out.copy(this);
+  }
+
+  /**
+   * Torch's apply: calls fn on every element in logical order (Long elements as numbers);
+   * a number it returns replaces the element.
+   */
+  apply(fn: (x: number) => number | void): this {
+    const long = this.elementType === 'Long';
+    return this.map1K('apply', (x) => {
+      const r = fn(x);
+      return typeof r === 'number' ? r : x;
+    }, long ? (x) => {
+      const r = fn(Number(x));
+      return typeof r === 'number' ? BigInt(Math.trunc(r)) : x;
+    } : undefined);
+  }
+
+  /** Torch's map: this[i] = fn(this[i], other[i]) (a number result replaces the element). */
+  map(other: Tensor, fn: (x: number, y: number) => number | void): this {
+    const long = this.elementType === 'Long';
+    return this.zip2('map', other, (x, y) => {
+      const r = fn(x, y);
+      return typeof r === 'number' ? r : x;
+    }, long ? (x, y) => {
+      const r = fn(Number(x), Number(y));
+      return typeof r === 'number' ? BigInt(Math.trunc(r)) : x;
+    } : undefined);
+  }
+
   // -- math internals --
 
   /** A Lua number argument as this tensor's `real` (not for Long). */
