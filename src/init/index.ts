@@ -110,6 +110,11 @@ export function normalFill(t: Tensor, mean: number, std: number, gen: Generator 
 /** t:uniform(a, b) with Torch's generator. */
 export function uniformFill(t: Tensor, a: number, b: number, gen: Generator = defaultGenerator()): Tensor {
   if (t.elementType !== 'Float' && t.elementType !== 'Double') throw new TypeError(`uniform: expected a Float or Double tensor, got ${t.className()}`);
+  // Torch's cwrap passes the bounds as `real`: a FloatTensor's uniform sees them rounded to float.
+  if (t.elementType === 'Float') {
+    a = Math.fround(a);
+    b = Math.fround(b);
+  }
   fillUniform(fillTarget(t), gen, a, b);
   return t;
 }

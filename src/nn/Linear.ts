@@ -13,8 +13,8 @@ import {
   hostValues,
   setOutputHost,
   setOutputTF,
-  uniformFill,
 } from './ops.js';
+import { uniformFill } from '../init/index.js';
 
 export class Linear extends Module {
   constructor(inputSize: number, outputSize: number, bias = true) {

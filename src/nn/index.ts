@@ -9,16 +9,40 @@ import { Container } from './Container.js';
 import { Sequential } from './Sequential.js';
 import { Identity } from './Identity.js';
 import { Linear } from './Linear.js';
+import { ConcatTable } from './ConcatTable.js';
+import { Concat } from './Concat.js';
+import { ParallelTable } from './ParallelTable.js';
+import { CAddTable } from './CAddTable.js';
+import { View } from './View.js';
+import { Reshape } from './Reshape.js';
+import { MulConstant } from './MulConstant.js';
+import { SoftMax } from './SoftMax.js';
+import { LogSoftMax } from './LogSoftMax.js';
+import { Criterion } from './Criterion.js';
+import { ClassNLLCriterion } from './ClassNLLCriterion.js';
+import { CrossEntropyCriterion } from './CrossEntropyCriterion.js';
+import { MSECriterion } from './MSECriterion.js';
 import { ReLU, CudnnReLU } from './ReLU.js';
 import { ELU } from './ELU.js';
 import { LeakyReLU } from './LeakyReLU.js';
 import { PReLU } from './PReLU.js';
 import { SPELU } from './SPELU.js';
 import { MPELU } from './MPELU.js';
+import { SpatialConvolution } from './SpatialConvolution.js';
+import { SpatialBatchNormalization } from './SpatialBatchNormalization.js';
+import { SpatialMaxPooling } from './SpatialMaxPooling.js';
+import { SpatialAveragePooling } from './SpatialAveragePooling.js';
+import { Dropout } from './Dropout.js';
+import { CudnnSpatialConvolution, CudnnSpatialBatchNormalization, CudnnSpatialMaxPooling, CudnnSpatialAveragePooling } from './cudnn.js';
 
 export type { Activity, TensorCache } from './module.js';
 export { Module, Container, Sequential, Identity, Linear };
+export { ConcatTable, Concat, ParallelTable, CAddTable, View, Reshape, MulConstant, SoftMax, LogSoftMax };
+export { Criterion, ClassNLLCriterion, CrossEntropyCriterion, MSECriterion };
+export type { Target } from './Criterion.js';
 export { ReLU, CudnnReLU, ELU, LeakyReLU, PReLU, SPELU, MPELU };
+export { SpatialConvolution, SpatialBatchNormalization, SpatialMaxPooling, SpatialAveragePooling, Dropout };
+export { CudnnSpatialConvolution, CudnnSpatialBatchNormalization, CudnnSpatialMaxPooling, CudnnSpatialAveragePooling };
 export { registerModule, moduleClass, registeredModuleNames } from './registry.js';
 export { flattenParameters } from './get_parameters.js';
 
@@ -50,10 +74,37 @@ export const nn = {
   Sequential: torchClass(Sequential),
   Identity: torchClass(Identity),
   Linear: torchClass(Linear),
+  ConcatTable: torchClass(ConcatTable),
+  Concat: torchClass(Concat),
+  ParallelTable: torchClass(ParallelTable),
+  CAddTable: torchClass(CAddTable),
+  View: torchClass(View),
+  Reshape: torchClass(Reshape),
+  MulConstant: torchClass(MulConstant),
+  SoftMax: torchClass(SoftMax),
+  LogSoftMax: torchClass(LogSoftMax),
+  Criterion: torchClass(Criterion),
+  ClassNLLCriterion: torchClass(ClassNLLCriterion),
+  CrossEntropyCriterion: torchClass(CrossEntropyCriterion),
+  MSECriterion: torchClass(MSECriterion),
   ReLU: torchClass(ReLU),
   ELU: torchClass(ELU),
   LeakyReLU: torchClass(LeakyReLU),
   PReLU: torchClass(PReLU),
   SPELU: torchClass(SPELU),
   MPELU: torchClass(MPELU),
+  SpatialConvolution: torchClass(SpatialConvolution),
+  SpatialBatchNormalization: torchClass(SpatialBatchNormalization),
+  SpatialMaxPooling: torchClass(SpatialMaxPooling),
+  SpatialAveragePooling: torchClass(SpatialAveragePooling),
+  Dropout: torchClass(Dropout),
+};
+
+/** The cudnn.* twins (same computation as nn, cudnn's class names and constructor defaults). */
+export const cudnn = {
+  SpatialConvolution: torchClass(CudnnSpatialConvolution),
+  SpatialBatchNormalization: torchClass(CudnnSpatialBatchNormalization),
+  SpatialMaxPooling: torchClass(CudnnSpatialMaxPooling),
+  SpatialAveragePooling: torchClass(CudnnSpatialAveragePooling),
+  ReLU: torchClass(CudnnReLU),
 };

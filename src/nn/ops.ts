@@ -196,17 +196,6 @@ export function sizesEqual(a: readonly number[], b: readonly number[]): boolean 
 export { isContiguousLayout };
 
 /**
- * t:uniform(a, b) with Torch7's generator. Tensor.uniform is being added to Tensor
- * (src/torch/random.ts); until it lands this says so instead of drawing other numbers.
- */
-export function uniformFill(t: Tensor, a: number, b: number): Tensor {
-  const f = (t as unknown as { uniform?: (a: number, b: number) => Tensor }).uniform;
-  if (typeof f !== 'function') throw new Error('nn: Tensor.uniform (Torch7 RNG) is not available yet; it is needed to initialise parameters');
-  f.call(t, a, b);
-  return t;
-}
-
-/**
  * C = A·B on the host in float64. A is m×k (or k×m when transA), B is k×n (or n×k
  * when transB), both logical row-major arrays; the result is m×n row-major.
  */
