@@ -7,7 +7,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { readT7, type ReadOptions, type ReadResult } from './reader.js';
+import { readT7, readT7File, type ReadOptions, type ReadResult } from './reader.js';
 import { writeT7, writeT7Chunks, type WriteOptions } from './writer.js';
 
 export { T7FormatError, T7WriteError } from './errors.js';
@@ -27,18 +27,14 @@ export interface SaveOptions extends WriteOptions {
   fsync?: boolean;
 }
 
-function bytesOf(pathOrBytes: string | Uint8Array): Uint8Array {
-  return typeof pathOrBytes === 'string' ? fs.readFileSync(pathOrBytes) : pathOrBytes;
-}
-
 /** torch.load: the object in a .t7 file (a path) or in its bytes. */
 export function load(pathOrBytes: string | Uint8Array, options: ReadOptions = {}): unknown {
-  return readT7(bytesOf(pathOrBytes), options).value;
+  return loadWithInfo(pathOrBytes, options).value;
 }
 
 /** Like load, also telling the file's mode, long size and the bytes the object used. */
 export function loadWithInfo(pathOrBytes: string | Uint8Array, options: ReadOptions = {}): ReadResult {
-  return readT7(bytesOf(pathOrBytes), options);
+  return typeof pathOrBytes === 'string' ? readT7File(pathOrBytes, options) : readT7(pathOrBytes, options);
 }
 
 /** torch.deserialize. */
@@ -62,9 +58,21 @@ export function writeFileAtomic(file: string, chunks: Uint8Array | Uint8Array[],
   let fd: number | undefined;
   try {
     fd = fs.openSync(tmp, 'wx', 0o644);
-    for (const c of list) {
-      let off = 0;
-      while (off < c.length) off += fs.writeSync(fd, c, off, c.length - off);
+    // writev in batches (IOV_MAX is 1024 on Linux); finish a short write piece by piece
+    for (let i = 0; i < list.length; i += 1024) {
+      const batch = list.slice(i, i + 1024);
+      const want = batch.reduce((a, c) => a + c.length, 0);
+      let done = fs.writevSync(fd, batch);
+      if (done === want) continue;
+      for (const c of batch) {
+        if (done >= c.length) {
+          done -= c.length;
+          continue;
+        }
+        let off = done;
+        done = 0;
+        while (off < c.length) off += fs.writeSync(fd, c, off, c.length - off);
+      }
     }
     if (fsync) fs.fsyncSync(fd);
     fs.closeSync(fd);

@@ -12,7 +12,8 @@ import { T7FormatError } from './errors.js';
 import { LuaFunction, type LuaFunctionTag } from './lua_function.js';
 import { LuaTable } from './lua_table.js';
 import { formatPath, type PathSegment } from './path.js';
-import { AsciiSource, BinarySource, type Source } from './source.js';
+import * as fs from 'node:fs';
+import { AsciiSource, BinarySource, fileInput, memoryInput, type ByteInput, type Source } from './source.js';
 import { createTorchObject } from './torch_object.js';
 import './tds.js';
 
@@ -67,11 +68,11 @@ class ObjectReader implements T7Input {
   readonly src: Source;
   private readonly maxDepth: number;
 
-  constructor(bytes: Uint8Array, format: 'binary' | 'ascii', longSize: 4 | 8, maxDepth: number) {
+  constructor(input: ByteInput, format: 'binary' | 'ascii', longSize: 4 | 8, maxDepth: number) {
     const fail = (reason: string, offset: number): never => {
       throw new T7FormatError(reason, offset, formatPath(this.segs));
     };
-    this.src = format === 'binary' ? new BinarySource(bytes, longSize, fail) : new AsciiSource(bytes, fail);
+    this.src = format === 'binary' ? new BinarySource(input, longSize, fail) : new AsciiSource(input.whole!, fail);
     this.maxDepth = maxDepth;
   }
 
@@ -291,8 +292,8 @@ export function detectFormat(bytes: Uint8Array): 'binary' | 'ascii' {
   return 'ascii';
 }
 
-function readOnce(bytes: Uint8Array, format: 'binary' | 'ascii', longSize: 4 | 8, maxDepth: number): ReadResult {
-  const r = new ObjectReader(bytes, format, longSize, maxDepth);
+function readOnce(input: ByteInput, format: 'binary' | 'ascii', longSize: 4 | 8, maxDepth: number): ReadResult {
+  const r = new ObjectReader(input, format, longSize, maxDepth);
   let value: unknown;
   try {
     value = r.readValue();
@@ -305,31 +306,54 @@ function readOnce(bytes: Uint8Array, format: 'binary' | 'ascii', longSize: 4 | 8
   return { value, format, longSize: r.src.longSize, bytesRead: r.src.pos };
 }
 
-/** Reads one object from the bytes of a .t7 file (or of torch.serialize). */
-export function readT7(input: Uint8Array, options: ReadOptions = {}): ReadResult {
-  // a plain view: Buffer#slice would not copy, Uint8Array#slice does
-  const bytes = new Uint8Array(input.buffer, input.byteOffset, input.byteLength);
-  if (bytes.length === 0) throw new T7FormatError('empty file: expected a type tag', 0, '');
-  const format = !options.format || options.format === 'auto' ? detectFormat(bytes) : options.format;
+function readInput(input: ByteInput, head: Uint8Array, options: ReadOptions): ReadResult {
+  if (input.length === 0) throw new T7FormatError('empty file: expected a type tag', 0, '');
+  const format = !options.format || options.format === 'auto' ? detectFormat(head) : options.format;
   const maxDepth = options.maxDepth ?? DEFAULT_MAX_DEPTH;
   const ls = options.longSize ?? 'auto';
-  if (format === 'ascii' || ls !== 'auto') return readOnce(bytes, format, ls === 'auto' ? 8 : ls, maxDepth);
+  if (format === 'ascii' && !input.whole) throw new Error('internal: ascii files are read from memory');
+  if (format === 'ascii' || ls !== 'auto') return readOnce(input, format, ls === 'auto' ? 8 : ls, maxDepth);
   // Nothing in a file says how long a long is: take 8 unless only 4 explains the bytes.
   let first: ReadResult | undefined;
   let firstError: unknown;
   try {
-    first = readOnce(bytes, 'binary', 8, maxDepth);
-    if (first.bytesRead === bytes.length) return first;
+    first = readOnce(input, 'binary', 8, maxDepth);
+    if (first.bytesRead === input.length) return first;
   } catch (e) {
     if (!(e instanceof T7FormatError)) throw e;
     firstError = e;
   }
   try {
-    const second = readOnce(bytes, 'binary', 4, maxDepth);
-    if (second.bytesRead === bytes.length) return second;
+    const second = readOnce(input, 'binary', 4, maxDepth);
+    if (second.bytesRead === input.length) return second;
   } catch (e) {
     if (!(e instanceof T7FormatError)) throw e;
   }
   if (first) return first;
   throw firstError;
+}
+
+/** Reads one object from the bytes of a .t7 file (or of torch.serialize). The bytes are copied, never aliased. */
+export function readT7(bytes: Uint8Array, options: ReadOptions = {}): ReadResult {
+  // a plain view: Buffer#slice would not copy, Uint8Array#slice does
+  const plain = new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  return readInput(memoryInput(plain), plain.subarray(0, 4), options);
+}
+
+/**
+ * Reads one object from a .t7 file. Binary files are read as Torch does: headers
+ * through a small window, each storage straight from the file into its own array.
+ */
+export function readT7File(file: string, options: ReadOptions = {}): ReadResult {
+  const fd = fs.openSync(file, 'r');
+  try {
+    const length = fs.fstatSync(fd).size;
+    const head = new Uint8Array(Math.min(4, length));
+    fs.readSync(fd, head, 0, head.length, 0);
+    const format = !options.format || options.format === 'auto' ? detectFormat(head) : options.format;
+    if (format === 'ascii') return readT7(fs.readFileSync(fd), { ...options, format });
+    return readInput(fileInput(fd, length, fs.readSync), head, { ...options, format });
+  } finally {
+    fs.closeSync(fd);
+  }
 }

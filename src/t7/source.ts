@@ -64,79 +64,152 @@ function toSafe(v: number | bigint): number {
   return typeof v === 'bigint' ? (v >= BigInt(Number.MIN_SAFE_INTEGER) && v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : NaN) : v;
 }
 
+/** Where binary bytes come from: memory, or an open file read on demand (as Torch's fread). */
+export interface ByteInput {
+  /** Total bytes available. */
+  readonly length: number;
+  /** All the bytes, when they are in memory. */
+  readonly whole: Uint8Array | null;
+  /** Copies bytes [start, start + dest.length) into dest. */
+  readInto(dest: Uint8Array, start: number): void;
+}
+
+export function memoryInput(bytes: Uint8Array): ByteInput {
+  return {
+    length: bytes.length,
+    whole: bytes,
+    readInto: (dest, start) => dest.set(bytes.subarray(start, start + dest.length)),
+  };
+}
+
+/** Reads an open file: small reads go through a window, storages straight into their arrays. */
+export function fileInput(fd: number, length: number, readSync: (fd: number, b: Uint8Array, off: number, len: number, pos: number) => number): ByteInput {
+  return {
+    length,
+    whole: null,
+    readInto: (dest, start) => {
+      let done = 0;
+      while (done < dest.length) {
+        const n = readSync(fd, dest, done, dest.length - done, start + done);
+        if (n <= 0) throw new Error(`file shrank while being read (got ${start + done} of ${length} bytes)`);
+        done += n;
+      }
+    },
+  };
+}
+
+const WINDOW = 1 << 16;
+
 export class BinarySource implements Source {
   readonly mode = 'binary' as const;
   readonly longSize: 4 | 8;
   pos = 0;
   readonly length: number;
-  private readonly bytes: Uint8Array;
-  private readonly view: DataView;
+  private readonly input: ByteInput;
+  /** Bytes [winStart, winStart + win.length) of the input. */
+  private win: Uint8Array = new Uint8Array(0);
+  private buffer: Uint8Array = new Uint8Array(0);
+  private winStart = 0;
+  private view: DataView = new DataView(new ArrayBuffer(0));
   private readonly fail: Fail;
 
-  constructor(bytes: Uint8Array, longSize: 4 | 8, fail: Fail) {
-    this.bytes = bytes;
-    this.length = bytes.length;
-    this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  constructor(input: ByteInput, longSize: 4 | 8, fail: Fail) {
+    this.input = input;
+    this.length = input.length;
     this.longSize = longSize;
     this.fail = fail;
   }
 
-  private need(n: number, what: string): void {
+  /** Makes bytes [pos, pos + n) available in the window (n must fit in the input). */
+  private load(n: number): void {
+    if (this.pos >= this.winStart && this.pos + n <= this.winStart + this.win.length) return;
+    const whole = this.input.whole;
+    if (whole) {
+      this.win = whole;
+      this.winStart = 0;
+    } else {
+      // one reusable buffer (grown for a long string), refilled in place
+      const len = Math.min(this.length - this.pos, Math.max(n, WINDOW));
+      if (this.buffer.length < len) this.buffer = new Uint8Array(Math.max(len, WINDOW));
+      this.win = this.buffer.subarray(0, len);
+      this.input.readInto(this.win, this.pos);
+      this.winStart = this.pos;
+    }
+    this.view = new DataView(this.win.buffer, this.win.byteOffset, this.win.byteLength);
+  }
+
+  private need(n: number, what: string): number {
     if (this.length - this.pos < n) {
       this.fail(`file truncated: expected ${n} byte${n === 1 ? '' : 's'} for ${what}, found ${this.length - this.pos}`, this.pos);
     }
+    this.load(n);
+    return this.pos - this.winStart;
   }
 
   readInt(what: string): number {
-    this.need(4, what);
-    const v = this.view.getInt32(this.pos, true);
+    const at = this.need(4, what);
     this.pos += 4;
-    return v;
+    return this.view.getInt32(at, true);
   }
 
   readLong(what: string): number {
-    const at = this.pos;
     if (this.longSize === 4) return this.readInt(what);
-    this.need(8, what);
-    const lo = this.view.getUint32(this.pos, true);
-    const hi = this.view.getInt32(this.pos + 4, true);
+    const start = this.pos;
+    const at = this.need(8, what);
+    const lo = this.view.getUint32(at, true);
+    const hi = this.view.getInt32(at + 4, true);
     this.pos += 8;
     const v = hi * 4294967296 + lo;
-    if (!Number.isSafeInteger(v)) this.fail(`${what}: expected a long of at most 2^53, found ${(BigInt(hi) << 32n) + BigInt(lo)}`, at);
+    if (!Number.isSafeInteger(v)) this.fail(`${what}: expected a long of at most 2^53, found ${(BigInt(hi) << 32n) + BigInt(lo)}`, start);
     return v;
   }
 
   readDouble(what: string): number {
-    this.need(8, what);
-    const v = this.view.getFloat64(this.pos, true);
+    const at = this.need(8, what);
     this.pos += 8;
-    return v;
+    return this.view.getFloat64(at, true);
   }
 
-  readBytes(n: number, what: string): Uint8Array {
-    this.need(n, what);
-    const out = this.bytes.slice(this.pos, this.pos + n);
+  /** n raw bytes in a fresh buffer (read straight from the file when not in the window). */
+  private copyOut(n: number, what: string): Uint8Array {
+    if (this.length - this.pos < n) {
+      this.fail(`file truncated: expected ${n} byte${n === 1 ? '' : 's'} for ${what}, found ${this.length - this.pos}`, this.pos);
+    }
+    const out = new Uint8Array(n);
+    const inWin = this.winStart + this.win.length - this.pos;
+    if (this.pos >= this.winStart && inWin > 0) {
+      const k = Math.min(n, inWin);
+      const at = this.pos - this.winStart;
+      out.set(this.win.subarray(at, at + k));
+      if (k < n) this.input.readInto(out.subarray(k), this.pos + k);
+    } else {
+      this.input.readInto(out, this.pos);
+    }
     this.pos += n;
     return out;
   }
 
+  readBytes(n: number, what: string): Uint8Array {
+    return this.copyOut(n, what);
+  }
+
   readString(n: number, what: string): string {
-    this.need(n, what);
-    const s = latin1(this.bytes, this.pos, this.pos + n);
+    const at = this.need(n, what);
     this.pos += n;
-    return s;
+    return Buffer.from(this.win.buffer, this.win.byteOffset + at, n).toString('latin1');
   }
 
   readTensorHeader(): TensorHeader {
-    const at = this.pos;
-    this.need(4, 'the number of dimensions of a tensor');
-    const nDim = this.view.getInt32(at, true);
-    const room = Math.floor((this.length - at - 4 - this.longSize) / (2 * this.longSize));
-    if (nDim < 0) this.fail(`expected a non-negative number of tensor dimensions, found ${nDim}`, at);
+    const start = this.pos;
+    const first = this.need(4, 'the number of dimensions of a tensor');
+    const nDim = this.view.getInt32(first, true);
+    const room = Math.floor((this.length - start - 4 - this.longSize) / (2 * this.longSize));
+    if (nDim < 0) this.fail(`expected a non-negative number of tensor dimensions, found ${nDim}`, start);
     if (nDim > room) {
-      this.fail(`file truncated: a tensor of ${nDim} dimensions needs ${4 + (2 * nDim + 1) * this.longSize} bytes, found ${this.length - at}`, at);
+      this.fail(`file truncated: a tensor of ${nDim} dimensions needs ${4 + (2 * nDim + 1) * this.longSize} bytes, found ${this.length - start}`, start);
     }
-    const h = TENSOR_HEADER[this.longSize].parse(this.bytes.subarray(at)) as {
+    const at = this.need(4 + (2 * nDim + 1) * this.longSize, 'a tensor header');
+    const h = TENSOR_HEADER[this.longSize].parse(this.win.subarray(at)) as {
       size: (number | bigint)[];
       stride: (number | bigint)[];
       storageOffset: number | bigint;
@@ -146,9 +219,9 @@ export class BinarySource implements Source {
     const strides = h.stride.map(toSafe);
     const storageOffset = toSafe(h.storageOffset);
     if (![...sizes, ...strides, storageOffset].every(Number.isSafeInteger)) {
-      this.fail('tensor sizes, strides and offset must be longs of at most 2^53', at);
+      this.fail('tensor sizes, strides and offset must be longs of at most 2^53', start);
     }
-    this.pos = at + h.end;
+    this.pos = start + h.end;
     return { sizes, strides, storageOffset };
   }
 
@@ -159,8 +232,7 @@ export class BinarySource implements Source {
       this.fail(`file truncated: ${what} of ${n} elements needs ${n * bpe} bytes, found ${this.length - at}`, at);
     }
     // One copy into a fresh (hence aligned) buffer, then a typed view: no per-element work.
-    const raw = this.bytes.slice(at, at + n * bpe);
-    this.pos = at + n * bpe;
+    const raw = this.copyOut(n * bpe, what);
     if (!LITTLE_ENDIAN_HOST && bpe > 1) swapInPlace(raw, bpe);
     if (type === 'Long' && bpe === 4) {
       const i32 = new Int32Array(raw.buffer, 0, n);

@@ -1,0 +1,229 @@
+// `mpelu convert IN.t7 OUT.t7`: rewrites a .t7 file in another mode (--ascii /
+// --binary), long size (--long-size 4|8), with CUDA and Double tensors made Float
+// (--float) and cudnn modules made nn ones (--nn). It never overwrites its input and
+// writes atomically (temporary file + rename).
+
+import type { Command } from 'commander';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import '../nn/index.js';
+import { Storage } from '../torch/storage.js';
+import { Tensor } from '../torch/tensor.js';
+import { halfToNumber, typeFromClassName } from '../torch/types.js';
+import { loadWithInfo, save } from '../t7/index.js';
+import { LuaFunction } from '../t7/lua_function.js';
+import { LuaTable } from '../t7/lua_table.js';
+import { TdsHash, TdsVec } from '../t7/tds.js';
+import { TorchObject, createTorchObject } from '../t7/torch_object.js';
+
+export interface ConvertOptions {
+  format?: 'binary' | 'ascii';
+  longSize?: 4 | 8;
+  float?: boolean;
+  nn?: boolean;
+}
+
+export interface ConvertReport {
+  format: 'binary' | 'ascii';
+  longSize: 4 | 8;
+  tensorsConverted: number;
+  storagesConverted: number;
+  modulesRenamed: number;
+}
+
+/**
+ * Replaces values throughout an object graph: `replace(v)` returns a substitute or
+ * undefined. Containers (tables, objects' fields, tds, upvalues) are changed in place;
+ * keys keep their position. Each object is replaced once, so sharing survives.
+ */
+export function mapGraph(root: unknown, replace: (v: object) => unknown): unknown {
+  const memo = new Map<object, unknown>();
+  const work: object[] = [];
+  const conv = (v: unknown): unknown => {
+    if (v === null || typeof v !== 'object') return v;
+    if (memo.has(v)) return memo.get(v);
+    const r = replace(v);
+    const out = r === undefined ? v : r;
+    memo.set(v, out);
+    if (out !== null && typeof out === 'object' && out !== v) memo.set(out, out);
+    if (out !== null && typeof out === 'object') work.push(out);
+    return out;
+  };
+  const result = conv(root);
+  const done = new Set<object>();
+  while (work.length) {
+    const o = work.pop()!;
+    if (done.has(o)) continue;
+    done.add(o);
+    if (o instanceof TorchObject) conv(o.fields);
+    else if (o instanceof LuaTable) {
+      for (const [k, v] of [...o]) {
+        if (typeof k === 'object') conv(k);
+        const nv = conv(v);
+        if (nv !== v) o.set(k, nv);
+      }
+    } else if (o instanceof TdsHash) {
+      for (const [k, v] of [...o.entries]) {
+        const nv = conv(v);
+        if (nv !== v) o.entries.set(k, nv);
+      }
+    } else if (o instanceof TdsVec) o.values = o.values.map(conv);
+    else if (Array.isArray(o)) o.forEach((v, i) => (o[i] = conv(v)));
+    else if (o instanceof LuaFunction) o.upvalues = conv(o.upvalues);
+  }
+  return result;
+}
+
+/** CUDA and Double/Half-on-GPU tensors become Float (CUDA integer ones their CPU type), keeping views and sharing. */
+function toFloat(root: unknown, report: ConvertReport): unknown {
+  const storages = new Map<Storage, Storage>();
+  const floatStorage = (s: Storage): Storage => {
+    let out = storages.get(s);
+    if (out) return out;
+    const cuda = s.sourceClass !== undefined;
+    if (s.type === 'Double' || (cuda && s.type === 'Half')) {
+      const d = s.data();
+      out = new Storage('Float', s.type === 'Half' ? Float32Array.from(d as Uint16Array, halfToNumber) : Float32Array.from(d as Float64Array));
+      report.storagesConverted++;
+    } else {
+      if (cuda) report.storagesConverted++;
+      s.sourceClass = undefined;
+      out = s;
+    }
+    storages.set(s, out);
+    return out;
+  };
+  return mapGraph(root, (v) => {
+    if (v instanceof Storage) return floatStorage(v);
+    if (v instanceof Tensor) {
+      const cuda = v.sourceClass !== undefined;
+      if (v.elementType === 'Double' || (cuda && v.elementType === 'Half')) {
+        report.tensorsConverted++;
+        return v.hasStorage() ? Tensor.fromStorage(floatStorage(v.storage()), v.offset(), v.size(), v.stride()) : new Tensor('Float', null, v.offset(), v.size(), v.stride());
+      }
+      if (cuda) report.tensorsConverted++;
+      v.sourceClass = undefined;
+      if (v.hasStorage()) floatStorage(v.storage());
+      return v;
+    }
+    if (v instanceof TorchObject) {
+      const t = v.fields.get('_type');
+      if (typeof t === 'string') {
+        const parsed = typeFromClassName(t);
+        if (parsed && parsed.kind === 'Tensor' && (parsed.cuda || parsed.type === 'Double')) {
+          v.fields.set('_type', parsed.type === 'Double' || parsed.type === 'Float' || parsed.type === 'Half' ? 'torch.FloatTensor' : `torch.${parsed.type}Tensor`);
+        }
+      }
+    }
+    return undefined;
+  });
+}
+
+// cudnn.convert's list: modules that become their nn twin with the same fields.
+const CUDNN_TO_NN = new Set([
+  'BatchNormalization',
+  'SpatialBatchNormalization',
+  'SpatialConvolution',
+  'SpatialCrossMapLRN',
+  'SpatialFullConvolution',
+  'SpatialMaxPooling',
+  'SpatialAveragePooling',
+  'ReLU',
+  'Tanh',
+  'Sigmoid',
+  'SoftMax',
+  'LogSoftMax',
+  'VolumetricBatchNormalization',
+  'VolumetricConvolution',
+  'VolumetricFullConvolution',
+  'VolumetricMaxPooling',
+  'VolumetricAveragePooling',
+]);
+
+/** cudnn.X -> nn.X as cudnn.convert(net, nn) does, fields kept. */
+function toNN(root: unknown, report: ConvertReport): unknown {
+  return mapGraph(root, (v) => {
+    if (!(v instanceof TorchObject)) return undefined;
+    const m = /^cudnn\.(.+)$/.exec(v.className);
+    if (!m || !CUDNN_TO_NN.has(m[1]!)) return undefined;
+    const name = m[1]!;
+    const out = createTorchObject(`nn.${name}`, v.version);
+    const fields = new LuaTable();
+    if (name === 'ReLU') {
+      // cudnn.convert builds nn.ReLU() (Threshold(0, 0)) and then copies the fields over
+      fields.set('threshold', 0).set('val', 0).set('inplace', false);
+    }
+    for (const [k, x] of v.fields) fields.set(k, x);
+    if (name === 'SpatialAveragePooling') {
+      // cudnn averages over the padded window unless its mode says otherwise (cudnn.convert
+      // reads `v.mode` from the class-name string there and always gets false; we use the field)
+      const mode = v.fields.get('mode');
+      fields.set('divide', true);
+      fields.set('count_include_pad', mode === undefined || mode === 'CUDNN_POOLING_AVERAGE_COUNT_INCLUDE_PADDING');
+    }
+    out.fields = fields;
+    out.onLoad();
+    report.modulesRenamed++;
+    return out;
+  });
+}
+
+function sameFile(a: string, b: string): boolean {
+  if (path.resolve(a) === path.resolve(b)) return true;
+  try {
+    const sa = fs.statSync(a);
+    const sb = fs.statSync(b);
+    return sa.dev === sb.dev && sa.ino === sb.ino;
+  } catch {
+    return false;
+  }
+}
+
+/** Converts IN to OUT; throws (writing nothing) if OUT is IN. */
+export function convertFile(input: string, output: string, options: ConvertOptions = {}): ConvertReport {
+  if (sameFile(input, output)) throw new Error(`convert: refusing to overwrite the input file ${input}; choose another output path`);
+  const info = loadWithInfo(input);
+  const report: ConvertReport = {
+    format: options.format ?? info.format,
+    longSize: options.longSize ?? info.longSize,
+    tensorsConverted: 0,
+    storagesConverted: 0,
+    modulesRenamed: 0,
+  };
+  let value = info.value;
+  if (options.nn) value = toNN(value, report);
+  if (options.float) value = toFloat(value, report);
+  save(output, value, { format: report.format, longSize: report.longSize });
+  return report;
+}
+
+export function addConvertCommand(program: Command): Command {
+  program
+    .command('convert')
+    .description('rewrite a .t7 file: ascii/binary, 4/8-byte longs, CUDA/Double -> Float, cudnn -> nn (never overwrites IN)')
+    .argument('<in>', 'input .t7 file')
+    .argument('<out>', 'output .t7 file (written atomically)')
+    .option('--ascii', 'write ascii mode')
+    .option('--binary', 'write binary mode')
+    .option('--float', 'CUDA and Double tensors and storages become Float (torch.CudaTensor -> torch.FloatTensor)')
+    .option('--nn', 'cudnn.* modules become their nn.* twins (as cudnn.convert(model, nn))')
+    .option('--long-size <n>', 'bytes per long in binary mode: 4 or 8 (default: as the input)', (v) => {
+      if (v !== '4' && v !== '8') throw new Error(`--long-size must be 4 or 8, got '${v}'`);
+      return Number(v) as 4 | 8;
+    })
+    .action((input: string, output: string, opts: { ascii?: boolean; binary?: boolean; float?: boolean; nn?: boolean; longSize?: 4 | 8 }) => {
+      if (opts.ascii && opts.binary) throw new Error('convert: choose one of --ascii and --binary');
+      const r = convertFile(input, output, {
+        format: opts.ascii ? 'ascii' : opts.binary ? 'binary' : undefined,
+        longSize: opts.longSize,
+        float: opts.float,
+        nn: opts.nn,
+      });
+      const what = [
+        opts.float ? `${r.tensorsConverted} tensors and ${r.storagesConverted} storages made Float/CPU` : '',
+        opts.nn ? `${r.modulesRenamed} cudnn modules made nn` : '',
+      ].filter(Boolean);
+      process.stdout.write(`wrote ${output} (${r.format}${r.format === 'binary' ? `, ${r.longSize}-byte longs` : ''})${what.length ? `: ${what.join(', ')}` : ''}\n`);
+    });
+  return program;
+}
