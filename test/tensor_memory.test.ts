@@ -77,6 +77,36 @@ describe('storage ownership of device tensors', () => {
   });
 });
 
+describe('channels-last activations from tfjs', () => {
+  it('an NHWC tfjs tensor is seen as NCHW with channels-last strides, values in place', () => {
+    const start = tf.memory().numTensors;
+    const [n, h, w, c] = [2, 2, 3, 4];
+    const data = Array.from({ length: n * h * w * c }, (_, i) => i);
+    const t = Tensor.fromTF(tf.tensor4d(data, [n, h, w, c]), 'NHWC');
+    expect(t.size()).toEqual([n, c, h, w]);
+    expect(t.stride()).toEqual([h * w * c, 1, w * c, c]);
+    expect(t.isChannelsLast()).toBe(true);
+    expect(t.isContiguous()).toBe(false);
+    const at = (a: number, y: number, x: number, ch: number) => ((a * h + y) * w + x) * c + ch;
+    expect(t.get(2, 3, 1, 2)).toBe(at(1, 0, 1, 2));
+    const nchw = t.toTF();
+    expect(nchw.shape).toEqual([n, c, h, w]);
+    const flat = nchw.dataSync();
+    expect(flat[((1 * c + 2) * h + 0) * w + 1]).toBe(at(1, 0, 1, 2));
+    const back = t.toTFNHWC();
+    expect(Array.from(back.dataSync())).toEqual(data);
+    tf.dispose([nchw, back]);
+    // a channel view is a strided view of the same storage
+    const ch = t.select(2, 3);
+    expect(ch.size()).toEqual([n, h, w]);
+    expect(ch.stride()).toEqual([h * w * c, w * c, c]);
+    ch.fill(-1);
+    expect(t.get(1, 3, 2, 3)).toBe(-1);
+    expect(t.get(1, 2, 2, 3)).toBe(at(0, 1, 2, 1));
+    expect(tf.memory().numTensors).toBe(start); // host writes released the device copy
+  });
+});
+
 describe('10,000 tensors created, viewed, mutated and dropped', () => {
   it('tf.memory().numTensors returns to where it started', async () => {
     const start = await collectUntil(tf.memory().numTensors, 5);

@@ -774,7 +774,7 @@ export class Tensor {
   trunc(src?: Tensor): this { return this.floatingUnary('trunc', src, Math.trunc); }
   sigmoid(src?: Tensor): this {
     const r = this.roundFn();
-    return this.floatingUnary('sigmoid', src, (x) => 1 / (1 + r(Math.exp(-x))));
+    return this.floatingUnary('sigmoid', src, (x) => 1 / r(1 + r(Math.exp(-x))));
   }
   /** 1 / x */
   cinv(src?: Tensor): this { return this.floatingUnary('cinv', src, (x) => 1 / x); }
