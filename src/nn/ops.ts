@@ -144,7 +144,8 @@ export function addScaled(dst: Tensor, alpha: number, src: Tensor): Tensor {
   if (dst.elementType === 'Float' && src.elementType === 'Float' && coversStorage(dst) && dst.storage().onDevice()) {
     return accumulateTF(dst, src.toTF(), alpha);
   }
-  return accumulateHost(dst, hostValues(src), alpha);
+  // On the host, Tensor.add rounds as Torch's THTensor_(cadd) does for the element type.
+  return dst.add(alpha, src);
 }
 
 /** A new empty tensor of t's class (Torch's t.new()). */
