@@ -52,6 +52,29 @@ describe('storage ownership of device tensors', () => {
     expect(t.values()).toEqual([1, 1, 1, 1, 1, 1]);
   });
 
+  it('setTF on a view of part of a storage writes through it and keeps the other views', () => {
+    const start = tf.memory().numTensors;
+    const flat = torch.FloatTensor(10).fill(0); // like a getParameters() flat storage
+    const w = flat.narrow(1, 1, 6).view(2, 3);
+    const b = flat.narrow(1, 7, 4);
+    w.setTF(tf.ones([2, 3]));
+    b.setTF(tf.fill([4], 2));
+    expect(w.storage()).toBe(flat.storage());
+    expect(flat.storage().size()).toBe(10);
+    expect(flat.values()).toEqual([1, 1, 1, 1, 1, 1, 2, 2, 2, 2]);
+    expect(() => b.setTF(tf.ones([3]))).toThrow(/holds 4 elements \(sizes \[4\]\), the tfjs tensor has 3/);
+    expect(tf.memory().numTensors).toBe(start);
+    // a tensor covering its whole storage takes the tfjs tensor as is (same Storage object)
+    const s = flat.storage();
+    flat.setTF(tf.zeros([5, 2]));
+    expect(flat.storage()).toBe(s);
+    expect(flat.size()).toEqual([5, 2]);
+    expect(s.home()).toBe('device');
+    expect(w.values()).toEqual([0, 0, 0, 0, 0, 0]);
+    s.dispose();
+    expect(tf.memory().numTensors).toBe(start);
+  });
+
   it('views of a device-home storage read through it without leaking', () => {
     const start = tf.memory().numTensors;
     const a = Tensor.fromTF(tf.tensor2d([[1, 2, 3], [4, 5, 6]]));

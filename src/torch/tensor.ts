@@ -1875,17 +1875,38 @@ export class Tensor {
   }
 
   /**
-   * Makes `t` this tensor's content: the storage takes ownership (its old device
-   * tensor is disposed) and this tensor views all of it. 'NHWC' presents a 4-d
-   * NHWC tensor as NCHW with channels-last strides.
+   * Makes `t` this tensor's content (ownership of t passes to this tensor). When this
+   * tensor covers its whole storage (or has none), the storage takes t as its device
+   * home (its old device tensor is disposed) and this tensor views all of it, with t's
+   * shape: no copy. A view of part of a storage (a narrow, a parameter inside a flat
+   * getParameters storage, a buffer whose storage is larger after a shrinking resize)
+   * keeps its layout and gets t's values written through it (a host copy), so the
+   * other views of that storage stay intact; t must then hold nElement() values.
+   * 'NHWC' presents a 4-d NHWC tensor as NCHW with channels-last strides.
    */
   setTF(t: tf.Tensor, layout: 'logical' | 'NHWC' = 'logical'): this {
     const shape = t.shape.slice();
+    if (layout === 'NHWC' && shape.length !== 4) throw new RangeError(`setTF: layout NHWC needs a 4-d tensor, got shape [${shape}]`);
+    const covers =
+      !this.storage_ ||
+      (this.offset_ === 0 && this.nElement() === this.storage_.size() && (this.isContiguous() || this.isChannelsLast()));
+    if (!covers) {
+      const src = new Tensor(this.elementType, null, 0, []);
+      src.setTF(t, layout);
+      try {
+        if (src.nElement() !== this.nElement()) {
+          throw new RangeError(`setTF: this view of part of a storage holds ${this.nElement()} elements (sizes [${this.sizes_.join(', ')}]), the tfjs tensor has ${src.nElement()} (shape [${shape.join(', ')}])`);
+        }
+        this.copy(src);
+      } finally {
+        src.storage_!.dispose();
+      }
+      return this;
+    }
     if (!this.storage_) this.storage_ = new Storage(this.elementType, 0);
     this.storage_.setDevice(t);
     this.offset_ = 0;
     if (layout === 'NHWC') {
-      if (shape.length !== 4) throw new RangeError(`setTF: layout NHWC needs a 4-d tensor, got shape [${shape}]`);
       const [n, h, w, c] = shape as [number, number, number, number];
       this.sizes_ = [n, c, h, w];
       this.strides_ = channelsLastStrides(this.sizes_);
