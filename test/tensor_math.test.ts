@@ -77,6 +77,10 @@ describe('element-wise arithmetic and its argument forms', () => {
     const col = m.select(2, 1);
     col.mul(2);
     expect(m.totable()).toEqual([[22, 32], [46, 44]]);
+    const acc = D([[0, 0], [0, 0]]);
+    acc.t().addcmul(2, D([[1, 2], [3, 4]]).t(), D([1, 10, 100, 1000]));
+    // acc.t() in logical order is acc(1,1), acc(2,1), acc(1,2), acc(2,2); the t1 view gives 1, 3, 2, 4
+    expect(acc.totable()).toEqual([[2 * 1 * 1, 2 * 2 * 100], [2 * 3 * 10, 2 * 4 * 1000]]);
     const x = D([[1, 2], [3, 4]]);
     x.cmul(x.t()); // aliasing operand: each element reads before it is written
     expect(x.values()).toEqual([1, 6, 6 * 3, 16]);

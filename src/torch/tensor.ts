@@ -1521,20 +1521,40 @@ export class Tensor {
     const d = this.storage().mutableData();
     const s1 = t1.storage().data();
     const s2 = t2.storage().data();
-    const ia = indexArray(this.sizes_, this.strides_, this.offset_);
-    const ib = indexArray(t1.sizes_, t1.strides_, t1.offset_);
-    const ic = indexArray(t2.sizes_, t2.strides_, t2.offset_);
+    // Contiguous operands are addressed by offset, others through their index lists.
+    const o = this.offset_;
+    const p = t1.offset_;
+    const q = t2.offset_;
+    const ia = this.isContiguous() ? null : indexArray(this.sizes_, this.strides_, o);
+    const ib = t1.isContiguous() ? null : indexArray(t1.sizes_, t1.strides_, p);
+    const ic = t2.isContiguous() ? null : indexArray(t2.sizes_, t2.strides_, q);
     if (d instanceof BigInt64Array) {
       if (!fb) throw new TypeError(`${op}: not defined for a ${this.className()}`);
-      for (let k = 0; k < n; k++) d[ia[k]!] = fb(d[ia[k]!]!, (s1 as BigInt64Array)[ib[k]!]!, (s2 as BigInt64Array)[ic[k]!]!);
+      const b1 = s1 as BigInt64Array;
+      const b2 = s2 as BigInt64Array;
+      for (let k = 0; k < n; k++) {
+        const i = ia ? ia[k]! : o + k;
+        d[i] = fb(d[i]!, b1[ib ? ib[k]! : p + k]!, b2[ic ? ic[k]! : q + k]!);
+      }
     } else if (this.elementType === 'Half') {
       const h = d as Uint16Array;
+      const h1 = s1 as Uint16Array;
+      const h2 = s2 as Uint16Array;
       for (let k = 0; k < n; k++) {
-        h[ia[k]!] = numberToHalf(fn(halfToNumber(h[ia[k]!]!), halfToNumber((s1 as Uint16Array)[ib[k]!]!), halfToNumber((s2 as Uint16Array)[ic[k]!]!)));
+        const i = ia ? ia[k]! : o + k;
+        h[i] = numberToHalf(fn(halfToNumber(h[i]!), halfToNumber(h1[ib ? ib[k]! : p + k]!), halfToNumber(h2[ic ? ic[k]! : q + k]!)));
       }
     } else {
       const a = d as Float64Array;
-      for (let k = 0; k < n; k++) a[ia[k]!] = fn(a[ia[k]!]!, (s1 as Float64Array)[ib[k]!]!, (s2 as Float64Array)[ic[k]!]!);
+      const a1 = s1 as Float64Array;
+      const a2 = s2 as Float64Array;
+      if (!ia && !ib && !ic) for (let k = 0; k < n; k++) a[o + k] = fn(a[o + k]!, a1[p + k]!, a2[q + k]!);
+      else {
+        for (let k = 0; k < n; k++) {
+          const i = ia ? ia[k]! : o + k;
+          a[i] = fn(a[i]!, a1[ib ? ib[k]! : p + k]!, a2[ic ? ic[k]! : q + k]!);
+        }
+      }
     }
     return this;
   }
