@@ -13,6 +13,7 @@ import { LuaTable } from './lua_table.js';
 import { parsePath, resolvePath } from './path.js';
 import { TdsHash, TdsVec } from './tds.js';
 import { TorchObject } from './torch_object.js';
+import { luaStringBytes } from './writer.js';
 
 export interface CompareOptions {
   /** Relative tolerance for sum/abssum (default 1e-9). */
@@ -21,8 +22,15 @@ export interface CompareOptions {
   valueTolerance?: number;
 }
 
+/** The bytes a string is written as (so TS strings with wide chars compare as their UTF-8). */
 function hexOf(s: string): string {
-  return Buffer.from(s, 'latin1').toString('hex');
+  return Buffer.from(luaStringBytes(s)).toString('hex');
+}
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  if (v === null || typeof v !== 'object') return false;
+  const p = Object.getPrototypeOf(v);
+  return p === Object.prototype || p === null;
 }
 
 function numberMatches(expected: unknown, actual: number | bigint, tol: number): boolean {
@@ -54,6 +62,7 @@ function pairsOf(v: unknown): [unknown, unknown][] | null {
   if (v instanceof TdsHash) return [...v.entries];
   if (v instanceof TdsVec) return v.values.map((x, i) => [i + 1, x]);
   if (Array.isArray(v)) return v.map((x, i) => [i + 1, x]);
+  if (isPlainObject(v)) return Object.entries(v);
   return null;
 }
 
@@ -101,7 +110,7 @@ export function compareWithDescription(expected: Description, actual: unknown, o
           if (cls !== exp.class) bad(`expected class ${exp.class}, found ${cls}`);
           const ver = (act as { version: number | null }).version;
           if ('version' in exp && exp.version !== ver) bad(`expected version ${exp.version}, found ${ver}`);
-        } else if (!(act instanceof LuaTable) && !Array.isArray(act)) {
+        } else if (!(act instanceof LuaTable) && !Array.isArray(act) && !isPlainObject(act)) {
           return bad(`expected a table, found ${describeActual(act)}`);
         }
         const pairs = pairsOf(act)!.filter(([, v]) => v !== undefined);

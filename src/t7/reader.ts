@@ -32,7 +32,7 @@ export interface ReadOptions {
   format?: 'binary' | 'ascii' | 'auto';
   /** Bytes per long in binary files; 'auto' (default) tries 8, then 4 if only that parses. */
   longSize?: 4 | 8 | 'auto';
-  /** Deepest nesting accepted (default 4000). */
+  /** Deepest nesting accepted (default 1500). */
   maxDepth?: number;
 }
 
@@ -47,7 +47,9 @@ export interface ReadResult {
 /** Marks a tensor whose index is taken but whose storage is still being read. */
 const PENDING = Symbol('pending tensor');
 
-const DEFAULT_MAX_DEPTH = 4000;
+// Node's default stack holds about 2,000 levels of nested tables; stop cleanly before that
+// (models nest some 20 levels; only linked structures such as long nngraph chains go deeper).
+const DEFAULT_MAX_DEPTH = 1500;
 
 /** Lua 5.1's tonumber for a version header: decimal or hex, surrounding spaces allowed. */
 function luaToNumber(s: string): number | undefined {
@@ -65,6 +67,7 @@ class ObjectReader implements T7Input {
   private readonly objects = new Map<number, unknown>();
   private readonly segs: PathSegment[] = [];
   private depth = 0;
+  overflow: { pos: number; depth: number; segs: PathSegment[] } | undefined;
   readonly src: Source;
   private readonly maxDepth: number;
 
@@ -106,9 +109,14 @@ class ObjectReader implements T7Input {
   }
 
   readValue(): unknown {
-    if (++this.depth > this.maxDepth) this.fail(`objects nested deeper than ${this.maxDepth} levels`);
+    if (++this.depth > this.maxDepth) this.fail(`objects nested deeper than ${this.maxDepth} levels (option maxDepth)`);
     try {
       return this.readTagged();
+    } catch (e) {
+      // The JS stack ran out before maxDepth: remember where (with as little work as
+      // possible, the stack is nearly full) and let readOnce report it.
+      if (e instanceof RangeError && this.overflow === undefined) this.overflow = { pos: this.src.pos, depth: this.depth, segs: this.segs.slice() };
+      throw e;
     } finally {
       this.depth--;
     }
@@ -298,8 +306,9 @@ function readOnce(input: ByteInput, format: 'binary' | 'ascii', longSize: 4 | 8,
   try {
     value = r.readValue();
   } catch (e) {
-    if (e instanceof RangeError && /call stack/i.test(e.message)) {
-      throw new T7FormatError(`objects nested too deeply for the JavaScript stack (${e.message})`, r.src.pos, '', { cause: e });
+    const o = r.overflow;
+    if (o && !(e instanceof T7FormatError)) {
+      throw new T7FormatError(`objects nested ${o.depth} levels deep: too deep for the JavaScript stack (option maxDepth)`, o.pos, formatPath(o.segs), { cause: e });
     }
     throw e;
   }

@@ -33,7 +33,7 @@ export interface WriteOptions {
   longSize?: 4 | 8;
   /** Torch's `referenced` flag: false writes a shared object in full every time. */
   referenced?: boolean;
-  /** Deepest nesting accepted (default 4000; matters for referenced = false with cycles). */
+  /** Deepest nesting accepted (default 1500; matters for referenced = false with cycles). */
   maxDepth?: number;
 }
 
@@ -43,6 +43,10 @@ export function luaStringBytes(s: string): Uint8Array {
     if (s.charCodeAt(i) > 255) return new Uint8Array(Buffer.from(s, 'utf8'));
   }
   return new Uint8Array(Buffer.from(s, 'latin1'));
+}
+
+function keySegment(k: unknown): PathSegment {
+  return typeof k === 'string' || typeof k === 'number' || typeof k === 'boolean' ? k : { label: 'value' };
 }
 
 function isPlainObject(v: unknown): v is Record<string, unknown> {
@@ -56,6 +60,7 @@ class ObjectWriter implements T7Output {
   private next = 0;
   private readonly segs: PathSegment[] = [];
   private depth = 0;
+  overflow: { depth: number; segs: PathSegment[] } | undefined;
   private readonly referenced: boolean;
   private readonly maxDepth: number;
   readonly sink: Sink;
@@ -63,7 +68,7 @@ class ObjectWriter implements T7Output {
   constructor(options: WriteOptions) {
     this.sink = options.format === 'ascii' ? new AsciiSink() : new BinarySink(options.longSize ?? 8);
     this.referenced = options.referenced ?? true;
-    this.maxDepth = options.maxDepth ?? 4000;
+    this.maxDepth = options.maxDepth ?? 1500;
   }
 
   private fail(reason: string): never {
@@ -84,11 +89,14 @@ class ObjectWriter implements T7Output {
     this.sink.chars(b);
   }
 
-  writeObject(v: unknown, segment?: string | number): void {
+  writeObject(v: unknown, segment?: PathSegment): void {
     if (segment !== undefined) this.segs.push(segment);
     if (++this.depth > this.maxDepth) this.fail(`objects nested deeper than ${this.maxDepth} levels (a cycle with referenced = false?)`);
     try {
       this.writeValue(v);
+    } catch (e) {
+      if (e instanceof RangeError && this.overflow === undefined) this.overflow = { depth: this.depth, segs: this.segs.slice() };
+      throw e;
     } finally {
       this.depth--;
       if (segment !== undefined) this.segs.pop();
@@ -186,7 +194,10 @@ class ObjectWriter implements T7Output {
       sink.int(TYPE_TABLE);
       if (this.index(obj)) {
         sink.int(obj.size);
-        for (const [k, val] of obj) this.entry(k, val);
+        for (const [k, val] of obj) {
+          this.key(k);
+          this.writeObject(val, keySegment(k));
+        }
       }
       return;
     }
@@ -196,9 +207,12 @@ class ObjectWriter implements T7Output {
         let n = 0;
         for (const x of obj) if (x !== undefined && x !== null) n++;
         sink.int(n);
-        obj.forEach((x, i) => {
-          if (x !== undefined && x !== null) this.entry(i + 1, x);
-        });
+        for (let i = 0; i < obj.length; i++) {
+          const x: unknown = obj[i];
+          if (x === undefined || x === null) continue;
+          this.key(i + 1);
+          this.writeObject(x, i + 1);
+        }
       }
       return;
     }
@@ -207,21 +221,21 @@ class ObjectWriter implements T7Output {
       if (this.index(obj)) {
         const entries = Object.entries(obj).filter(([, x]) => x !== undefined && x !== null);
         sink.int(entries.length);
-        for (const [k, x] of entries) this.entry(k, x);
+        for (const [k, x] of entries) {
+          this.key(k);
+          this.writeObject(x, k);
+        }
       }
       return;
     }
     this.fail(`cannot write an object of JavaScript class ${obj.constructor?.name ?? 'unknown'}`);
   }
 
-  private entry(k: unknown, v: unknown): void {
+  /** Writes a table key; the caller then writes the value with writeObject(v, keySegment(k)). */
+  private key(k: unknown): void {
     if (k === undefined || k === null) this.fail('a table key cannot be nil');
     this.segs.push({ label: 'key' });
     this.writeObject(k);
-    this.segs.pop();
-    const seg: PathSegment = typeof k === 'string' || typeof k === 'number' || typeof k === 'boolean' ? k : { label: 'value' };
-    this.segs.push(seg);
-    this.writeObject(v);
     this.segs.pop();
   }
 
@@ -254,7 +268,13 @@ class ObjectWriter implements T7Output {
 /** The bytes of `value` as a .t7 file, in chunks (concatenate, or write them in order). */
 export function writeT7Chunks(value: unknown, options: WriteOptions = {}): Uint8Array[] {
   const w = new ObjectWriter(options);
-  w.writeObject(value);
+  try {
+    w.writeObject(value);
+  } catch (e) {
+    const o = w.overflow;
+    if (o && !(e instanceof T7WriteError)) throw new T7WriteError(`objects nested ${o.depth} levels deep: too deep for the JavaScript stack (option maxDepth)`, formatPath(o.segs));
+    throw e;
+  }
   return w.sink.finish();
 }
 
