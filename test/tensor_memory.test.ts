@@ -5,7 +5,7 @@ import v8 from 'node:v8';
 import vm from 'node:vm';
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { initBackend } from '../src/backend/index.js';
+import { forEachBackend, initBackend } from '../src/backend/index.js';
 import { Tensor, torch } from '../src/torch/index.js';
 
 // global.gc without a command-line flag: expose it and fetch it from a fresh context.
@@ -131,62 +131,72 @@ describe('channels-last activations from tfjs', () => {
 });
 
 describe('10,000 tensors created, viewed, mutated and dropped', () => {
-  it('tf.memory().numTensors returns to where it started', async () => {
-    const start = await collectUntil(tf.memory().numTensors, 5);
-    let checksum = 0;
-    for (let i = 0; i < 10_000; i++) {
-      const t = torch.FloatTensor(4, 6).fill(i % 7);
-      const v = t.narrow(1, 2, 2);
-      v.add(1);
-      v.t().mul(2);
-      switch (i % 8) {
-        case 0: {
-          t.storage().deviceTensor(); // t's storage keeps an uploaded copy until it is dropped
-          const x = t.toTF(); // the caller owns x
-          checksum += x.size;
-          x.dispose();
-          break;
-        }
-        case 1: {
-          const a = Tensor.fromTF(tf.fill([2, 3, 4, 5], i % 5));
-          a.select(1, 1).add(1); // pulls to the host, releases the device copy
-          const y = a.toTF();
-          y.dispose();
-          break;
-        }
-        case 2: {
-          t.setTF(tf.zeros([4, 6])); // replaces the storage's contents with a device tensor
-          t.select(1, 1).fill(3);
-          break;
-        }
-        case 3: {
-          // Dropped while the device holds the truth: only the finalizer can release it.
-          Tensor.fromTF(tf.ones([2, 2])).narrow(1, 1, 1);
-          break;
-        }
-        case 4: {
-          const nhwc = Tensor.fromTF(tf.ones([2, 3, 3, 4]), 'NHWC');
-          const z = nhwc.toTFNHWC();
-          const w = nhwc.toTF();
-          checksum += z.size + w.size;
-          tf.dispose([z, w]);
-          break;
-        }
-        case 5: {
-          const u = t.clone().view(24);
-          u.toTF().dispose();
-          u.storage().dispose();
-          break;
-        }
-        default:
-          checksum += t.sum();
-      }
-    }
-    expect(checksum).toBeGreaterThan(0);
-    // Finalizers run in later tasks, never inside this synchronous loop: the 1,250 dropped
-    // device-home storages (case 3) and 1,250 uploaded copies (case 0) are still alive.
-    expect(tf.memory().numTensors).toBeGreaterThanOrEqual(start + 2500);
-    const end = await collectUntil(start);
-    expect(end).toBe(start);
+  it('tf.memory().numTensors returns to where it started, on cpu and on wasm', async () => {
+    const ran: string[] = [];
+    await forEachBackend(['cpu', 'wasm'], async (name) => {
+      ran.push(name);
+      await churn();
+    }, { strict: true });
+    expect(ran).toEqual(['cpu', 'wasm']);
   });
 });
+
+/** Creates, views, mutates and drops 10,000 tensors, some crossing to tfjs, and checks the count. */
+async function churn(): Promise<void> {
+  const start = await collectUntil(tf.memory().numTensors, 5);
+  let checksum = 0;
+  for (let i = 0; i < 10_000; i++) {
+    const t = torch.FloatTensor(4, 6).fill(i % 7);
+    const v = t.narrow(1, 2, 2);
+    v.add(1);
+    v.t().mul(2);
+    switch (i % 8) {
+      case 0: {
+        t.storage().deviceTensor(); // t's storage keeps an uploaded copy until it is dropped
+        const x = t.toTF(); // the caller owns x
+        checksum += x.size;
+        x.dispose();
+        break;
+      }
+      case 1: {
+        const a = Tensor.fromTF(tf.fill([2, 3, 4, 5], i % 5));
+        a.select(1, 1).add(1); // pulls to the host, releases the device copy
+        const y = a.toTF();
+        y.dispose();
+        break;
+      }
+      case 2: {
+        t.setTF(tf.zeros([4, 6])); // replaces the storage's contents with a device tensor
+        t.select(1, 1).fill(3);
+        break;
+      }
+      case 3: {
+        // Dropped while the device holds the truth: only the finalizer can release it.
+        Tensor.fromTF(tf.ones([2, 2])).narrow(1, 1, 1);
+        break;
+      }
+      case 4: {
+        const nhwc = Tensor.fromTF(tf.ones([2, 3, 3, 4]), 'NHWC');
+        const z = nhwc.toTFNHWC();
+        const w = nhwc.toTF();
+        checksum += z.size + w.size;
+        tf.dispose([z, w]);
+        break;
+      }
+      case 5: {
+        const u = t.clone().view(24);
+        u.toTF().dispose();
+        u.storage().dispose();
+        break;
+      }
+      default:
+        checksum += t.sum();
+    }
+  }
+  expect(checksum).toBeGreaterThan(0);
+  // Finalizers run in later tasks, never inside this synchronous loop: the 1,250 dropped
+  // device-home storages (case 3) and 1,250 uploaded copies (case 0) are still alive.
+  expect(tf.memory().numTensors).toBeGreaterThanOrEqual(start + 2500);
+  const end = await collectUntil(start);
+  expect(end).toBe(start);
+}
