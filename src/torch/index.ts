@@ -3,6 +3,8 @@ import { Storage } from './storage.js';
 import { Tensor, defaultTensorType, getDefaultTensorType, setDefaultTensorType, type NestedNumbers } from './tensor.js';
 import type { TensorType } from './types.js';
 import { mathFunctions } from './functional.js';
+import { randomFunctions } from './random_functions.js';
+export { Generator } from './random.js';
 
 export { Storage, Tensor };
 export * from './types.js';
@@ -55,4 +57,5 @@ export const torch = {
   isTensor: (x: unknown): x is Tensor => x instanceof Tensor,
   isStorage: (x: unknown): x is Storage => x instanceof Storage,
   ...mathFunctions,
+  ...randomFunctions,
 };
