@@ -1,0 +1,104 @@
+// `mpelu env`: which backend computes, with which versions and threads, and which
+// optional native packages (tfjs-node-gpu / tfjs-node) were found.
+
+import type { Command } from 'commander';
+import { createRequire } from 'node:module';
+import * as tf from '@tensorflow/tfjs-core';
+import { initBackendInfo, probeNativePackages, type BackendInfo, type NativeProbe } from '../backend/select.js';
+import { REGISTERED_KERNELS } from '../backend/kernels.js';
+import { FUSED, fusedKernelsEnabled } from '../backend/fused.js';
+
+const require = createRequire(import.meta.url);
+
+function versionOf(pkg: string): string | null {
+  try {
+    return (require(`${pkg}/package.json`) as { version: string }).version;
+  } catch {
+    return null;
+  }
+}
+
+export interface EnvReport {
+  mpelu: string | null;
+  node: string;
+  platform: string;
+  backend: BackendInfo;
+  requested: string;
+  packages: Record<string, string | null>;
+  native: NativeProbe[];
+  wasmFlags: { simd: boolean; multithread: boolean };
+  kernelsAdded: Readonly<Record<string, readonly string[]>>;
+  fusedKernels: { enabled: boolean; active: string[] };
+}
+
+export async function collectEnv(requested = process.env.MPELU_BACKEND ?? 'auto'): Promise<EnvReport> {
+  const backend = await initBackendInfo(requested);
+  const active = tf.getBackend();
+  return {
+    mpelu: versionOf('mpelu') ?? readOwnVersion(),
+    node: process.versions.node,
+    platform: `${process.platform}-${process.arch}`,
+    backend,
+    requested,
+    packages: {
+      '@tensorflow/tfjs-core': tf.version_core,
+      '@tensorflow/tfjs-backend-cpu': versionOf('@tensorflow/tfjs-backend-cpu'),
+      '@tensorflow/tfjs-backend-wasm': versionOf('@tensorflow/tfjs-backend-wasm'),
+    },
+    native: probeNativePackages(),
+    wasmFlags: {
+      // Async flags: evaluated here even when wasm is not the active backend.
+      simd: Boolean(await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT')),
+      multithread: Boolean(await tf.env().getAsync('WASM_HAS_MULTITHREAD_SUPPORT')),
+    },
+    kernelsAdded: REGISTERED_KERNELS,
+    fusedKernels: {
+      enabled: fusedKernelsEnabled(),
+      active: Object.values(FUSED).filter((k) => tf.getKernel(k, active) !== undefined),
+    },
+  };
+}
+
+function readOwnVersion(): string | null {
+  try {
+    // dist/cli/env.js or src/cli/env.ts -> package.json two levels up
+    return (require('../../package.json') as { version: string }).version;
+  } catch {
+    return null;
+  }
+}
+
+export function formatEnv(r: EnvReport): string {
+  const b = r.backend;
+  const lines = [
+    `mpelu          ${r.mpelu ?? 'unknown'}`,
+    `node           ${r.node} (${r.platform})`,
+    `backend        ${b.backend}${r.requested !== 'auto' ? ` (requested: ${r.requested})` : ' (auto)'}`,
+    `threads        ${b.threads}`,
+  ];
+  if (b.backend === 'wasm') {
+    lines.push(`wasm binary    ${b.wasmBinary}${b.wasmPath ? ` from ${b.wasmPath}` : ''}`);
+  }
+  if (b.nativePackage) lines.push(`native         ${b.nativePackage}`);
+  lines.push(`wasm features  simd ${r.wasmFlags.simd ? 'yes' : 'no'}, multithread ${r.wasmFlags.multithread ? 'yes' : 'no'}`);
+  lines.push('packages');
+  for (const [name, v] of Object.entries(r.packages)) lines.push(`  ${name.padEnd(32)} ${v ?? 'not found'}`);
+  lines.push('optional native packages');
+  for (const p of r.native) lines.push(`  ${p.name.padEnd(32)} ${p.found ? `found ${p.version ?? ''}`.trim() : 'not installed'}`);
+  lines.push('kernels added or replaced by mpelu');
+  for (const [be, ks] of Object.entries(r.kernelsAdded)) lines.push(`  ${be.padEnd(6)} ${ks.join(', ')}`);
+  lines.push(`fused kernels  ${r.fusedKernels.enabled ? (r.fusedKernels.active.length ? r.fusedKernels.active.join(', ') : `none on ${b.backend} (tfjs composites)`) : 'disabled'}`);
+  return lines.join('\n');
+}
+
+export function addEnvCommand(program: Command): Command {
+  program
+    .command('env')
+    .description('print the compute backend in use, its version and thread count, and the optional native packages found')
+    .option('--json', 'machine-readable output')
+    .action(async (opts: { json?: boolean }) => {
+      const report = await collectEnv();
+      process.stdout.write((opts.json ? JSON.stringify(report, null, 2) : formatEnv(report)) + '\n');
+    });
+  return program;
+}
