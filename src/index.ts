@@ -2,3 +2,4 @@
 export { torch, Tensor, Storage } from './torch/index.js';
 export type { TensorType } from './torch/types.js';
 export { initBackend } from './backend/index.js';
+export * as t7 from './t7/index.js';
