@@ -2136,6 +2136,11 @@ export class Tensor {
     const n = order ? order.length : this.nElement();
     const out = this.deviceDtype() === 'float32' ? new Float32Array(n) : new Int32Array(n);
     const half = this.elementType === 'Half';
+    if (!order && this.isContiguous() && !half && !(d instanceof BigInt64Array)) {
+      // Dense host data: one typed-array copy (converting, wrapping as int32 for integer types).
+      out.set((d as Float64Array).subarray(this.offset_, this.offset_ + n));
+      return out;
+    }
     const put = (i: number, k: number) => {
       const v = d[i]!;
       out[k] = typeof v === 'bigint' ? Number(v) : half ? halfToNumber(v) : v;
