@@ -75,6 +75,24 @@ describe('storage ownership of device tensors', () => {
     expect(tf.memory().numTensors).toBe(start);
   });
 
+  it('tfjs tensors handed out are never changed by later host writes (cpu and wasm)', async () => {
+    await forEachBackend(['cpu', 'wasm'], () => {
+      const x = torch.FloatTensor(3).fill(1);
+      x.storage().deviceTensor(); // upload; the cpu backend would keep an array it is given
+      const y = x.toTF();
+      x.fill(5);
+      expect(Array.from(y.dataSync())).toEqual([1, 1, 1]);
+      const z = torch.IntTensor([1, 2]);
+      z.storage().deviceTensor();
+      const w = z.toTF();
+      z.add(10);
+      expect(Array.from(w.dataSync())).toEqual([1, 2]);
+      tf.dispose([y, w]);
+      x.storage().dispose();
+      z.storage().dispose();
+    }, { strict: true });
+  });
+
   it('views of a device-home storage read through it without leaking', () => {
     const start = tf.memory().numTensors;
     const a = Tensor.fromTF(tf.tensor2d([[1, 2, 3], [4, 5, 6]]));

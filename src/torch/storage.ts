@@ -124,14 +124,16 @@ export class Storage {
     if (!this.deviceValid) {
       const host = this.host!;
       let values: Float32Array | Int32Array;
+      // Always a fresh array: the cpu backend keeps the array it is given by reference,
+      // and later host writes to this storage must not reach tensors derived from it.
       if (isFloatingType(this.type)) {
-        if (host instanceof Float32Array) values = host;
+        if (host instanceof Float32Array) values = host.slice();
         else if (this.type === 'Half') values = Float32Array.from(host as Uint16Array, halfToNumber);
         else values = Float32Array.from(host as Float64Array);
       } else if (host instanceof BigInt64Array) {
         values = Int32Array.from(host, (v) => Number(BigInt.asIntN(32, v)));
       } else {
-        values = host instanceof Int32Array ? host : Int32Array.from(host as ArrayLike<number>);
+        values = host instanceof Int32Array ? host.slice() : Int32Array.from(host as ArrayLike<number>);
       }
       this.dropDevice();
       this.device.tensor = tf.tensor1d(values, isFloatingType(this.type) ? 'float32' : 'int32');
