@@ -294,6 +294,17 @@ describe('writer details', () => {
     expect(() => t7.serialize(big, { longSize: 4 })).toThrow(/does not fit in a 4-byte long/);
   });
 
+  it('stops at maxDepth, and past the JS stack, with a T7WriteError', () => {
+    let deep: unknown = 1;
+    for (let i = 0; i < 100000; i++) deep = [deep];
+    expect(() => t7.serialize(deep)).toThrow(/nested deeper than 1500 levels/);
+    expect(() => t7.serialize(deep, { maxDepth: 1e9 })).toThrow(t7.T7WriteError);
+    const cycle: unknown[] = [];
+    cycle.push(cycle);
+    expect(t7.deserialize(t7.serialize(cycle))).toBeInstanceOf(LuaTable);
+    expect(() => t7.serialize(cycle, { referenced: false })).toThrow(/nested deeper than 1500 levels/);
+  });
+
   it('names what it cannot write and where', () => {
     expect(() => t7.serialize({ model: { f: () => 1 } })).toThrow(/cannot write a JavaScript function.*model\.f/);
     expect(() => t7.serialize(new LuaTable().set('x', new Map()))).toThrow(t7.T7WriteError);

@@ -115,7 +115,7 @@ class ObjectReader implements T7Input {
     } catch (e) {
       // The JS stack ran out before maxDepth: remember where (with as little work as
       // possible, the stack is nearly full) and let readOnce report it.
-      if (e instanceof RangeError && this.overflow === undefined) this.overflow = { pos: this.src.pos, depth: this.depth, segs: this.segs.slice() };
+      if (e instanceof RangeError && this.overflow === undefined && e.message.startsWith('Maximum call stack')) this.overflow = { pos: this.src.pos, depth: this.depth, segs: this.segs.slice() };
       throw e;
     } finally {
       this.depth--;

@@ -95,7 +95,7 @@ class ObjectWriter implements T7Output {
     try {
       this.writeValue(v);
     } catch (e) {
-      if (e instanceof RangeError && this.overflow === undefined) this.overflow = { depth: this.depth, segs: this.segs.slice() };
+      if (e instanceof RangeError && this.overflow === undefined && e.message.startsWith('Maximum call stack')) this.overflow = { depth: this.depth, segs: this.segs.slice() };
       throw e;
     } finally {
       this.depth--;
