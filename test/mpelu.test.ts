@@ -6,8 +6,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import '@tensorflow/tfjs-backend-cpu';
-import '@tensorflow/tfjs-backend-wasm';
+import { initBackend, testBackends } from '../src/backend/index.js';
 import { load } from '../src/t7/index.js';
 import { LuaTable } from '../src/t7/lua_table.js';
 import { Tensor } from '../src/torch/tensor.js';
@@ -18,7 +17,7 @@ import { assertGradCheck } from './helpers/gradcheck.js';
 
 const NN = join(__dirname, '..', 'fixtures', 'torch7', 'nn');
 const NAIVE = join(__dirname, '..', 'fixtures', 'torch7', 'naive');
-const BACKENDS = ['cpu', 'wasm'] as const;
+const BACKENDS = testBackends();
 
 function table(file: string): LuaTable {
   const t = load(file);
@@ -132,8 +131,7 @@ function checkNaive(name: 'naive' | 'mpelu', type: 'Float' | 'Double'): void {
 for (const backend of BACKENDS) {
   describe(`MPELU family against Torch7, Float on ${backend}`, () => {
     beforeAll(async () => {
-      expect(await tf.setBackend(backend)).toBe(true);
-      await tf.ready();
+      expect(await initBackend(backend)).toBe(backend);
     });
 
     for (const name of FIXTURES) {

@@ -5,8 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import '@tensorflow/tfjs-backend-cpu';
-import '@tensorflow/tfjs-backend-wasm';
+import { initBackend, testBackends } from '../src/backend/index.js';
 import { load } from '../src/t7/index.js';
 import { LuaTable } from '../src/t7/lua_table.js';
 import { Tensor } from '../src/torch/tensor.js';
@@ -14,7 +13,7 @@ import { nn, cudnn, type Module } from '../src/nn/index.js';
 import { assertGradCheck } from './helpers/gradcheck.js';
 
 const NN = join(__dirname, '..', 'fixtures', 'torch7', 'nn');
-const BACKENDS = ['cpu', 'wasm'] as const;
+const BACKENDS = testBackends();
 
 function io(name: string): LuaTable {
   const t = load(join(NN, `io_${name}.t7`));
@@ -86,8 +85,7 @@ const FIXTURES = ['ReLU', 'ELU', 'ELU_alpha0.7', 'PReLU_shared', 'PReLU_channel'
 for (const backend of BACKENDS) {
   describe(`activations against Torch7, Float on ${backend}`, () => {
     beforeAll(async () => {
-      expect(await tf.setBackend(backend)).toBe(true);
-      await tf.ready();
+      expect(await initBackend(backend)).toBe(backend);
     });
 
     for (const name of FIXTURES) {
@@ -265,7 +263,7 @@ describe('constructors, fields and printing as Torch', () => {
 
 describe('memory', () => {
   beforeAll(async () => {
-    await tf.setBackend('cpu');
+    await initBackend('cpu');
   });
   afterAll(() => undefined);
 

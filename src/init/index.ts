@@ -15,7 +15,7 @@
 
 import { Tensor } from '../torch/tensor.js';
 import { storageIndices } from '../torch/layout.js';
-import { defaultGenerator, fillNormal, fillUniform, type FillTarget, type Generator } from '../torch/random.js';
+import { defaultGenerator, type Generator } from '../torch/random.js';
 import type { Module } from '../nn/module.js';
 
 export type FanMode = 'fan_in' | 'fan_out' | 'average';
@@ -94,29 +94,20 @@ export function taylorStd(n: number, alpha = 1, beta = 1): number {
   return Math.sqrt(2 / n / (1 + alpha * alpha * beta * beta));
 }
 
-function fillTarget(t: Tensor): FillTarget {
-  const data = t.storage().mutableData();
-  const order = t.isContiguous() ? null : storageIndices(t.size(), t.stride(), t.offset());
-  return { data, order, offset: t.offset(), n: t.nElement() };
-}
-
-/** t:normal(mean, std) with Torch's generator. */
+/**
+ * t:normal(mean, std) with Torch's generator (Tensor.normal: like Torch's binding, a Float
+ * tensor's mean and std are first rounded to float, which changes the last bit of ~1 in 4
+ * drawn values).
+ */
 export function normalFill(t: Tensor, mean: number, std: number, gen: Generator = defaultGenerator()): Tensor {
   if (t.elementType !== 'Float' && t.elementType !== 'Double') throw new TypeError(`normal: expected a Float or Double tensor, got ${t.className()}`);
-  fillNormal(fillTarget(t), gen, mean, std);
-  return t;
+  return t.normal(gen, mean, std);
 }
 
 /** t:uniform(a, b) with Torch's generator. */
 export function uniformFill(t: Tensor, a: number, b: number, gen: Generator = defaultGenerator()): Tensor {
   if (t.elementType !== 'Float' && t.elementType !== 'Double') throw new TypeError(`uniform: expected a Float or Double tensor, got ${t.className()}`);
-  // Torch's cwrap passes the bounds as `real`: a FloatTensor's uniform sees them rounded to float.
-  if (t.elementType === 'Float') {
-    a = Math.fround(a);
-    b = Math.fround(b);
-  }
-  fillUniform(fillTarget(t), gen, a, b);
-  return t;
+  return t.uniform(gen, a, b);
 }
 
 /** Taylor initialisation: weight ~ normal(0, sqrt(2 / n / (1 + alpha^2 beta^2))). Returns the std used. */

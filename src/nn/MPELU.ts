@@ -16,7 +16,7 @@ import { Module, clearFields, type Activity } from './module.js';
 import { registerModule } from './registry.js';
 import { engineOf, hostValues, accumulateHost } from './ops.js';
 import { formatF } from './tostring.js';
-import { mpeluBackwardComposite as mpeluBackward, mpeluForwardComposite as mpeluForward } from './activation.js';
+import { mpeluBackward, mpeluForward } from '../backend/ops.js';
 import {
   accumulateParamTF,
   channelGeometry,
@@ -138,15 +138,15 @@ export function expBackward(where: string, x: Tensor, g: Tensor, p: ExpParams, w
   const gview = gradView(g, x, perChannel);
   const alpha = paramTF(p.nOutputPlane === 0 ? p.weight.narrow(1, 1, 1) : p.weight);
   const beta = p.bias ? paramTF(p.nOutputPlane === 0 ? p.bias.narrow(1, 1, 1) : p.bias) : tf.onesLike(alpha);
-  const r = mpeluBackward(view.x, gview.x, alpha, beta, { gradInput: want.gradInput !== null, gradParams: needParams });
+  const r = mpeluBackward(view.x, gview.x, alpha, beta);
   tf.dispose([view.x, gview.x, alpha, beta]);
-  if (want.gradInput && r.dx) setFromView(want.gradInput, view, r.dx);
-  else if (r.dx) r.dx.dispose();
+  if (want.gradInput) setFromView(want.gradInput, view, r.dx);
+  else r.dx.dispose();
   const C = geom ? geom.C : 1;
-  if (want.gradWeight && r.dAlpha) accumulateParamTF(want.gradWeight.narrow(1, 1, C), r.dAlpha, want.scale);
-  else if (r.dAlpha) r.dAlpha.dispose();
-  if (want.gradBias && r.dBeta) accumulateParamTF(want.gradBias.narrow(1, 1, C), r.dBeta, want.scale);
-  else if (r.dBeta) r.dBeta.dispose();
+  if (want.gradWeight) accumulateParamTF(want.gradWeight.narrow(1, 1, C), r.dAlpha, want.scale);
+  else r.dAlpha.dispose();
+  if (want.gradBias) accumulateParamTF(want.gradBias.narrow(1, 1, C), r.dBeta, want.scale);
+  else r.dBeta.dispose();
 }
 
 /** Torch's `torch.Tensor(nOutputPlane or 1)`; an explicit 0 also gets one (shared) value. */
