@@ -51,15 +51,27 @@ function median(xs: number[]): number {
   return s[Math.floor(s.length / 2)]!;
 }
 
-function time(runs: number, fn: () => void): { median: number; min: number } {
+interface Timing {
+  median: number;
+  min: number;
+  /** CPU time (user + system) of the median run: less sensitive to other load on the machine. */
+  cpu: number;
+}
+
+function time(runs: number, fn: () => void): Timing {
   fn(); // warm-up
-  const ts: number[] = [];
+  const ts: { wall: number; cpu: number }[] = [];
   for (let i = 0; i < runs; i++) {
+    const c0 = process.cpuUsage();
     const t0 = performance.now();
     fn();
-    ts.push(performance.now() - t0);
+    const wall = performance.now() - t0;
+    const c = process.cpuUsage(c0);
+    ts.push({ wall, cpu: (c.user + c.system) / 1000 });
   }
-  return { median: median(ts), min: Math.min(...ts) };
+  ts.sort((a, b) => a.wall - b.wall);
+  const mid = ts[Math.floor(ts.length / 2)]!;
+  return { median: mid.wall, min: ts[0]!.wall, cpu: median(ts.map((t) => t.cpu)) };
 }
 
 function main(): void {
@@ -70,8 +82,8 @@ function main(): void {
     save(file, table);
     const bytes = fs.statSync(file).size;
     const mb = bytes / 1e6;
-    const fmt = (label: string, t: { median: number; min: number }): string =>
-      `${label.padEnd(44)} ${t.median.toFixed(1).padStart(7)} ms median (${t.min.toFixed(1)} min)  ${(mb / (t.median / 1000)).toFixed(0).padStart(5)} MB/s`;
+    const fmt = (label: string, t: Timing): string =>
+      `${label.padEnd(44)} ${t.median.toFixed(1).padStart(7)} ms median, ${t.min.toFixed(1).padStart(6)} min, ${t.cpu.toFixed(1).padStart(6)} ms CPU  ${(mb / (t.median / 1000)).toFixed(0).padStart(5)} MB/s (${(mb / (t.min / 1000)).toFixed(0)} at min)`;
 
     console.log(`t7 bench: ${table.size} Float tensors, ${params.toLocaleString('en-US')} parameters, file ${mb.toFixed(2)} MB (binary, 8-byte longs)`);
     const runs = 15;
@@ -89,6 +101,7 @@ function main(): void {
     const amb = fs.statSync(ascii).size / 1e6;
     const at = time(5, () => load(ascii));
     console.log(`${'load ascii ResNet-20 parameters'.padEnd(44)} ${at.median.toFixed(1).padStart(7)} ms median (${amb.toFixed(2)} MB, ${(amb / (at.median / 1000)).toFixed(0)} MB/s)`);
+    console.log(`machine load average ${os.loadavg().map((x) => x.toFixed(2)).join(' ')} on ${os.cpus().length} cores`);
     console.log('reference: Torch7 torch.load 47 MB float tensors ~44 ms (~1070 MB/s); python-torchfile ~54 ms (~870 MB/s)');
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });

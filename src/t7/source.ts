@@ -99,6 +99,9 @@ export function fileInput(fd: number, length: number, readSync: (fd: number, b: 
 }
 
 const WINDOW = 1 << 16;
+// storages below ARENA_MIN bytes share blocks of up to ARENA_MAX bytes
+const ARENA_MIN = 1 << 20;
+const ARENA_MAX = 1 << 26;
 
 export class BinarySource implements Source {
   readonly mode = 'binary' as const;
@@ -109,6 +112,8 @@ export class BinarySource implements Source {
   /** Bytes [winStart, winStart + win.length) of the input. */
   private win: Uint8Array = new Uint8Array(0);
   private buffer: Uint8Array = new Uint8Array(0);
+  private arena: ArrayBuffer | null = null;
+  private arenaUsed = 0;
   private winStart = 0;
   private view: DataView = new DataView(new ArrayBuffer(0));
   private readonly fail: Fail;
@@ -170,12 +175,29 @@ export class BinarySource implements Source {
     return this.view.getFloat64(at, true);
   }
 
+  /**
+   * Room for n bytes at an 8-byte aligned offset. Storages are carved from a few
+   * large blocks rather than allocated one by one: one allocation for a whole model.
+   */
+  private alloc(n: number): Uint8Array {
+    const at = (this.arenaUsed + 7) & ~7;
+    if (!this.arena || at + n > this.arena.byteLength) {
+      if (n >= ARENA_MIN) return new Uint8Array(n);
+      const size = Math.max(ARENA_MIN, Math.min(this.length - this.pos + 4096, ARENA_MAX));
+      this.arena = new ArrayBuffer(size);
+      this.arenaUsed = n;
+      return new Uint8Array(this.arena, 0, n);
+    }
+    this.arenaUsed = at + n;
+    return new Uint8Array(this.arena, at, n);
+  }
+
   /** n raw bytes in a fresh buffer (read straight from the file when not in the window). */
   private copyOut(n: number, what: string): Uint8Array {
     if (this.length - this.pos < n) {
       this.fail(`file truncated: expected ${n} byte${n === 1 ? '' : 's'} for ${what}, found ${this.length - this.pos}`, this.pos);
     }
-    const out = new Uint8Array(n);
+    const out = this.alloc(n);
     const inWin = this.winStart + this.win.length - this.pos;
     if (this.pos >= this.winStart && inWin > 0) {
       const k = Math.min(n, inWin);
@@ -234,21 +256,22 @@ export class BinarySource implements Source {
     // One copy into a fresh (hence aligned) buffer, then a typed view: no per-element work.
     const raw = this.copyOut(n * bpe, what);
     if (!LITTLE_ENDIAN_HOST && bpe > 1) swapInPlace(raw, bpe);
+    const off = raw.byteOffset;
     if (type === 'Long' && bpe === 4) {
-      const i32 = new Int32Array(raw.buffer, 0, n);
+      const i32 = new Int32Array(raw.buffer, off, n);
       const out = new BigInt64Array(n);
       for (let i = 0; i < n; i++) out[i] = BigInt(i32[i]!);
       return out;
     }
     switch (type) {
       case 'Byte': return raw;
-      case 'Char': return new Int8Array(raw.buffer, 0, n);
-      case 'Short': return new Int16Array(raw.buffer, 0, n);
-      case 'Int': return new Int32Array(raw.buffer, 0, n);
-      case 'Long': return new BigInt64Array(raw.buffer, 0, n);
-      case 'Float': return new Float32Array(raw.buffer, 0, n);
-      case 'Double': return new Float64Array(raw.buffer, 0, n);
-      case 'Half': return new Uint16Array(raw.buffer, 0, n);
+      case 'Char': return new Int8Array(raw.buffer, off, n);
+      case 'Short': return new Int16Array(raw.buffer, off, n);
+      case 'Int': return new Int32Array(raw.buffer, off, n);
+      case 'Long': return new BigInt64Array(raw.buffer, off, n);
+      case 'Float': return new Float32Array(raw.buffer, off, n);
+      case 'Double': return new Float64Array(raw.buffer, off, n);
+      case 'Half': return new Uint16Array(raw.buffer, off, n);
     }
   }
 }
