@@ -6,13 +6,12 @@
 import { readFileSync } from 'node:fs';
 import { describe, it, expect, beforeAll } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
-import '@tensorflow/tfjs-backend-cpu';
-import '@tensorflow/tfjs-backend-wasm';
+import { initBackend, testBackends } from '../src/backend/index.js';
 import { Tensor } from '../src/torch/tensor.js';
 import { Storage } from '../src/torch/storage.js';
 import { LuaTable } from '../src/t7/lua_table.js';
 import { createTorchObject } from '../src/t7/torch_object.js';
-import { readT7 } from '../src/t7/reader.js';
+import { load as loadT7, serialize, deserialize } from '../src/t7/index.js';
 import { manualSeed, uniform, bernoulli } from '../src/torch/random.js';
 import {
   nn,
@@ -30,7 +29,7 @@ const FIX = new URL('../fixtures/torch7/nn/', import.meta.url);
 const PRINT = new URL('../fixtures/torch7/print/depth20.txt', import.meta.url);
 
 function load(name: string): unknown {
-  return readT7(readFileSync(new URL(name, FIX))).value;
+  return loadT7(readFileSync(new URL(name, FIX)));
 }
 
 function loadModule(name: string): Module {
@@ -94,14 +93,10 @@ function channelsLast(t: Tensor): Tensor {
 
 const t4 = (a: unknown) => a as Tensor;
 
-const BACKENDS = ['cpu', 'wasm'] as const;
-
-for (const backend of BACKENDS) {
+for (const backend of testBackends()) {
   describe(`spatial modules on ${backend}`, () => {
     beforeAll(async () => {
-      const ok = await tf.setBackend(backend);
-      expect(ok, `tf.setBackend('${backend}')`).toBe(true);
-      await tf.ready();
+      expect(await initBackend(backend)).toBe(backend);
     });
 
     // ---- against Torch7 --------------------------------------------------------------
@@ -261,6 +256,9 @@ for (const backend of BACKENDS) {
       floatMatchesDouble(() => new SpatialConvolution(3, 4, 5, 3, 1, 2, 2, 1), [2, 3, 7, 8], 12, true);
       floatMatchesDouble(() => new SpatialConvolution(4, 3, 1, 1, 2, 2).noBias(), [3, 4, 5, 5], 13, true);
       floatMatchesDouble(() => new SpatialConvolution(2, 3, 3, 3, 1, 1, 1), [2, 6, 6], 14);
+      // padding wider than the kernel, strides that leave rows unused
+      floatMatchesDouble(() => new SpatialConvolution(2, 3, 1, 1, 2, 2, 1, 1), [2, 2, 5, 6], 15, true);
+      floatMatchesDouble(() => new SpatialConvolution(3, 2, 2, 3, 3, 2, 3, 0), [1, 3, 8, 7], 16);
     });
 
     it('Float on tfjs equals Double on the host: pooling in ceil mode, padding, exclude-pad, old files without divide', () => {
@@ -357,6 +355,29 @@ for (const backend of BACKENDS) {
       m.evaluate();
       const y = t4(m.forward(Tensor.fromArray('Float', [[[[1]], [[3]], [[2]]]])));
       expect(y.values().map((v) => Number(v.toFixed(4)))).toEqual([0.5, 4, 0]);
+    });
+
+    it('fixture modules load as live modules and save back byte for byte; a V1 file converts through the reader', () => {
+      for (const name of cases.concat(['SpatialBatchNormalization'])) {
+        const bytes = new Uint8Array(readFileSync(new URL(`module_${name}.t7`, FIX)));
+        const m = loadT7(bytes) as Module;
+        expect(m.constructor.name, name).toBe(name.replace(/_.*$/, ''));
+        expect(Buffer.from(serialize(m)).equals(Buffer.from(bytes)), `${name} round trip`).toBe(true);
+      }
+      // A module built here saves as Torch saves it: class version 2 for batch norm.
+      manualSeed(4);
+      const bn = new SpatialBatchNormalization(3).float();
+      const back = deserialize(serialize(bn)) as SpatialBatchNormalization;
+      expect([back.className, back.version, back.constructor]).toEqual(['nn.SpatialBatchNormalization', 2, SpatialBatchNormalization]);
+      expect(back.weight!.values()).toEqual(bn.weight!.values());
+      // An old file: "V 1" with running_std.
+      const old = createTorchObject('nn.SpatialBatchNormalization', 1) as SpatialBatchNormalization;
+      for (const [k, v] of bn.fields) if (k !== 'running_var') old.fields.set(k, v);
+      old.fields.set('running_std', Tensor.fromArray('Float', [0.5, 2, 4]));
+      const conv = deserialize(serialize(old)) as SpatialBatchNormalization;
+      expect(conv.version).toBe(2);
+      expect(conv.fields.has('running_std')).toBe(false);
+      expect(conv.running_var.values()).toEqual([0.5, 2, 4].map((v) => Math.fround(Math.fround(v ** -2) - 1e-5)));
     });
 
     // ---- Dropout ------------------------------------------------------------------------
@@ -456,7 +477,7 @@ for (const backend of BACKENDS) {
       expect(() => new SpatialMaxPooling(2, 2, 2, 2, 2, 2).float().forward(randn('Float', [1, 1, 4, 4], 1))).toThrow(/pad should be smaller than half of kernel size/);
     });
 
-    it('no tfjs tensor leaks over repeated forward/backward (Float)', () => {
+    it('no tfjs tensor leaks over repeated forward/backward in training and evaluate mode (Float)', () => {
       manualSeed(9);
       const mods: Module[] = [
         new SpatialConvolution(3, 4, 3, 3, 1, 1, 1, 1).float(),
@@ -467,8 +488,12 @@ for (const backend of BACKENDS) {
         new Dropout(0.2).float(),
       ];
       const x = channelsLast(randn('Float', [2, 3, 6, 6], 61));
+      let round = 0;
       const step = () => {
+        round++;
         for (const m of mods) {
+          if (round % 2) m.training();
+          else m.evaluate();
           const y = t4(m.forward(x));
           const g = Tensor.fromTF(tf.tidy(() => tf.onesLike(y.toTF())));
           m.backward(x, g);
@@ -476,8 +501,9 @@ for (const backend of BACKENDS) {
         }
       };
       step();
+      step();
       const before = tf.memory().numTensors;
-      for (let i = 0; i < 5; i++) step();
+      for (let i = 0; i < 6; i++) step();
       expect(tf.memory().numTensors).toBe(before);
     });
   });

@@ -11,6 +11,8 @@ import { Tensor, defaultTensorType } from '../torch/tensor.js';
 import { Module, clearFields, type Activity } from './module.js';
 import { registerModule } from './registry.js';
 import { uniformFill } from '../init/index.js';
+import { batchNormBackward, batchNormEvalForward, batchNormTrainForward } from '../backend/ops.js';
+import { registerMissingKernels } from '../backend/kernels.js';
 import { accumulateHost, accumulateTF, engineOf, expectTensor, fillTensor, hostValues, setOutputHost, assignHost } from './ops.js';
 import { bnBackward, bnBatchStats, bnForward, bnRunningStats, type BNShape, type BNStats } from './host/batchnorm.js';
 import { forEachStorageIndex } from '../torch/layout.js';
@@ -100,36 +102,33 @@ export class SpatialBatchNormalization extends Module {
     const eps = this.eps;
     const momentum = this.momentum;
     const { weight, bias } = this;
-    const n = x4.nElement() / c;
 
     if (engineOf(x4, where) === 'tf') {
-      const [y, mean, variance] = tf.tidy(() => {
-        const x = x4.toTFNHWC();
-        const w = weight ? weight.toTF() : undefined;
-        const b = bias ? bias.toTF() : undefined;
-        let mean: tf.Tensor1D;
-        let variance: tf.Tensor1D;
-        if (useBatch) {
-          const m = tf.moments(x, [0, 1, 2]);
-          mean = m.mean as tf.Tensor1D;
-          variance = m.variance as tf.Tensor1D;
-        } else {
-          mean = this.running_mean.toTF() as tf.Tensor1D;
-          variance = this.running_var.toTF() as tf.Tensor1D;
-        }
-        const y = tf.batchNorm(x, mean, variance, b as tf.Tensor1D | undefined, w as tf.Tensor1D | undefined, eps);
-        return [y, mean, variance];
-      }) as [tf.Tensor4D, tf.Tensor1D, tf.Tensor1D];
-      out.setTF(y, 'NHWC');
+      registerMissingKernels();
       if (useBatch) {
-        const m = mean.dataSync();
-        const v = variance.dataSync();
-        this.finishBatchStats(saveMean, saveStd, Float64Array.from(m), Float64Array.from(v, (vv) => (vv === 0 && eps === 0 ? 0 : 1 / Math.sqrt(vv + eps))), Float64Array.from(v, (vv) => (vv * n) / (n - 1)), momentum);
+        const r = tf.tidy(() => {
+          const w = weight ? (weight.toTF() as tf.Tensor1D) : null;
+          const b = bias ? (bias.toTF() as tf.Tensor1D) : null;
+          const { y, mean, invstd, varUnbiased } = batchNormTrainForward(x4.toTFNHWC(), w, b, eps);
+          return { y, mean, invstd, varUnbiased };
+        });
+        out.setTF(r.y, 'NHWC');
+        // The per-channel statistics come to the host (a few numbers) for the running averages.
+        const stats = [r.mean, r.invstd, r.varUnbiased].map((t) => {
+          const v = Float64Array.from(t.dataSync());
+          t.dispose();
+          return v;
+        });
+        this.finishBatchStats(saveMean, saveStd, stats[0]!, stats[1]!, stats[2]!, momentum);
       } else {
+        const y = tf.tidy(() => {
+          const w = weight ? (weight.toTF() as tf.Tensor1D) : null;
+          const b = bias ? (bias.toTF() as tf.Tensor1D) : null;
+          return batchNormEvalForward(x4.toTFNHWC(), this.running_mean.toTF() as tf.Tensor1D, this.running_var.toTF() as tf.Tensor1D, w, b, eps);
+        });
+        out.setTF(y, 'NHWC');
         this.resetSaved(saveMean, saveStd, c);
       }
-      mean.dispose();
-      variance.dispose();
     } else {
       const sh = this.shapeOf(x4);
       const st = useBatch ? bnBatchStats(hostValues(x4), sh, eps) : bnRunningStats(hostValues(this.running_mean), hostValues(this.running_var), eps);
@@ -180,32 +179,21 @@ export class SpatialBatchNormalization extends Module {
     const { weight } = this;
     const gradWeight = wantParams ? this.gradWeight : undefined;
     const gradBias = wantParams ? this.gradBias : undefined;
-    const c = this.running_mean.nElement();
-    const n = x4.nElement() / c;
 
     if (engineOf(x4, where) === 'tf') {
+      registerMissingKernels();
       const gradInput = wantGradInput ? this.buffer('gradInput', x4) : null;
+      // Evaluate mode: THNN's invstd = 1/sqrt(running_var + eps), in double, stored as real.
+      const invstdHost = useBatch ? null : Float32Array.from(hostValues(this.running_var), (v) => 1 / Math.sqrt(v + eps));
       const res = tf.tidy(() => {
-        const x = x4.toTFNHWC();
-        const dy = dy4.toTFNHWC();
-        const mean = useBatch ? saveMean.toTF() : this.running_mean.toTF();
-        const invstd = useBatch ? saveStd.toTF() : tf.rsqrt(tf.add(this.running_var.toTF(), eps));
-        const centered = tf.sub(x, mean);
-        const sum = tf.sum(dy, [0, 1, 2]);
-        const dotp = tf.sum(tf.mul(centered, dy), [0, 1, 2]);
-        const wInv = weight ? tf.mul(invstd, weight.toTF()) : invstd;
+        const mean = (useBatch ? saveMean.toTF() : this.running_mean.toTF()) as tf.Tensor1D;
+        const invstd = (invstdHost ? tf.tensor1d(invstdHost) : saveStd.toTF()) as tf.Tensor1D;
+        const w = weight ? (weight.toTF() as tf.Tensor1D) : null;
+        const g = batchNormBackward(x4.toTFNHWC(), dy4.toTFNHWC(), mean, invstd, w, useBatch);
         const out: Record<string, tf.Tensor> = {};
-        if (gradInput) {
-          if (useBatch) {
-            const k = tf.div(tf.mul(dotp, tf.square(invstd)), n);
-            const gradMean = tf.div(sum, n);
-            out.dx = tf.mul(tf.sub(tf.sub(dy, gradMean), tf.mul(centered, k)), wInv);
-          } else {
-            out.dx = tf.mul(dy, wInv);
-          }
-        }
-        if (gradWeight) out.gw = tf.mul(dotp, invstd);
-        if (gradBias) out.gb = sum;
+        if (gradInput) out.dx = g.dx;
+        if (gradWeight && g.dWeight) out.gw = g.dWeight;
+        if (gradBias && g.dBias) out.gb = g.dBias;
         return out;
       });
       if (gradInput && res.dx) gradInput.setTF(res.dx, 'NHWC');

@@ -10,6 +10,8 @@ import { Tensor, defaultTensorType } from '../torch/tensor.js';
 import { Module, clearFields, type Activity } from './module.js';
 import { registerModule } from './registry.js';
 import { uniformFill } from '../init/index.js';
+import { conv2dBackwardBias, conv2dBackwardFilter, conv2dBackwardInput, conv2dForward } from '../backend/ops.js';
+import { registerMissingKernels } from '../backend/kernels.js';
 import { accumulateHost, accumulateTF, engineOf, expectTensor, hostValues, setOutputHost } from './ops.js';
 import { convBackwardInput, convForward, convGradBias, convGradWeight, convOutputSize, type ConvShape } from './host/conv.js';
 import { asBatch4d, setOutputTFBatch } from './host/batching.js';
@@ -81,10 +83,10 @@ export class SpatialConvolution extends Module {
     const weight = this.weight4d();
     if (engineOf(x, `${this.className}:updateOutput`) === 'tf') {
       const bias = this.bias;
+      const p = this.params();
       const y = tf.tidy(() => {
-        const w = weight.toTF() as tf.Tensor4D;
-        const b = bias ? bias.toTF() : null;
-        return conv2dForwardNHWC(asBatch4d(x, '').x4.toTFNHWC(), w, b, this.params());
+        const b = bias ? (bias.toTF() as tf.Tensor1D) : null;
+        return conv2dForward(asBatch4d(x, '').x4.toTFNHWC(), filterHWIO(weight), b, p.dH, p.dW, p.padH, p.padW);
       });
       setOutputTFBatch(out, y, batched);
     } else {
@@ -103,10 +105,11 @@ export class SpatialConvolution extends Module {
     const shape = this.shapeOf(x);
     const weight = this.weight4d();
     if (engineOf(x, `${this.className}:updateGradInput`) === 'tf') {
-      const dx = tf.tidy(() => {
-        const w = weight.toTF() as tf.Tensor4D;
-        return conv2dBackwardInputNHWC(asBatch4d(dy, '').x4.toTFNHWC(), w, [shape.n, shape.h, shape.w, shape.cIn], this.params());
-      });
+      registerMissingKernels();
+      const p = this.params();
+      const dx = tf.tidy(() =>
+        conv2dBackwardInput(asBatch4d(dy, '').x4.toTFNHWC(), filterHWIO(weight), [shape.n, shape.h, shape.w, shape.cIn], [p.dH, p.dW], [p.padH, p.padW]),
+      );
       setOutputTFBatch(gradInput, dx, batched);
     } else {
       const dx = convBackwardInput(hostValues(dy), hostValues(weight), shape);
@@ -122,12 +125,14 @@ export class SpatialConvolution extends Module {
     const gradWeight = this.gradWeight;
     const gradBias = this.gradBias;
     if (engineOf(x, `${this.className}:accGradParameters`) === 'tf') {
+      registerMissingKernels();
+      const p = this.params();
       const [gw, gb] = tf.tidy(() => {
         const x4 = asBatch4d(x, '').x4.toTFNHWC();
         const dy4 = asBatch4d(dy, '').x4.toTFNHWC();
         // [kH, kW, cIn, cOut] -> Torch's [cOut, cIn, kH, kW]
-        const gw = tf.transpose(conv2dBackwardFilterNHWC(x4, dy4, [shape.kH, shape.kW, shape.cIn, shape.cOut], this.params()), [3, 2, 0, 1]);
-        const gb = gradBias ? tf.sum(dy4, [0, 1, 2]) : null;
+        const gw = tf.transpose(conv2dBackwardFilter(x4, dy4, [shape.kH, shape.kW, shape.cIn, shape.cOut], [p.dH, p.dW], [p.padH, p.padW]), [3, 2, 0, 1]);
+        const gb = gradBias ? conv2dBackwardBias(dy4) : null;
         return gb ? [gw, gb] : [gw];
       }) as [tf.Tensor, tf.Tensor?];
       accumulateTF(gradWeight, gw, scale);
@@ -195,9 +200,11 @@ export class SpatialConvolution extends Module {
       this.fields.set('padH', padding);
       this.fields.delete('padding');
     }
-    // THNN keeps its unfold buffers in these fields; they exist after a Torch forward.
-    this.buffer('finput', x);
-    this.buffer('fgradInput', x);
+    // THNN keeps its unfold buffers in these fields; they exist after an nn forward (not a cudnn one).
+    if (!this.className.startsWith('cudnn.')) {
+      this.buffer('finput', x);
+      this.buffer('fgradInput', x);
+    }
     this.weight4d();
     return x;
   }
@@ -234,9 +241,7 @@ export class SpatialConvolution extends Module {
 
 registerModule('nn.SpatialConvolution', SpatialConvolution);
 
-// ---- tfjs computation (NHWC activations, HWIO filters) ------------------------------
-
-export interface ConvParams {
+interface ConvParams {
   kH: number;
   kW: number;
   dH: number;
@@ -245,45 +250,7 @@ export interface ConvParams {
   padW: number;
 }
 
-function tfPad(p: ConvParams): number | [[number, number], [number, number], [number, number], [number, number]] {
-  return p.padH === p.padW ? p.padH : [[0, 0], [p.padH, p.padH], [p.padW, p.padW], [0, 0]];
-}
-
-/** Torch's [cOut, cIn, kH, kW] weight as tfjs's [kH, kW, cIn, cOut] filter. */
-function filterHWIO(weight: tf.Tensor4D): tf.Tensor4D {
-  return tf.transpose(weight, [2, 3, 1, 0]);
-}
-
-function conv2dForwardNHWC(x: tf.Tensor4D, weight: tf.Tensor4D, bias: tf.Tensor | null, p: ConvParams): tf.Tensor4D {
-  const filter = filterHWIO(weight);
-  return tf.fused.conv2d({ x, filter, strides: [p.dH, p.dW], pad: tfPad(p), dataFormat: 'NHWC', bias: bias ?? undefined });
-}
-
-function conv2dBackwardInputNHWC(dy: tf.Tensor4D, weight: tf.Tensor4D, inputShape: [number, number, number, number], p: ConvParams): tf.Tensor4D {
-  return tf.conv2dTranspose(dy, filterHWIO(weight), inputShape, [p.dH, p.dW], tfPad(p));
-}
-
-/**
- * dW[kh, kw, ci, co] = sum over n, oy, ox of x[n, oy*dH - padH + kh, ox*dW - padW + kw, ci] * dy[n, oy, ox, co].
- * Uses the backend's Conv2DBackpropFilter kernel when it has one; otherwise (wasm) the
- * same sum as a forward convolution: x with its channels as the batch, dy with its
- * batch as input channels, dilated by the stride.
- */
-function conv2dBackwardFilterNHWC(x: tf.Tensor4D, dy: tf.Tensor4D, filterShape: [number, number, number, number], p: ConvParams): tf.Tensor4D {
-  if (tf.getKernel('Conv2DBackpropFilter', tf.getBackend())) {
-    return tf.engine().runKernel('Conv2DBackpropFilter', { x, dy }, {
-      strides: [p.dH, p.dW],
-      pad: tfPad(p),
-      dataFormat: 'NHWC',
-      dimRoundingMode: undefined,
-      filterShape,
-    } as unknown as tf.NamedAttrMap) as tf.Tensor4D;
-  }
-  const [kH, kW] = filterShape;
-  const xb = tf.transpose(tf.pad(x, [[0, 0], [p.padH, p.padH], [p.padW, p.padW], [0, 0]]), [3, 1, 2, 0]); // [ci, H, W, n]
-  const dyf = tf.transpose(dy, [1, 2, 0, 3]); // [oH, oW, n, co]
-  const dilations: [number, number] = [p.dH, p.dW];
-  const full = tf.conv2d(xb, dyf, 1, 'valid', 'NHWC', dilations); // [ci, H' >= kH, W' >= kW, co]
-  const cut = full.shape[1] === kH && full.shape[2] === kW ? full : tf.slice(full, [0, 0, 0, 0], [-1, kH, kW, -1]);
-  return tf.transpose(cut, [1, 2, 0, 3]);
+/** Torch's [cOut, cIn, kH, kW] weight as tfjs's [kH, kW, cIn, cOut] filter (a new tensor). */
+function filterHWIO(weight: Tensor): tf.Tensor4D {
+  return tf.tidy(() => tf.transpose(weight.toTF() as tf.Tensor4D, [2, 3, 1, 0]));
 }
