@@ -228,3 +228,28 @@ describe('storages and sharing survive a write', () => {
     expect([...storages][0]).toBeInstanceOf(Storage);
   });
 });
+
+describe('rng/ (when present): the .t7 tables hold what the .txt lists in %.17g', () => {
+  const dir = join(FIXTURES, 'torch7/rng');
+  const files = (() => {
+    try {
+      return readdirSync(dir).filter((f) => f.endsWith('.t7'));
+    } catch {
+      return [];
+    }
+  })();
+  it.each(files)('%s', (f) => {
+    const table = t7.load(join(dir, f)) as LuaTable;
+    const lines = readFileSync(join(dir, f.replace(/\.t7$/, '.txt')), 'utf8').trim().split('\n');
+    let matched = 0;
+    for (const line of lines) {
+      const [name, ...nums] = line.trim().split(/\s+/) as [string, ...string[]];
+      const v = table.get(name);
+      if (v === undefined) continue;
+      const got = v instanceof Tensor ? v.values() : (v as LuaTable).toArray();
+      expect(got).toEqual(nums.map(Number));
+      matched++;
+    }
+    expect(matched).toBe(lines.length);
+  });
+});
