@@ -375,7 +375,8 @@ export function batchNormBackward(
     if (!tf.util.arraysEqual(x.shape, dy.shape)) throw new RangeError(`batchNormBackward: gradOutput shape [${dy.shape}] differs from input shape [${x.shape}]`);
     const inputs: tf.NamedTensorMap = { x, dy, mean, invstd };
     if (weight) inputs['weight'] = weight;
-    const outs = tf.engine().runKernel(FUSED.batchNormBackward, inputs, { train }) as unknown as tf.Tensor[];
+    const res = tf.engine().runKernel(FUSED.batchNormBackward, inputs, { train }) as tf.Tensor | tf.Tensor[];
+    const outs = Array.isArray(res) ? res : [res];
     return { dx: outs[0]!, dWeight: weight ? (outs[1] as tf.Tensor1D) : null, dBias: weight ? (outs[2] as tf.Tensor1D) : null };
   }
   return batchNormBackwardComposite(x, dy, mean, invstd, weight, train);
