@@ -5,6 +5,7 @@
 //   wasm: Conv2DBackpropFilter and UnsortedSegmentSum (gather's gradient) are not
 //         registered; Conv2DBackpropInput is a scalar C++ loop (~12x slower than the
 //         XNNPACK convolution on a 3x3 64->64 layer).
+//         MaxPoolGrad loses the gradient of windows whose values are all negative.
 //   cpu:  Conv2DBackpropFilter reads through TensorBuffer.get per element (~500 s for
 //         the 3x3 64->64, batch 32, 32x32 layer; the formulation below takes ~6 s).
 // Every replacement is written as a composition of the backend's own fast kernels
@@ -208,6 +209,63 @@ function unsortedSegmentSumHost(args: { inputs: tf.NamedTensorInfoMap; backend: 
   return backend.makeOutput(outShape, x.dtype, undefined, out);
 }
 
+/**
+ * MaxPoolGrad for wasm: tfjs-backend-wasm 4.22's kernel drops the gradient of every
+ * window whose values are all negative (its running maximum starts at 0), which MPELU
+ * and ELU outputs hit. dy goes to the first maximum of each window, as THNN's
+ * SpatialMaxPooling picks it (a NaN counts as the maximum); padding never wins.
+ */
+function maxPoolGradHost(args: { inputs: tf.NamedTensorInfoMap; backend: tf.KernelBackend; attrs: tf.NamedAttrMap }): Info {
+  const { dy, input } = args.inputs as { dy: Info; input: Info };
+  const { filterSize, strides, pad, dimRoundingMode } = args.attrs as unknown as tf.MaxPoolGradAttrs;
+  const info = tf.backend_util.computePool2DInfo(input.shape as [number, number, number, number], filterSize, strides, 1, pad, dimRoundingMode);
+  if (!tf.util.arraysEqual(dy.shape, info.outShape)) {
+    throw new RangeError(`MaxPoolGrad: dy shape [${dy.shape}] does not match the pooling output [${info.outShape}] of input [${input.shape}]`);
+  }
+  const backend = args.backend as tf.KernelBackend & {
+    makeOutput(shape: number[], dtype: tf.DataType): Info;
+    typedArrayFromHeap(info: Info): tf.TypedArray;
+  };
+  const out = backend.makeOutput(input.shape.slice(), 'float32');
+  const x = backend.typedArrayFromHeap(input) as Float32Array;
+  const g = backend.typedArrayFromHeap(dy) as Float32Array;
+  const dx = backend.typedArrayFromHeap(out) as Float32Array;
+  dx.fill(0);
+  const { batchSize, inHeight, inWidth, inChannels: C, outHeight, outWidth, strideHeight, strideWidth, filterHeight, filterWidth } = info;
+  const top = info.padInfo.top;
+  const left = info.padInfo.left;
+  let gi = 0;
+  for (let b = 0; b < batchSize; b++) {
+    const base = b * inHeight * inWidth * C;
+    for (let oh = 0; oh < outHeight; oh++) {
+      const h0 = Math.max(0, oh * strideHeight - top);
+      const h1 = Math.min(inHeight, oh * strideHeight - top + filterHeight);
+      for (let ow = 0; ow < outWidth; ow++) {
+        const w0 = Math.max(0, ow * strideWidth - left);
+        const w1 = Math.min(inWidth, ow * strideWidth - left + filterWidth);
+        for (let c = 0; c < C; c++, gi++) {
+          let best = -Infinity;
+          let at = -1;
+          for (let h = h0; h < h1; h++) {
+            for (let w = w0; w < w1; w++) {
+              const k = base + (h * inWidth + w) * C + c;
+              const v = x[k]!;
+              if (v > best || (at < 0 && v === best) || Number.isNaN(v)) {
+                best = v;
+                at = k;
+                if (Number.isNaN(v)) break;
+              }
+            }
+            if (Number.isNaN(best)) break;
+          }
+          if (at >= 0) dx[at]! += g[gi]!;
+        }
+      }
+    }
+  }
+  return out;
+}
+
 let registered = false;
 
 function replaceKernel(config: tf.KernelConfig): void {
@@ -231,6 +289,7 @@ export function registerMissingKernels(): void {
     backendName: 'wasm',
     kernelFunc: ((args: Parameters<typeof conv2DBackpropInputComposite>[0]) => conv2DBackpropInputComposite(args, 'wasm')) as unknown as tf.KernelFunc,
   });
+  replaceKernel({ kernelName: 'MaxPoolGrad', backendName: 'wasm', kernelFunc: maxPoolGradHost as unknown as tf.KernelFunc });
   if (!tf.getKernel('UnsortedSegmentSum', 'wasm')) {
     tf.registerKernel({ kernelName: 'UnsortedSegmentSum', backendName: 'wasm', kernelFunc: unsortedSegmentSumHost as unknown as tf.KernelFunc });
   }
@@ -239,6 +298,6 @@ export function registerMissingKernels(): void {
 
 /** Kernel names this module registers or replaces, per backend (for `mpelu env` and tests). */
 export const REGISTERED_KERNELS: Readonly<Record<string, readonly string[]>> = {
-  wasm: ['Conv2DBackpropFilter', 'Conv2DBackpropInput', 'UnsortedSegmentSum'],
+  wasm: ['Conv2DBackpropFilter', 'Conv2DBackpropInput', 'MaxPoolGrad', 'UnsortedSegmentSum'],
   cpu: ['Conv2DBackpropFilter'],
 };
