@@ -1,4 +1,5 @@
-// MPELU (the module as users get it: the backend's fused kernels) against ReLU and against
+// MPELU (the module as users get it: the backend's fused kernels; and, for reference, the
+// tfjs composite the backend falls back to) against ReLU and against
 // the paper's naive 3-layer composition Sequential{PReLU(beta), ELU(1, true), PReLU(alpha)},
 // on a 64x64x32x32 Float activation (N=64, C=64, 32x32; 16.8 MB), channels-last on the
 // device as activations are inside a network. Forward = module.forward; backward =
@@ -11,8 +12,7 @@
 // Run: npx tsx bench/mpelu.bench.ts [backend ...]   (default: cpu wasm)
 
 import * as tf from '@tensorflow/tfjs-core';
-import '@tensorflow/tfjs-backend-cpu';
-import '@tensorflow/tfjs-backend-wasm';
+import { FUSED, hasFusedKernel, initBackend, setFusedKernelsEnabled } from '../src/backend/index.js';
 import { Tensor } from '../src/torch/tensor.js';
 import { nn, type Module } from '../src/nn/index.js';
 
@@ -38,11 +38,14 @@ function activation(seed: number): Tensor {
   return Tensor.fromTF(tf.tensor4d(v, [N, H, W, C]), 'NHWC');
 }
 
-function variants(): [string, () => Module][] {
+/** [label, module factory, use the fused kernels]. */
+function variants(): [string, () => Module, boolean][] {
+  const fused = hasFusedKernel(FUSED.mpeluForward) && hasFusedKernel(FUSED.mpeluBackward);
   return [
-    ['MPELU (fused)', () => nn.MPELU(0.25, 1, C).float()],
-    ['ReLU', () => nn.ReLU().float()],
-    ['naive {PReLU, ELU, PReLU}', () => nn.Sequential().add(nn.PReLU(1, C)).add(nn.ELU(1, true)).add(nn.PReLU(0.25, C)).float()],
+    [fused ? 'MPELU (fused kernels)' : 'MPELU (no fused kernel here)', () => nn.MPELU(0.25, 1, C).float(), true],
+    ['MPELU (tfjs composite)', () => nn.MPELU(0.25, 1, C).float(), false],
+    ['ReLU', () => nn.ReLU().float(), true],
+    ['naive {PReLU, ELU, PReLU}', () => nn.Sequential().add(nn.PReLU(1, C)).add(nn.ELU(1, true)).add(nn.PReLU(0.25, C)).float(), true],
   ];
 }
 
@@ -56,14 +59,11 @@ function settle(t: Tensor): void {
 }
 
 async function benchBackend(backend: string, reps: number): Promise<void> {
-  if (!(await tf.setBackend(backend))) {
-    console.log(`${backend}: not available`);
-    return;
-  }
-  await tf.ready();
+  await initBackend(backend);
   console.log(`\nbackend ${backend} (tfjs ${tf.version_core}), input ${N}x${C}x${H}x${W} float, channels-last, median of ${reps}`);
-  console.log('module                         forward ms   GB/s   backward ms   GB/s');
-  for (const [name, make] of variants()) {
+  console.log('module                          forward ms   GB/s   backward ms   GB/s');
+  for (const [name, make, useFused] of variants()) {
+    setFusedKernelsEnabled(useFused);
     const m = make();
     const x0 = activation(1);
     const g = activation(2);
@@ -92,13 +92,14 @@ async function benchBackend(backend: string, reps: number): Promise<void> {
     const b = median(bwd);
     const gbs = (bytes: number, ms: number) => (bytes / (ms / 1000) / 1e9).toFixed(2);
     console.log(
-      `${name.padEnd(30)} ${f.toFixed(1).padStart(10)} ${gbs(8 * ELEMENTS, f).padStart(6)} ${b.toFixed(1).padStart(13)} ${gbs(12 * ELEMENTS, b).padStart(6)}`,
+      `${name.padEnd(31)} ${f.toFixed(1).padStart(10)} ${gbs(8 * ELEMENTS, f).padStart(6)} ${b.toFixed(1).padStart(13)} ${gbs(12 * ELEMENTS, b).padStart(6)}`,
     );
     // Release the device buffers now rather than at garbage collection.
     for (const mod of m.listModules()) for (const b of [mod.output, mod.gradInput]) if (b instanceof Tensor && b.hasStorage()) b.storage().dispose();
     m.clearState();
     for (const t of [x0, x, g]) t.storage().dispose();
   }
+  setFusedKernelsEnabled(true);
   console.log(`tf.memory().numTensors after the runs: ${tf.memory().numTensors}`);
 }
 
