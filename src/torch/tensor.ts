@@ -2013,10 +2013,10 @@ export class Tensor {
    * contiguous and its storage is on the device.
    */
   toTF(): tf.Tensor {
-    if (this.isContiguous() && this.storage_?.onDevice()) {
+    if (this.isContiguous() && this.readsFromDevice()) {
       return tf.tidy(() => tf.reshape(this.deviceSlice(), this.sizes_.length ? this.sizes_ : [0]));
     }
-    if (this.isChannelsLast() && this.storage_?.onDevice()) {
+    if (this.isChannelsLast() && this.readsFromDevice()) {
       return tf.tidy(() => tf.transpose(this.toTFNHWC(), [0, 3, 1, 2]));
     }
     return tf.tensor(this.gatherForDevice(), this.sizes_.length ? this.sizes_ : [0], this.deviceDtype());
@@ -2027,7 +2027,7 @@ export class Tensor {
     if (this.sizes_.length !== 4) throw new RangeError(`toTFNHWC: expected a 4-d tensor, got sizes [${this.sizes_}]`);
     const [n, c, h, w] = this.sizes_ as [number, number, number, number];
     if (this.isChannelsLast()) {
-      if (this.storage_?.onDevice()) {
+      if (this.readsFromDevice()) {
         return tf.tidy(() => tf.reshape(this.deviceSlice(), [n, h, w, c])) as tf.Tensor4D;
       }
       const hostValues = this.gatherForDevice(channelsLastOrder(this.sizes_, this.strides_, this.offset_));
@@ -2122,11 +2122,23 @@ export class Tensor {
     return this.elementType === 'Float' || this.elementType === 'Double' || this.elementType === 'Half' ? 'float32' : 'int32';
   }
 
+  /**
+   * Whether to build a tfjs tensor from the device copy. A part of a storage whose host
+   * copy is current (a parameter inside a flat getParameters storage) is uploaded from
+   * the host instead: on wasm and cpu a device slice reads the whole storage first.
+   */
+  private readsFromDevice(): boolean {
+    const s = this.storage_;
+    if (!s?.onDevice()) return false;
+    return s.home() === 'device' || (this.offset_ === 0 && this.nElement() === s.size());
+  }
+
   /** A slice of the flat device tensor covering this (dense) view; the caller owns it. */
   private deviceSlice(): tf.Tensor1D {
     const dev = this.storage_!.deviceTensor();
     const n = this.nElement();
-    if (this.offset_ === 0 && n === dev.size) return dev.clone();
+    // A reshape shares the data (clone would copy it on wasm); the caller owns the new handle.
+    if (this.offset_ === 0 && n === dev.size) return tf.reshape(dev, [n]);
     return tf.slice(dev, this.offset_, n);
   }
 
