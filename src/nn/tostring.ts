@@ -3,24 +3,11 @@
 // Lua turns a number into text with "%.14g" (tostring, `..`); string.format's %d,
 // %f and %g follow C. Containers indent their children's lines with gsub('\n', ...).
 
-/** C's %.<precision>g. */
-export function formatG(x: number, precision = 6): string {
-  if (Number.isNaN(x)) return 'nan';
-  if (!Number.isFinite(x)) return x > 0 ? 'inf' : '-inf';
-  if (x === 0) return Object.is(x, -0) ? '-0' : '0';
-  const p = precision === 0 ? 1 : precision;
-  const exp = Number(x.toExponential(p - 1).split('e')[1]);
-  if (exp < -4 || exp >= p) {
-    const [mant, e] = x.toExponential(p - 1).split('e') as [string, string];
-    const sign = e.startsWith('-') ? '-' : '+';
-    const digits = e.replace(/^[+-]/, '').padStart(2, '0');
-    return `${stripZeros(mant)}e${sign}${digits}`;
-  }
-  return stripZeros(x.toFixed(Math.max(0, p - 1 - exp)));
-}
+import { formatG as formatGExact } from '../t7/number_format.js';
 
-function stripZeros(s: string): string {
-  return s.includes('.') ? s.replace(/\.?0+$/, '') : s;
+/** C's %.<precision>g, exactly as glibc prints it (ties to even). */
+export function formatG(x: number, precision = 6): string {
+  return formatGExact(x, precision);
 }
 
 /** How Lua 5.1 writes a number in tostring() and string concatenation. */
