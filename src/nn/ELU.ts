@@ -10,7 +10,7 @@ import { Module, type Activity } from './module.js';
 import { registerModule } from './registry.js';
 import { engineOf } from './ops.js';
 import { formatF } from './tostring.js';
-import { assignHost, checkSameElements, gradView, hostValues, setFromView, setHost, tensorInput, tfView, writeInPlace } from './activation.js';
+import { checkSameElements, pointwiseBackward, pointwiseForward, tensorInput } from './activation.js';
 
 export class ELU extends Module {
   constructor(alpha = 1, inplace = false) {
@@ -37,27 +37,16 @@ export class ELU extends Module {
     const x = tensorInput(input, 'nn.ELU:updateOutput');
     const alpha = this.alpha;
     const output = this.buffer('output', x);
-    if (engineOf(x, this.className) === 'host') {
-      const v = hostValues(x);
-      for (let k = 0; k < v.length; k++) if (v[k]! <= 0) v[k] = (Math.exp(v[k]!) - 1) * alpha;
-      if (this.inplace) {
-        assignHost(x, v);
-        output.set(x);
-      } else {
-        setHost(output, x.size(), v);
-      }
-      return output;
-    }
-    const view = tfView(x, false);
-    const y = tf.tidy(() => tf.where(tf.lessEqual(view.x, 0), tf.mul(tf.sub(tf.exp(view.x), 1), alpha), view.x));
-    view.x.dispose();
-    if (this.inplace) {
-      writeInPlace(x, view, y);
-      output.set(x);
-    } else {
-      setFromView(output, view, y);
-    }
-    return output;
+    return pointwiseForward(
+      engineOf(x, this.className),
+      x,
+      output,
+      this.inplace,
+      (v) => {
+        for (let k = 0; k < v.length; k++) if (v[k]! <= 0) v[k] = (Math.exp(v[k]!) - 1) * alpha;
+      },
+      (t) => tf.where(tf.lessEqual(t, 0), tf.mul(tf.sub(tf.exp(t), 1), alpha), t),
+    );
   }
 
   override updateGradInput(input: Activity, gradOutput: Activity): Activity {
@@ -71,30 +60,18 @@ export class ELU extends Module {
       throw new Error(`nn.ELU:updateGradInput: needs the output of a forward pass on this input (output has ${y ? y.nElement() : 0} elements, input ${x.nElement()})`);
     }
     const gradInput = this.buffer('gradInput', x);
-    if (engineOf(x, this.className) === 'host') {
-      const yv = hostValues(y);
-      const gv = hostValues(g);
-      for (let k = 0; k < gv.length; k++) if (yv[k]! <= 0) gv[k] = gv[k]! * (yv[k]! + alpha);
-      if (this.inplace) {
-        assignHost(g, gv);
-        gradInput.set(g);
-      } else {
-        setHost(gradInput, y.size(), gv);
-      }
-      return gradInput;
-    }
-    const yview = tfView(y, false);
-    const gview = gradView(g, y, false);
-    const dx = tf.tidy(() => tf.where(tf.lessEqual(yview.x, 0), tf.mul(gview.x, tf.add(yview.x, alpha)), gview.x));
-    yview.x.dispose();
-    gview.x.dispose();
-    if (this.inplace) {
-      writeInPlace(g, gview, dx);
-      gradInput.set(g);
-    } else {
-      setFromView(gradInput, yview, dx);
-    }
-    return gradInput;
+    // In terms of the output y, as THNN computes it (the engine still follows the input).
+    return pointwiseBackward(
+      engineOf(x, this.className),
+      y,
+      g,
+      gradInput,
+      this.inplace,
+      (yv, gv) => {
+        for (let k = 0; k < gv.length; k++) if (yv[k]! <= 0) gv[k] = gv[k]! * (yv[k]! + alpha);
+      },
+      (yt, gt) => tf.where(tf.lessEqual(yt, 0), tf.mul(gt, tf.add(yt, alpha)), gt),
+    );
   }
 
   override __tostring__(): string {

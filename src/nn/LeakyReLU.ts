@@ -9,7 +9,7 @@ import { Module, type Activity } from './module.js';
 import { registerModule } from './registry.js';
 import { engineOf } from './ops.js';
 import { formatG } from './tostring.js';
-import { assignHost, checkSameElements, gradView, hostValues, setFromView, setHost, tensorInput, tfView, writeInPlace } from './activation.js';
+import { checkSameElements, pointwiseBackward, pointwiseForward, tensorInput } from './activation.js';
 
 export class LeakyReLU extends Module {
   constructor(negval: number | boolean = 1 / 100, inplace = false) {
@@ -32,27 +32,16 @@ export class LeakyReLU extends Module {
     const x = tensorInput(input, 'nn.LeakyReLU:updateOutput');
     const negval = this.negval;
     const output = this.buffer('output', x);
-    if (engineOf(x, this.className) === 'host') {
-      const v = hostValues(x);
-      for (let k = 0; k < v.length; k++) if (!(v[k]! > 0)) v[k] = v[k]! * negval;
-      if (this.inplace) {
-        assignHost(x, v);
-        output.set(x);
-      } else {
-        setHost(output, x.size(), v);
-      }
-      return output;
-    }
-    const view = tfView(x, false);
-    const y = tf.tidy(() => tf.where(tf.greater(view.x, 0), view.x, tf.mul(view.x, negval)));
-    view.x.dispose();
-    if (this.inplace) {
-      writeInPlace(x, view, y);
-      output.set(x);
-    } else {
-      setFromView(output, view, y);
-    }
-    return output;
+    return pointwiseForward(
+      engineOf(x, this.className),
+      x,
+      output,
+      this.inplace,
+      (v) => {
+        for (let k = 0; k < v.length; k++) if (!(v[k]! > 0)) v[k] = v[k]! * negval;
+      },
+      (t) => tf.where(tf.greater(t, 0), t, tf.mul(t, negval)),
+    );
   }
 
   override updateGradInput(input: Activity, gradOutput: Activity): Activity {
@@ -61,30 +50,17 @@ export class LeakyReLU extends Module {
     checkSameElements(x, g, 'nn.LeakyReLU:updateGradInput');
     const negval = this.negval;
     const gradInput = this.buffer('gradInput', x);
-    if (engineOf(x, this.className) === 'host') {
-      const xv = hostValues(x);
-      const gv = hostValues(g);
-      for (let k = 0; k < gv.length; k++) if (!(xv[k]! > 0)) gv[k] = gv[k]! * negval;
-      if (this.inplace) {
-        assignHost(g, gv);
-        gradInput.set(g);
-      } else {
-        setHost(gradInput, x.size(), gv);
-      }
-      return gradInput;
-    }
-    const view = tfView(x, false);
-    const gview = gradView(g, x, false);
-    const dx = tf.tidy(() => tf.where(tf.greater(view.x, 0), gview.x, tf.mul(gview.x, negval)));
-    view.x.dispose();
-    gview.x.dispose();
-    if (this.inplace) {
-      writeInPlace(g, gview, dx);
-      gradInput.set(g);
-    } else {
-      setFromView(gradInput, view, dx);
-    }
-    return gradInput;
+    return pointwiseBackward(
+      engineOf(x, this.className),
+      x,
+      g,
+      gradInput,
+      this.inplace,
+      (xv, gv) => {
+        for (let k = 0; k < gv.length; k++) if (!(xv[k]! > 0)) gv[k] = gv[k]! * negval;
+      },
+      (xt, gt) => tf.where(tf.greater(xt, 0), gt, tf.mul(gt, negval)),
+    );
   }
 
   override __tostring__(): string {

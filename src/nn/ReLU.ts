@@ -7,7 +7,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { Module, type Activity } from './module.js';
 import { registerModule } from './registry.js';
 import { engineOf } from './ops.js';
-import { assignHost, checkSameElements, gradView, hostValues, setFromView, setHost, tensorInput, tfView, writeInPlace } from './activation.js';
+import { checkSameElements, pointwiseBackward, pointwiseForward, tensorInput } from './activation.js';
 
 export class ReLU extends Module {
   constructor(inplace = false, className = 'nn.ReLU') {
@@ -53,30 +53,16 @@ export class ReLU extends Module {
     const th = this.threshold;
     const val = this.val;
     const output = this.buffer('output', x);
-    if (engineOf(x, this.className) === 'host') {
-      const v = hostValues(x);
-      for (let k = 0; k < v.length; k++) if (!(v[k]! > th)) v[k] = val;
-      if (this.inplace) {
-        assignHost(x, v);
-        output.set(x);
-      } else {
-        setHost(output, x.size(), v);
-      }
-      return output;
-    }
-    const view = tfView(x, false);
-    const y = tf.tidy(() => {
-      if (th === 0 && val === 0) return tf.relu(view.x);
-      return tf.where(tf.greater(view.x, th), view.x, tf.fill(view.x.shape, val));
-    });
-    view.x.dispose();
-    if (this.inplace) {
-      writeInPlace(x, view, y);
-      output.set(x);
-    } else {
-      setFromView(output, view, y);
-    }
-    return output;
+    return pointwiseForward(
+      engineOf(x, this.className),
+      x,
+      output,
+      this.inplace,
+      (v) => {
+        for (let k = 0; k < v.length; k++) if (!(v[k]! > th)) v[k] = val;
+      },
+      (t) => (th === 0 && val === 0 ? tf.relu(t) : tf.where(tf.greater(t, th), t, tf.fill(t.shape, val))),
+    );
   }
 
   override updateGradInput(input: Activity, gradOutput: Activity): Activity {
@@ -86,30 +72,17 @@ export class ReLU extends Module {
     this.validate();
     const th = this.threshold;
     const gradInput = this.buffer('gradInput', x);
-    if (engineOf(x, this.className) === 'host') {
-      const xv = hostValues(x);
-      const gv = hostValues(g);
-      for (let k = 0; k < gv.length; k++) if (!(xv[k]! > th)) gv[k] = 0;
-      if (this.inplace) {
-        assignHost(g, gv);
-        gradInput.set(g);
-      } else {
-        setHost(gradInput, x.size(), gv);
-      }
-      return gradInput;
-    }
-    const view = tfView(x, false);
-    const gview = gradView(g, x, false);
-    const dx = tf.tidy(() => tf.mul(gview.x, th === 0 ? tf.step(view.x) : tf.cast(tf.greater(view.x, th), 'float32')));
-    view.x.dispose();
-    gview.x.dispose();
-    if (this.inplace) {
-      writeInPlace(g, gview, dx);
-      gradInput.set(g);
-    } else {
-      setFromView(gradInput, view, dx);
-    }
-    return gradInput;
+    return pointwiseBackward(
+      engineOf(x, this.className),
+      x,
+      g,
+      gradInput,
+      this.inplace,
+      (xv, gv) => {
+        for (let k = 0; k < gv.length; k++) if (!(xv[k]! > th)) gv[k] = 0;
+      },
+      (xt, gt) => tf.mul(gt, th === 0 ? tf.step(xt) : tf.cast(tf.greater(xt, th), 'float32')),
+    );
   }
 }
 

@@ -8,7 +8,7 @@
 
 import * as tf from '@tensorflow/tfjs-core';
 import { Tensor } from '../torch/tensor.js';
-import { accumulateHost, accumulateTF, assignHost, assignTF, expectTensor, hostValues, setOutputHost } from './ops.js';
+import { accumulateHost, accumulateTF, assignHost, assignTF, engineOf, expectTensor, hostValues, setOutputHost } from './ops.js';
 
 export interface ChannelGeometry {
   /** Samples (1 for a 1-d input). */
@@ -180,4 +180,83 @@ export function gradView(g: Tensor, input: Tensor, perChannel: boolean): TFView 
     return l.perm ? tf.transpose(logical, l.perm) : logical;
   });
   return { x, layout: l.layout, inverse: l.inverse };
+}
+
+// ---- in-place-capable pointwise modules (ReLU, ELU, LeakyReLU) ---------------------------
+// Torch's inplace=true writes the result into the input (forward) or gradOutput (backward)
+// and leaves output / gradInput viewing that tensor; otherwise the module's buffer is refilled.
+
+/**
+ * Forward of a pointwise activation into `output` (or into x, in place) on `engine`.
+ * `host` rewrites x's float64 values; `onTF` maps a tfjs view of x to the result (in a tidy).
+ */
+export function pointwiseForward(
+  engine: 'tf' | 'host',
+  x: Tensor,
+  output: Tensor,
+  inplace: boolean,
+  host: (v: Float64Array) => void,
+  onTF: (x: tf.Tensor) => tf.Tensor,
+): Tensor {
+  if (engine === 'host') {
+    const v = hostValues(x);
+    host(v);
+    if (inplace) {
+      assignHost(x, v);
+      output.set(x);
+    } else {
+      setHost(output, x.size(), v);
+    }
+    return output;
+  }
+  const view = tfView(x, false);
+  const y = tf.tidy(() => onTF(view.x));
+  view.x.dispose();
+  if (inplace) {
+    writeInPlace(x, view, y);
+    output.set(x);
+  } else {
+    setFromView(output, view, y);
+  }
+  return output;
+}
+
+/**
+ * Backward of a pointwise activation into `gradInput` (or into g, in place) on `engine`.
+ * `ref` is what the gradient is a function of (the input, or the output for ELU); `host`
+ * rewrites g's float64 values given ref's; `onTF` maps tfjs views of ref and g to the result.
+ */
+export function pointwiseBackward(
+  engine: 'tf' | 'host',
+  ref: Tensor,
+  g: Tensor,
+  gradInput: Tensor,
+  inplace: boolean,
+  host: (rv: Float64Array, gv: Float64Array) => void,
+  onTF: (r: tf.Tensor, g: tf.Tensor) => tf.Tensor,
+): Tensor {
+  if (engine === 'host') {
+    const rv = hostValues(ref);
+    const gv = hostValues(g);
+    host(rv, gv);
+    if (inplace) {
+      assignHost(g, gv);
+      gradInput.set(g);
+    } else {
+      setHost(gradInput, ref.size(), gv);
+    }
+    return gradInput;
+  }
+  const view = tfView(ref, false);
+  const gview = gradView(g, ref, false);
+  const dx = tf.tidy(() => onTF(view.x, gview.x));
+  view.x.dispose();
+  gview.x.dispose();
+  if (inplace) {
+    writeInPlace(g, gview, dx);
+    gradInput.set(g);
+  } else {
+    setFromView(gradInput, view, dx);
+  }
+  return gradInput;
 }
