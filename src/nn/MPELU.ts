@@ -170,15 +170,18 @@ export function ensureBuffers(m: Module, names: readonly string[], like: Tensor)
   for (const n of names) if (!(m.fields.get(n) instanceof Tensor)) m.fields.set(n, new Tensor(like.elementType));
 }
 
-export class MPELU extends Module {
-  constructor(alpha = 1, beta = 1, nOutputPlane?: number) {
-    super('nn.MPELU');
-    const n = paramSize(nOutputPlane, 'nn.MPELU');
+/**
+ * What PReLU, SPELU and MPELU share: nOutputPlane (0 = one shared parameter), weight and
+ * gradWeight of nOutputPlane (or 1) values, and the backward protocol, where gradInput and
+ * the parameter gradients come from one pass (so backward costs one pass, not two).
+ */
+export abstract class ChannelParamModule extends Module {
+  constructor(className: string, nOutputPlane: number | undefined, weightInit: number) {
+    super(className);
+    const n = paramSize(nOutputPlane, className);
     this.fields.set('nOutputPlane', nOutputPlane ?? 0);
-    this.fields.set('weight', filledParam(n, alpha));
+    this.fields.set('weight', filledParam(n, weightInit));
     this.fields.set('gradWeight', filledParam(n, 0));
-    this.fields.set('bias', filledParam(n, beta));
-    this.fields.set('gradBias', filledParam(n, 0));
   }
 
   get nOutputPlane(): number {
@@ -189,22 +192,70 @@ export class MPELU extends Module {
     return this.param('weight');
   }
 
-  get bias(): Tensor {
-    return this.param('bias');
-  }
-
   get gradWeight(): Tensor {
     return this.param('gradWeight');
   }
 
-  get gradBias(): Tensor {
-    return this.param('gradBias');
-  }
-
-  private param(name: string): Tensor {
+  protected param(name: string): Tensor {
     const t = this.tensorField(name);
     if (!t) throw new Error(`${this.className}: field '${name}' should be a tensor`);
     return t;
+  }
+
+  /** The scratch buffers Torch's accGradParameters creates (see ensureBuffers). */
+  protected abstract scratchBuffers(): readonly string[];
+
+  /** gradInput (when given) and, with withParams, scale * the parameter gradients, in one pass. */
+  protected abstract gradPass(where: string, x: Tensor, g: Tensor, gradInput: Tensor | null, withParams: boolean, scale: number): void;
+
+  override updateGradInput(input: Activity, gradOutput: Activity): Activity {
+    const where = `${this.className}:updateGradInput`;
+    const x = tensorInput(input, where);
+    const g = tensorInput(gradOutput, `${where} (gradOutput)`);
+    const gradInput = this.buffer('gradInput', x);
+    this.gradPass(where, x, g, gradInput, false, 1);
+    return gradInput;
+  }
+
+  override accGradParameters(input: Activity, gradOutput: Activity, scale = 1): void {
+    const where = `${this.className}:accGradParameters`;
+    const x = tensorInput(input, where);
+    const g = tensorInput(gradOutput, `${where} (gradOutput)`);
+    ensureBuffers(this, this.scratchBuffers(), x);
+    this.gradPass(where, x, g, null, true, scale);
+  }
+
+  /** updateGradInput + accGradParameters in one pass. */
+  override backward(input: Activity, gradOutput: Activity, scale = 1): Activity {
+    const where = `${this.className}:backward`;
+    const x = tensorInput(input, where);
+    const g = tensorInput(gradOutput, `${where} (gradOutput)`);
+    const gradInput = this.buffer('gradInput', x);
+    ensureBuffers(this, this.scratchBuffers(), x);
+    this.gradPass(where, x, g, gradInput, true, scale);
+    return gradInput;
+  }
+
+  override clearState(): this {
+    clearFields(this, this.scratchBuffers());
+    return super.clearState();
+  }
+}
+
+export class MPELU extends ChannelParamModule {
+  constructor(alpha = 1, beta = 1, nOutputPlane?: number) {
+    super('nn.MPELU', nOutputPlane, alpha);
+    const n = this.weight.nElement();
+    this.fields.set('bias', filledParam(n, beta));
+    this.fields.set('gradBias', filledParam(n, 0));
+  }
+
+  get bias(): Tensor {
+    return this.param('bias');
+  }
+
+  get gradBias(): Tensor {
+    return this.param('gradBias');
   }
 
   private params(): ExpParams {
@@ -216,37 +267,16 @@ export class MPELU extends Module {
     return expForward(`${this.className}:updateOutput`, x, this.params(), this.buffer('output', x));
   }
 
-  override updateGradInput(input: Activity, gradOutput: Activity): Activity {
-    const where = `${this.className}:updateGradInput`;
-    const x = tensorInput(input, where);
-    const g = tensorInput(gradOutput, `${where} (gradOutput)`);
-    const gradInput = this.buffer('gradInput', x);
-    expBackward(where, x, g, this.params(), { gradInput, gradWeight: null, gradBias: null, scale: 1 });
-    return gradInput;
+  protected override scratchBuffers(): readonly string[] {
+    return ['gradWeightBuf', 'gradWeightBuf2', 'gradBiasBuf', 'gradBiasBuf2'];
   }
 
-  override accGradParameters(input: Activity, gradOutput: Activity, scale = 1): void {
-    const where = `${this.className}:accGradParameters`;
-    const x = tensorInput(input, where);
-    const g = tensorInput(gradOutput, `${where} (gradOutput)`);
-    ensureBuffers(this, ['gradWeightBuf', 'gradWeightBuf2', 'gradBiasBuf', 'gradBiasBuf2'], x);
-    expBackward(where, x, g, this.params(), { gradInput: null, gradWeight: this.gradWeight, gradBias: this.gradBias, scale });
-  }
-
-  /** updateGradInput + accGradParameters in one pass of the fused kernel. */
-  override backward(input: Activity, gradOutput: Activity, scale = 1): Activity {
-    const where = `${this.className}:backward`;
-    const x = tensorInput(input, where);
-    const g = tensorInput(gradOutput, `${where} (gradOutput)`);
-    const gradInput = this.buffer('gradInput', x);
-    ensureBuffers(this, ['gradWeightBuf', 'gradWeightBuf2', 'gradBiasBuf', 'gradBiasBuf2'], x);
-    expBackward(where, x, g, this.params(), { gradInput, gradWeight: this.gradWeight, gradBias: this.gradBias, scale });
-    return gradInput;
-  }
-
-  override clearState(): this {
-    clearFields(this, ['gradWeightBuf', 'gradWeightBuf2', 'gradBiasBuf', 'gradBiasBuf2']);
-    return super.clearState();
+  /** One pass of the fused kernel for gradInput and both parameter gradients. */
+  protected override gradPass(where: string, x: Tensor, g: Tensor, gradInput: Tensor | null, withParams: boolean, scale: number): void {
+    const p = this.params();
+    const gradWeight = withParams ? this.gradWeight : null;
+    const gradBias = withParams ? this.gradBias : null;
+    expBackward(where, x, g, p, { gradInput, gradWeight, gradBias, scale });
   }
 
   /** The paper code's format: '%s(alpha=%f, beta=%f, channels=%d)' with the first alpha and beta. */

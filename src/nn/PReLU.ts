@@ -7,7 +7,7 @@
 
 import * as tf from '@tensorflow/tfjs-core';
 import { Tensor } from '../torch/tensor.js';
-import { Module, clearFields, type Activity } from './module.js';
+import { type Activity } from './module.js';
 import { registerModule } from './registry.js';
 import { accumulateHost, engineOf, hostValues } from './ops.js';
 import {
@@ -23,12 +23,11 @@ import {
   tensorInput,
   tfView,
 } from './activation.js';
-import { ensureBuffers, filledParam, paramSize } from './MPELU.js';
+import { ChannelParamModule } from './MPELU.js';
 
-export class PReLU extends Module {
+export class PReLU extends ChannelParamModule {
   /** PReLU(nOutputPlane?) or, with two arguments, the MPELU code's PReLU(alpha, nOutputPlane). */
   constructor(...args: [] | [nOutputPlane: number | undefined] | [alpha: number, nOutputPlane: number | undefined]) {
-    super('nn.PReLU');
     let alpha = 0.25;
     let nOutputPlane: number | undefined;
     if (args.length >= 2) {
@@ -43,26 +42,7 @@ export class PReLU extends Module {
         );
       }
     }
-    const n = paramSize(nOutputPlane, 'nn.PReLU');
-    this.fields.set('nOutputPlane', nOutputPlane ?? 0);
-    this.fields.set('weight', filledParam(n, alpha));
-    this.fields.set('gradWeight', filledParam(n, 0));
-  }
-
-  get nOutputPlane(): number {
-    return this.numberField('nOutputPlane');
-  }
-
-  get weight(): Tensor {
-    const t = this.tensorField('weight');
-    if (!t) throw new Error(`${this.className}: field 'weight' should be a tensor`);
-    return t;
-  }
-
-  get gradWeight(): Tensor {
-    const t = this.tensorField('gradWeight');
-    if (!t) throw new Error(`${this.className}: field 'gradWeight' should be a tensor`);
-    return t;
+    super('nn.PReLU', nOutputPlane, alpha);
   }
 
   /** Slope tensor view (one value when shared). */
@@ -99,34 +79,12 @@ export class PReLU extends Module {
     return output;
   }
 
-  override updateGradInput(input: Activity, gradOutput: Activity): Activity {
-    const where = `${this.className}:updateGradInput`;
-    const x = tensorInput(input, where);
-    const g = tensorInput(gradOutput, `${where} (gradOutput)`);
-    const gradInput = this.buffer('gradInput', x);
-    this.backwardPass(where, x, g, gradInput, null, 1);
-    return gradInput;
+  protected override scratchBuffers(): readonly string[] {
+    return ['gradWeightBuf', 'gradWeightBuf2'];
   }
 
-  override accGradParameters(input: Activity, gradOutput: Activity, scale = 1): void {
-    const where = `${this.className}:accGradParameters`;
-    const x = tensorInput(input, where);
-    const g = tensorInput(gradOutput, `${where} (gradOutput)`);
-    ensureBuffers(this, ['gradWeightBuf', 'gradWeightBuf2'], x);
-    this.backwardPass(where, x, g, null, this.gradWeight, scale);
-  }
-
-  override backward(input: Activity, gradOutput: Activity, scale = 1): Activity {
-    const where = `${this.className}:backward`;
-    const x = tensorInput(input, where);
-    const g = tensorInput(gradOutput, `${where} (gradOutput)`);
-    const gradInput = this.buffer('gradInput', x);
-    ensureBuffers(this, ['gradWeightBuf', 'gradWeightBuf2'], x);
-    this.backwardPass(where, x, g, gradInput, this.gradWeight, scale);
-    return gradInput;
-  }
-
-  private backwardPass(where: string, x: Tensor, g: Tensor, gradInput: Tensor | null, gradWeight: Tensor | null, scale: number): void {
+  protected override gradPass(where: string, x: Tensor, g: Tensor, gradInput: Tensor | null, withParams: boolean, scale: number): void {
+    const gradWeight = withParams ? this.gradWeight : null;
     checkSameElements(x, g, where);
     const n = this.nOutputPlane;
     const geom = n === 0 ? null : channelGeometry(x, n, where);
@@ -172,11 +130,6 @@ export class PReLU extends Module {
     tf.dispose([view.x, gview.x, a]);
     if (gradInput && r.dx) setFromView(gradInput, view, r.dx);
     if (gradWeight && r.dW) accumulateParamTF(gradWeight.narrow(1, 1, C), r.dW, scale);
-  }
-
-  override clearState(): this {
-    clearFields(this, ['gradWeightBuf', 'gradWeightBuf2']);
-    return super.clearState();
   }
 }
 
