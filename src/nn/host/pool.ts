@@ -27,36 +27,60 @@ export function poolOutputSize(size: number, k: number, d: number, pad: number, 
   return out;
 }
 
-/** Max pooling: windows clipped to the image; the first strict maximum wins (its 1-based index in the plane is kept). */
-export function maxPoolForward(x: Float64Array, s: PoolShape): { y: Float64Array; indices: Float64Array } {
+/** One output position's window, clipped to the image: rows [hStart, hEnd), columns [wStart, wEnd). */
+interface PoolWindow {
+  /** Offset of the input plane in x. */
+  xBase: number;
+  /** Index of the output element in y (plane-major). */
+  out: number;
+  /** Index of the output position within its plane. */
+  at: number;
+  hStart: number;
+  hEnd: number;
+  wStart: number;
+  wEnd: number;
+}
+
+/** Calls fn for every output position of every plane, with THNN's window clipped to the image. */
+function forEachWindow(s: PoolShape, fn: (win: PoolWindow) => void): void {
   const { planes, h, w, kH, kW, dH, dW, padH, padW, oH, oW } = s;
-  const y = new Float64Array(planes * oH * oW);
-  const indices = new Float64Array(planes * oH * oW);
   for (let p = 0; p < planes; p++) {
-    const xBase = p * h * w;
     for (let oy = 0; oy < oH; oy++) {
       for (let ox = 0; ox < oW; ox++) {
-        const hStart = Math.max(oy * dH - padH, 0);
-        const wStart = Math.max(ox * dW - padW, 0);
-        const hEnd = Math.min(oy * dH - padH + kH, h);
-        const wEnd = Math.min(ox * dW - padW + kW, w);
-        let best = -Infinity;
-        let bestIndex = -1;
-        for (let iy = hStart; iy < hEnd; iy++) {
-          for (let ix = wStart; ix < wEnd; ix++) {
-            const v = x[xBase + iy * w + ix]!;
-            if (v > best) {
-              best = v;
-              bestIndex = iy * w + ix;
-            }
-          }
-        }
-        const k = (p * oH + oy) * oW + ox;
-        y[k] = best;
-        indices[k] = bestIndex + 1;
+        fn({
+          xBase: p * h * w,
+          out: (p * oH + oy) * oW + ox,
+          at: oy * oW + ox,
+          hStart: Math.max(oy * dH - padH, 0),
+          hEnd: Math.min(oy * dH - padH + kH, h),
+          wStart: Math.max(ox * dW - padW, 0),
+          wEnd: Math.min(ox * dW - padW + kW, w),
+        });
       }
     }
   }
+}
+
+/** Max pooling: windows clipped to the image; the first strict maximum wins (its 1-based index in the plane is kept). */
+export function maxPoolForward(x: Float64Array, s: PoolShape): { y: Float64Array; indices: Float64Array } {
+  const { planes, w, oH, oW } = s;
+  const y = new Float64Array(planes * oH * oW);
+  const indices = new Float64Array(planes * oH * oW);
+  forEachWindow(s, ({ xBase, out, hStart, hEnd, wStart, wEnd }) => {
+    let best = -Infinity;
+    let bestIndex = -1;
+    for (let iy = hStart; iy < hEnd; iy++) {
+      for (let ix = wStart; ix < wEnd; ix++) {
+        const v = x[xBase + iy * w + ix]!;
+        if (v > best) {
+          best = v;
+          bestIndex = iy * w + ix;
+        }
+      }
+    }
+    y[out] = best;
+    indices[out] = bestIndex + 1;
+  });
   return { y, indices };
 }
 
@@ -95,43 +119,25 @@ export function avgPoolDivisors(s: Omit<PoolShape, 'planes'>, countIncludePad: b
 }
 
 export function avgPoolForward(x: Float64Array, s: PoolShape, countIncludePad: boolean): Float64Array {
-  const { planes, h, w, kH, kW, dH, dW, padH, padW, oH, oW } = s;
+  const { planes, w, oH, oW } = s;
   const div = avgPoolDivisors(s, countIncludePad);
   const y = new Float64Array(planes * oH * oW);
-  for (let p = 0; p < planes; p++) {
-    const xBase = p * h * w;
-    for (let oy = 0; oy < oH; oy++) {
-      for (let ox = 0; ox < oW; ox++) {
-        const hStart = Math.max(oy * dH - padH, 0);
-        const wStart = Math.max(ox * dW - padW, 0);
-        const hEnd = Math.min(oy * dH - padH + kH, h);
-        const wEnd = Math.min(ox * dW - padW + kW, w);
-        let sum = 0;
-        for (let iy = hStart; iy < hEnd; iy++) for (let ix = wStart; ix < wEnd; ix++) sum += x[xBase + iy * w + ix]!;
-        y[(p * oH + oy) * oW + ox] = sum / div[oy * oW + ox]!;
-      }
-    }
-  }
+  forEachWindow(s, ({ xBase, out, at, hStart, hEnd, wStart, wEnd }) => {
+    let sum = 0;
+    for (let iy = hStart; iy < hEnd; iy++) for (let ix = wStart; ix < wEnd; ix++) sum += x[xBase + iy * w + ix]!;
+    y[out] = sum / div[at]!;
+  });
   return y;
 }
 
 export function avgPoolBackward(dy: Float64Array, s: PoolShape, countIncludePad: boolean): Float64Array {
-  const { planes, h, w, kH, kW, dH, dW, padH, padW, oH, oW } = s;
+  const { planes, h, w } = s;
   const div = avgPoolDivisors(s, countIncludePad);
   const dx = new Float64Array(planes * h * w);
-  for (let p = 0; p < planes; p++) {
-    const xBase = p * h * w;
-    for (let oy = 0; oy < oH; oy++) {
-      for (let ox = 0; ox < oW; ox++) {
-        const hStart = Math.max(oy * dH - padH, 0);
-        const wStart = Math.max(ox * dW - padW, 0);
-        const hEnd = Math.min(oy * dH - padH + kH, h);
-        const wEnd = Math.min(ox * dW - padW + kW, w);
-        const g = dy[(p * oH + oy) * oW + ox]! / div[oy * oW + ox]!;
-        for (let iy = hStart; iy < hEnd; iy++) for (let ix = wStart; ix < wEnd; ix++) dx[xBase + iy * w + ix] += g;
-      }
-    }
-  }
+  forEachWindow(s, ({ xBase, out, at, hStart, hEnd, wStart, wEnd }) => {
+    const g = dy[out]! / div[at]!;
+    for (let iy = hStart; iy < hEnd; iy++) for (let ix = wStart; ix < wEnd; ix++) dx[xBase + iy * w + ix] += g;
+  });
   return dx;
 }
 
