@@ -9,36 +9,20 @@
 // correction where the divisor is not kW*kH); Double on the host.
 
 import * as tf from '@tensorflow/tfjs-core';
-import { Module, type Activity } from './module.js';
+import { type Activity } from './module.js';
 import { registerModule } from './registry.js';
 import { engineOf, expectTensor, hostValues, setOutputHost } from './ops.js';
-import { avgPoolBackward, avgPoolDivisors, avgPoolForward, poolShape, tfPoolPadding, type PoolShape } from './host/pool.js';
+import { avgPoolBackward, avgPoolDivisors, avgPoolForward, tfPoolPadding, type PoolShape } from './host/pool.js';
 import { asBatch4d, setOutputTFBatch } from './host/batching.js';
-import { checkPoolGradOutput, poolToString } from './SpatialMaxPooling.js';
-import type { Tensor } from '../torch/tensor.js';
+import { SpatialPooling, checkPoolGradOutput, pooledSizes } from './SpatialMaxPooling.js';
 
-export class SpatialAveragePooling extends Module {
+export class SpatialAveragePooling extends SpatialPooling {
   constructor(kW: number, kH: number, dW = 1, dH = 1, padW = 0, padH = 0) {
-    super('nn.SpatialAveragePooling');
-    const f = this.fields;
-    f.set('kW', kW);
-    f.set('kH', kH);
-    f.set('dW', dW);
-    f.set('dH', dH);
-    f.set('padW', padW);
-    f.set('padH', padH);
-    f.set('ceil_mode', false);
-    f.set('count_include_pad', true);
-    f.set('divide', true);
+    super('nn.SpatialAveragePooling', kW, kH, dW, dH, padW, padH);
+    this.fields.set('count_include_pad', true);
+    this.fields.set('divide', true);
   }
 
-  get kW(): number { return this.numberField('kW'); }
-  get kH(): number { return this.numberField('kH'); }
-  get dW(): number { return this.numberField('dW'); }
-  get dH(): number { return this.numberField('dH'); }
-  get padW(): number { return (this.fields.get('padW') as number | undefined) ?? 0; }
-  get padH(): number { return (this.fields.get('padH') as number | undefined) ?? 0; }
-  get ceil_mode(): boolean { return this.fields.get('ceil_mode') === true; }
   get count_include_pad(): boolean { return this.fields.get('count_include_pad') !== false; }
   /** Old nn files have no `divide` field: they sum instead of averaging. */
   get divide(): boolean {
@@ -49,16 +33,6 @@ export class SpatialAveragePooling extends Module {
   /** What a missing `divide` field means (nn: an old file that sums; cudnn overrides). */
   protected divideWhenAbsent(): boolean {
     return false;
-  }
-
-  ceil(): this {
-    this.fields.set('ceil_mode', true);
-    return this;
-  }
-
-  floor(): this {
-    this.fields.set('ceil_mode', false);
-    return this;
   }
 
   setCountIncludePad(): this {
@@ -85,7 +59,7 @@ export class SpatialAveragePooling extends Module {
     } else {
       const y = avgPoolForward(hostValues(x4), s, this.count_include_pad);
       if (factor !== 1) for (let i = 0; i < y.length; i++) y[i] *= factor;
-      setOutputHost(out, batched ? [x4.size(1), x4.size(2), s.oH, s.oW] : [x4.size(2), s.oH, s.oW], y);
+      setOutputHost(out, pooledSizes(x4, s, batched), y);
     }
     return out;
   }
@@ -115,10 +89,6 @@ export class SpatialAveragePooling extends Module {
     return gradInput;
   }
 
-  override __tostring__(): string {
-    return poolToString(this.className, this.kW, this.kH, this.dW, this.dH, this.padW, this.padH);
-  }
-
   /** Torch's backwardCompatible: files from before ceil_mode existed. */
   private backwardCompatible(): void {
     if (this.fields.get('ceil_mode') === undefined) {
@@ -127,10 +97,6 @@ export class SpatialAveragePooling extends Module {
       this.fields.set('padH', 0);
       this.fields.set('padW', 0);
     }
-  }
-
-  private shapeOf(x4: Tensor, where: string): PoolShape {
-    return poolShape(x4.size(), { kW: this.kW, kH: this.kH, dW: this.dW, dH: this.dH, padW: this.padW, padH: this.padH, ceil: this.ceil_mode }, where);
   }
 }
 

@@ -14,18 +14,21 @@ import { engineOf, expectTensor, hostValues, setOutputHost } from './ops.js';
 import { maxPoolBackward, maxPoolForward, poolShape, tfPoolPadding, type PoolShape } from './host/pool.js';
 import { asBatch4d, setOutputTFBatch } from './host/batching.js';
 
-export class SpatialMaxPooling extends Module {
-  constructor(kW: number, kH: number, dW?: number, dH?: number, padW = 0, padH = 0) {
-    super('nn.SpatialMaxPooling');
+/**
+ * What max and average pooling share: the kW, kH, dW, dH, padW, padH and ceil_mode fields
+ * (in Torch's order), :ceil() / :floor(), THNN's geometry and Torch's print format.
+ */
+export class SpatialPooling extends Module {
+  constructor(className: string, kW: number, kH: number, dW: number, dH: number, padW: number, padH: number) {
+    super(className);
     const f = this.fields;
     f.set('kW', kW);
     f.set('kH', kH);
-    f.set('dW', dW ?? kW);
-    f.set('dH', dH ?? kH);
+    f.set('dW', dW);
+    f.set('dH', dH);
     f.set('padW', padW);
     f.set('padH', padH);
     f.set('ceil_mode', false);
-    f.set('indices', new Tensor('Long'));
   }
 
   get kW(): number { return this.numberField('kW'); }
@@ -46,6 +49,24 @@ export class SpatialMaxPooling extends Module {
     return this;
   }
 
+  /** Torch's pooling __tostring__: name(kWxkH, dW,dH[, padW,padH]). */
+  override __tostring__(): string {
+    let s = `${this.className}(${this.kW}x${this.kH}, ${this.dW},${this.dH}`;
+    if (this.padW !== 0 || this.padH !== 0) s += `, ${this.padW},${this.padH}`;
+    return `${s})`;
+  }
+
+  protected shapeOf(x4: Tensor, where: string): PoolShape {
+    return poolShape(x4.size(), { kW: this.kW, kH: this.kH, dW: this.dW, dH: this.dH, padW: this.padW, padH: this.padH, ceil: this.ceil_mode }, where);
+  }
+}
+
+export class SpatialMaxPooling extends SpatialPooling {
+  constructor(kW: number, kH: number, dW?: number, dH?: number, padW = 0, padH = 0) {
+    super('nn.SpatialMaxPooling', kW, kH, dW ?? kW, dH ?? kH, padW, padH);
+    this.fields.set('indices', new Tensor('Long'));
+  }
+
   override updateOutput(input: Activity): Activity {
     const where = `${this.className}:updateOutput`;
     const x = expectTensor(input, where);
@@ -63,7 +84,7 @@ export class SpatialMaxPooling extends Module {
       setOutputTFBatch(out, y, batched);
     } else {
       const { y, indices } = maxPoolForward(hostValues(x4), s);
-      const outSizes = batched ? [x4.size(1), x4.size(2), s.oH, s.oW] : [x4.size(2), s.oH, s.oW];
+      const outSizes = pooledSizes(x4, s, batched);
       setOutputHost(out, outSizes, y);
       let ind = this.fields.get('indices');
       if (!(ind instanceof Tensor) || ind.elementType !== 'Long') {
@@ -108,26 +129,16 @@ export class SpatialMaxPooling extends Module {
     if (ind instanceof Tensor) ind.set();
     return super.clearState();
   }
-
-  override __tostring__(): string {
-    return poolToString(this.className, this.kW, this.kH, this.dW, this.dH, this.padW, this.padH);
-  }
-
-  private shapeOf(x4: Tensor, where: string): PoolShape {
-    return poolShape(x4.size(), { kW: this.kW, kH: this.kH, dW: this.dW, dH: this.dH, padW: this.padW, padH: this.padH, ceil: this.ceil_mode }, where);
-  }
 }
 
-/** Torch's pooling __tostring__: name(kWxkH, dW,dH[, padW,padH]). */
-export function poolToString(className: string, kW: number, kH: number, dW: number, dH: number, padW: number, padH: number): string {
-  let s = `${className}(${kW}x${kH}, ${dW},${dH}`;
-  if (padW !== 0 || padH !== 0) s += `, ${padW},${padH}`;
-  return `${s})`;
+/** The pooled output's sizes: [n, c, oH, oW], or [c, oH, oW] for an unbatched (3-d) input. */
+export function pooledSizes(x4: Tensor, s: PoolShape, batched: boolean): number[] {
+  return batched ? [x4.size(1), x4.size(2), s.oH, s.oW] : [x4.size(2), s.oH, s.oW];
 }
 
 /** Checks gradOutput against the pooled size and returns it as 4-d. */
 export function checkPoolGradOutput(dy: Tensor, x4: Tensor, s: PoolShape, batched: boolean, where: string): Tensor {
-  const expected = batched ? [x4.size(1), x4.size(2), s.oH, s.oW] : [x4.size(2), s.oH, s.oW];
+  const expected = pooledSizes(x4, s, batched);
   const got = dy.size();
   if (got.length !== expected.length || got.some((v, i) => v !== expected[i])) {
     throw new RangeError(`${where}: expected gradOutput of sizes [${expected.join(', ')}], got [${got.join(', ')}]`);
