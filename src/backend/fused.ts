@@ -387,12 +387,15 @@ const BN_SPECS: readonly FusedSpec[] = [batchNormTrainSpec, batchNormEvalSpec, b
  * Which fused kernels each backend gets. Measured on 32x64x32x32 (bench/fused.bench.ts):
  * on cpu every fused kernel wins by 5-35x; on wasm the JS loops over the heap win for
  * MPELU (forward 52 vs 70 ms, backward 61 vs 210 ms) but lose to wasm's own SIMD
- * elementwise kernels for batch norm (e.g. eval 29 vs 21 ms), so wasm keeps the
- * composite batch norm until a SIMD wasm kernel replaces the JS loop.
+ * elementwise kernels for batch norm eval (29 vs 21 ms) and backward (21 vs 18 ms).
+ * wasm still takes the training forward: tfjs-wasm's Mean/Sum accumulate in float32,
+ * so the composite's batch statistics drift by ~1e-6 relative over a 4x16x32x32 batch,
+ * enough to move an activation across MPELU's kink and change a Torch7 replay by 0.6%
+ * (test/resnet.test.ts); the float64 sums here cost no time (15 vs 16 ms).
  */
 const PLAN: readonly [string, (spec: FusedSpec) => tf.KernelFunc, readonly FusedSpec[]][] = [
   ['cpu', cpuKernel, [...MPELU_SPECS, ...BN_SPECS]],
-  ['wasm', wasmKernel, MPELU_SPECS],
+  ['wasm', wasmKernel, [...MPELU_SPECS, batchNormTrainSpec]],
 ];
 
 let registered = false;
