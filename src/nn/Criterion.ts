@@ -4,9 +4,8 @@
 
 import { Tensor, defaultTensorType } from '../torch/tensor.js';
 import { TorchObject } from '../t7/torch_object.js';
-import { recursiveType, type Activity, type TensorCache } from './module.js';
+import { convertFields, typedBuffer, type Activity, type TensorCache } from './module.js';
 import { registerModule } from './registry.js';
-import { typeFromClassName } from '../torch/types.js';
 
 /** A target: a tensor of class indices or values, or a single class index. */
 export type Target = Tensor | number;
@@ -51,9 +50,7 @@ export class Criterion extends TorchObject {
 
   /** Converts every tensor field (recursively), keeping shared storages shared. */
   type(name: string, cache: TensorCache = new Map()): this {
-    const parsed = typeFromClassName(name);
-    if (!parsed || parsed.kind !== 'Tensor') throw new TypeError(`${this.className}:type: expected a tensor class name such as 'torch.FloatTensor', got '${name}'`);
-    for (const [k, v] of [...this.fields.entries()]) this.fields.set(k, recursiveType(v, name, cache));
+    convertFields(this, name, cache);
     return this;
   }
 
@@ -71,11 +68,7 @@ export class Criterion extends TorchObject {
 
   /** A gradient buffer field of `like`'s element type (replaced when the type differs). */
   protected buffer(name: string, like: Tensor): Tensor {
-    const v = this.fields.get(name);
-    if (v instanceof Tensor && v.elementType === like.elementType) return v;
-    const t = new Tensor(like.elementType);
-    this.fields.set(name, t);
-    return t;
+    return typedBuffer(this, name, like);
   }
 
   __tostring__(): string {

@@ -71,11 +71,7 @@ export class Module extends TorchObject {
    * another) is replaced by a fresh one, so parameterless modules follow their input.
    */
   protected buffer(name: string, like: Tensor): Tensor {
-    const v = this.fields.get(name);
-    if (v instanceof Tensor && v.elementType === like.elementType) return v;
-    const t = new Tensor(like.elementType);
-    this.fields.set(name, t);
-    return t;
+    return typedBuffer(this, name, like);
   }
 
   /** The child modules when this module has a `modules` table (containers). */
@@ -180,9 +176,7 @@ export class Module extends TorchObject {
   type(name: string, cache?: TensorCache): this;
   type(name?: string, cache: TensorCache = new Map()): string | this {
     if (name === undefined) return (this.fields.get('_type') as string | undefined) ?? tensorClassName(defaultTensorType());
-    const parsed = typeFromClassName(name);
-    if (!parsed || parsed.kind !== 'Tensor') throw new TypeError(`${this.className}:type: expected a tensor class name such as 'torch.FloatTensor', got '${name}'`);
-    for (const [k, v] of [...this.fields.entries()]) this.fields.set(k, recursiveType(v, name, cache));
+    convertFields(this, name, cache);
     this.fields.set('_type', name);
     return this;
   }
@@ -257,6 +251,22 @@ export class Module extends TorchObject {
   override toString(): string {
     return this.__tostring__();
   }
+}
+
+/** Tensor field `name` of o with like's element type; a missing one or one of another type is replaced by an empty tensor. */
+export function typedBuffer(o: TorchObject, name: string, like: Tensor): Tensor {
+  const v = o.fields.get(name);
+  if (v instanceof Tensor && v.elementType === like.elementType) return v;
+  const t = new Tensor(like.elementType);
+  o.fields.set(name, t);
+  return t;
+}
+
+/** The field conversion of module:type(name) and criterion:type(name): every field through recursiveType. */
+export function convertFields(o: TorchObject, name: string, cache: TensorCache): void {
+  const parsed = typeFromClassName(name);
+  if (!parsed || parsed.kind !== 'Tensor') throw new TypeError(`${o.className}:type: expected a tensor class name such as 'torch.FloatTensor', got '${name}'`);
+  for (const [k, v] of [...o.fields.entries()]) o.fields.set(k, recursiveType(v, name, cache));
 }
 
 /** nn.utils.recursiveType: converts tensors inside any value; tables are converted in place. */
