@@ -24,6 +24,7 @@ import {
   Dropout,
 } from '../src/nn/index.js';
 import { assertGradCheck } from './helpers/gradcheck.js';
+import { channelsLast, randn } from './helpers/nn_fixtures.js';
 
 const FIX = new URL('../fixtures/torch7/nn/', import.meta.url);
 const PRINT = new URL('../fixtures/torch7/print/depth20.txt', import.meta.url);
@@ -71,24 +72,6 @@ function expectClose(actual: Tensor, expected: Tensor, rtol = 1e-5, what = ''): 
     }
   }
   expect(worst, `${what}: worst relative error at element ${at + 1} (${a[at]} vs ${e[at]})`).toBeLessThanOrEqual(rtol);
-}
-
-function randn(type: 'Float' | 'Double', sizes: number[], seed: number): Tensor {
-  // A deterministic pseudo-normal fill independent of Torch's generator.
-  let s = seed >>> 0 || 1;
-  const next = () => {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    return s / 4294967296;
-  };
-  const t = Tensor.create(type, sizes);
-  const d = t.storage().mutableData() as Float64Array;
-  for (let i = 0; i < d.length; i++) d[i] = Math.sqrt(-2 * Math.log(1 - next())) * Math.cos(2 * Math.PI * next());
-  return t;
-}
-
-/** Input for a channels-last device tensor holding the same values (how activations flow between layers). */
-function channelsLast(t: Tensor): Tensor {
-  return Tensor.fromTF(t.toTFNHWC(), 'NHWC');
 }
 
 const t4 = (a: unknown) => a as Tensor;
