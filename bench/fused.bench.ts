@@ -1,12 +1,17 @@
 // Fused vs composite MPELU and batch norm on a 32x64x32x32 activation (NHWC
 // [32,32,32,64]), forward and backward, per backend: ms per call and GB/s of
-// activation-sized tensors read + written (4 bytes per element).
+// activation-sized tensors read + written (4 bytes per element). On wasm the fused
+// kernels run twice: as JS loops over the heap (SIMD off: batch norm then falls back to
+// the composite) and as the WebAssembly SIMD kernels. MPELU_BENCH_SHAPE=64,32,32,64 for
+// the 64x64x32x32 activation of bench/mpelu.bench.ts.
 
 import * as tf from '@tensorflow/tfjs-core';
 import * as ops from '../src/backend/ops.js';
 import { availableBackends, forEachBackend, setFusedKernelsEnabled, type BackendName } from '../src/backend/index.js';
+import { setWasmSimdEnabled, wasmSimdActive } from '../src/backend/fused.js';
 
-const SHAPE = [32, 32, 32, 64];
+const SHAPE = (process.env.MPELU_BENCH_SHAPE ?? '32,32,32,64').split(',').map(Number);
+const C = SHAPE[SHAPE.length - 1]!;
 const ELEMS = SHAPE.reduce((a, b) => a * b, 1);
 
 function time(fn: () => tf.TensorContainer, reps: number): number {
@@ -36,10 +41,10 @@ await forEachBackend(names, (be) => {
   const reps = Number(process.env.MPELU_BENCH_REPS) || 5;
   const x = tf.randomNormal(SHAPE);
   const dy = tf.randomNormal(SHAPE);
-  const alpha = tf.fill([64], 0.25);
-  const beta = tf.fill([64], 1);
-  const w = tf.randomUniform([64], 0.5, 1.5) as tf.Tensor1D;
-  const b = tf.randomNormal([64]) as tf.Tensor1D;
+  const alpha = tf.fill([C], 0.25);
+  const beta = tf.fill([C], 1);
+  const w = tf.randomUniform([C], 0.5, 1.5) as tf.Tensor1D;
+  const b = tf.randomNormal([C]) as tf.Tensor1D;
   const st = ops.batchNormTrainForwardComposite(x, w, b, 1e-5);
   const cases: [string, number, () => tf.TensorContainer][] = [
     ['relu forward (reference)', 2, () => tf.relu(x)],
@@ -49,16 +54,24 @@ await forEachBackend(names, (be) => {
     ['bn eval forward', 2, () => ops.batchNormEvalForward(x, st.mean, st.varUnbiased, w, b, 1e-5)],
     ['bn backward (train)', 4, () => ({ ...ops.batchNormBackward(x, dy, st.mean, st.invstd, w, true) } as unknown as tf.TensorContainer)],
   ];
+  const modes: [string, boolean, boolean][] = [['composite', false, false], ['fused', true, false]];
+  if (be === 'wasm') {
+    modes[1]![0] = 'fused JS';
+    setWasmSimdEnabled(true);
+    if (wasmSimdActive()) modes.push(['fused SIMD', true, true]);
+  }
   for (const [name, passes, fn] of cases) {
     const line = [`${be.padEnd(6)} ${name.padEnd(26)}`];
-    for (const fused of [false, true]) {
+    for (const [label, fused, simd] of modes) {
       setFusedKernelsEnabled(fused);
+      setWasmSimdEnabled(simd);
       const ms = time(fn, reps);
-      line.push(`${fused ? 'fused' : 'composite'} ${ms.toFixed(2).padStart(8)} ms ${((passes * ELEMS * 4) / ms / 1e6).toFixed(2).padStart(6)} GB/s`);
+      line.push(`${label} ${ms.toFixed(2).padStart(8)} ms ${((passes * ELEMS * 4) / ms / 1e6).toFixed(2).padStart(6)} GB/s`);
       if (name.startsWith('relu')) break;
     }
     console.log(line.join('   '));
   }
   setFusedKernelsEnabled(true);
+  setWasmSimdEnabled(true);
   tf.dispose([x, dy, alpha, beta, w, b, st.y, st.mean, st.invstd, st.varUnbiased]);
 });

@@ -1,14 +1,21 @@
 // Fused MPELU and batch-norm kernels for the cpu and wasm backends: each reads and
 // writes the tensors' backing Float32Arrays directly (cpu: the backend's value arrays;
-// wasm: views of the wasm heap at the tensors' memory offsets), so MPELU costs one pass
-// over the activation forward and one backward instead of five or more tfjs ops.
+// wasm: the wasm heap at the tensors' memory offsets), so MPELU costs one pass over the
+// activation forward and one backward instead of five or more tfjs ops.
 // ops.ts falls back to tfjs composites where these are not registered (tensorflow).
 //
-// Arithmetic: per-element work in float64 rounded to float32 on store, except that
+// On wasm the passes are WebAssembly SIMD functions (wasm_simd.ts) that import the
+// backend's memory, for channels-last tensors with per-channel parameters and any tensor
+// with shared ones; other layouts, and engines without wasm SIMD, use the JS loops below.
+//
+// JS loop arithmetic: per-element work in float64 rounded to float32 on store, except that
 // exp(beta*x) is rounded to float32 before subtracting 1, as float32 Torch and the
 // tfjs composite do. Per-channel sums accumulate in float64 (Torch's accreal).
+// SIMD arithmetic: float32 per element (exp within 1 ulp of the rounded exact value),
+// per-channel sums as float32 partials over 16 rows added into float64.
 
 import * as tf from '@tensorflow/tfjs-core';
+import { fold, SimdKernels, simdSupported, simdWidth, tile } from './wasm_simd.js';
 
 export const FUSED = {
   mpeluForward: 'MpeluMpeluForward',
@@ -29,9 +36,40 @@ export function fusedKernelsEnabled(): boolean {
   return fusedEnabled;
 }
 
+let simdEnabled = typeof process === 'undefined' || process.env?.['MPELU_WASM_SIMD'] !== '0';
+
+/**
+ * Turns the wasm SIMD kernels on or off (off: wasm runs MPELU with the JS loops and batch
+ * norm with the tfjs composite, as before the SIMD kernels; MPELU_WASM_SIMD=0 starts off).
+ */
+export function setWasmSimdEnabled(on: boolean): void {
+  simdEnabled = on;
+}
+
+/** Whether the wasm backend's fused kernels run as WebAssembly SIMD (enabled and compilable). */
+export function wasmSimdActive(): boolean {
+  return simdEnabled && simdSupported();
+}
+
+const runs = { simd: 0, loop: 0 };
+
+/** How many wasm fused-kernel calls ran as SIMD and as JS loops (for tests and benchmarks). */
+export function wasmFusedRuns(): { simd: number; loop: number } {
+  return { ...runs };
+}
+
+/**
+ * Kernels that wasm only uses in their SIMD form (the JS loop loses to the tfjs composite).
+ * The training forward is always fused: the composite's float32 statistics are too coarse.
+ */
+const WASM_SIMD_ONLY = new Set<string>([FUSED.batchNormEval, FUSED.batchNormBackward]);
+
 /** Whether the active backend has the fused kernel `name` (and fusion is enabled). */
 export function hasFusedKernel(name: string): boolean {
-  return fusedEnabled && tf.getKernel(name, tf.getBackend()) !== undefined;
+  if (!fusedEnabled) return false;
+  const backend = tf.getBackend();
+  if (backend === 'wasm' && WASM_SIMD_ONLY.has(name) && !wasmSimdActive()) return false;
+  return tf.getKernel(name, backend) !== undefined;
 }
 
 type Info = tf.TensorInfo;
@@ -44,6 +82,21 @@ interface FusedSpec {
   outputs(inputs: Record<string, Info>, attrs: Attrs): number[][];
   /** Fills `outs` from `ins` (inputs that were not given are absent). */
   run(ins: Record<string, F32>, outs: F32[], inputs: Record<string, Info>, attrs: Attrs): void;
+  /** wasm: fills the outputs with the SIMD kernels; false when the layout is not covered. */
+  simd?(call: SimdCall): boolean;
+}
+
+/**
+ * What a SIMD kernel gets: heap offsets and fresh heap views. A view must not be held
+ * across a kernel call (the scratch malloc may grow the heap and detach it).
+ */
+interface SimdCall {
+  k: SimdKernels;
+  inputs: Record<string, Info>;
+  outs: Info[];
+  attrs: Attrs;
+  off(info: Info): number;
+  view(info: Info): F32;
 }
 
 interface CpuBackendLike extends tf.KernelBackend {
@@ -53,6 +106,34 @@ interface CpuBackendLike extends tf.KernelBackend {
 interface WasmBackendLike extends tf.KernelBackend {
   makeOutput(shape: number[], dtype: tf.DataType, memoryOffset?: number): Info;
   typedArrayFromHeap(info: Info): tf.TypedArray;
+  getMemoryOffset(dataId: tf.DataId): number;
+  /** The emscripten module: the memory is asm.memory (or wasmMemory in threaded builds). */
+  wasm: {
+    asm?: { memory?: { buffer: ArrayBuffer | SharedArrayBuffer } };
+    wasmMemory?: { buffer: ArrayBuffer | SharedArrayBuffer };
+    _malloc(bytes: number): number;
+    _free(ptr: number): void;
+  };
+}
+
+const simdByMemory = new WeakMap<object, SimdKernels | null>();
+
+/** The SIMD kernels bound to this backend's heap (null when inactive or unavailable). */
+function simdFor(backend: WasmBackendLike): SimdKernels | null {
+  if (!wasmSimdActive()) return null;
+  const mod = backend.wasm;
+  const memory = mod?.asm?.memory ?? mod?.wasmMemory;
+  if (!memory || typeof mod._malloc !== 'function') return null;
+  let k = simdByMemory.get(memory);
+  if (k === undefined) {
+    try {
+      k = new SimdKernels({ memory, malloc: (n) => mod._malloc(n) >>> 0, free: (p) => mod._free(p) });
+    } catch {
+      k = null;
+    }
+    simdByMemory.set(memory, k);
+  }
+  return k;
 }
 
 function checkFloat(name: string, inputs: Record<string, Info>): void {
@@ -83,6 +164,19 @@ function wasmKernel(spec: FusedSpec): tf.KernelFunc {
     const shapes = spec.outputs(inputs, attrs);
     // Allocate every output first: a malloc may grow the heap and detach earlier views.
     const infos = shapes.map((s) => backend.makeOutput(s, 'float32'));
+    const k = spec.simd ? simdFor(backend) : null;
+    if (k) {
+      const call: SimdCall = {
+        k, inputs, outs: infos, attrs,
+        off: (i) => backend.getMemoryOffset(i.dataId),
+        view: (i) => backend.typedArrayFromHeap(i) as F32,
+      };
+      if (spec.simd!(call)) {
+        runs.simd++;
+        return infos.length === 1 ? infos[0]! : infos;
+      }
+    }
+    runs.loop++;
     const ins: Record<string, F32> = {};
     for (const [k, v] of Object.entries(inputs)) ins[k] = backend.typedArrayFromHeap(v) as F32;
     const outs = infos.map((i) => backend.typedArrayFromHeap(i) as F32);
@@ -190,12 +284,36 @@ function reduceTo(g: Float64Array, out: F32): void {
   }
 }
 
+/**
+ * SIMD row geometry for MPELU: channels fastest (inner = 1) with per-channel parameters,
+ * or shared parameters over any layout. Returns [W, Cp] (Cp = 1 when both are shared) or null.
+ */
+function mpeluSimdGeometry(call: SimdCall): [number, number] | null {
+  const x = call.inputs['x']!;
+  const [, C, inner] = layout(x.shape, call.attrs['axis'] as number);
+  const Cp = Math.max(call.inputs['alpha']!.shape[0]!, call.inputs['beta']!.shape[0]!) === 1 ? 1 : C;
+  if (Cp > 1 && inner !== 1) return null;
+  const W = simdWidth(tf.util.sizeFromShape(x.shape), Cp);
+  return W === null ? null : [W, Cp];
+}
+
 const mpeluForwardSpec: FusedSpec = {
   name: FUSED.mpeluForward,
   outputs: (inputs) => [inputs['x']!.shape.slice()],
   run: (ins, outs, inputs, attrs) => {
     const [outer, C, inner] = layout(inputs['x']!.shape, attrs['axis'] as number);
     mpeluForwardLoop(ins['x']!, outs[0]!, ins['alpha']!, ins['beta']!, outer, C, inner);
+  },
+  simd: (call) => {
+    const g = mpeluSimdGeometry(call);
+    if (!g) return false;
+    const [W] = g;
+    const { k, inputs, outs, off, view } = call;
+    const x = inputs['x']!;
+    const alpha = tile(view(inputs['alpha']!), W);
+    const beta = tile(view(inputs['beta']!), W);
+    k.mpeluForward(off(x), off(outs[0]!), tf.util.sizeFromShape(x.shape), W, alpha, beta);
+    return true;
   },
 };
 
@@ -209,6 +327,23 @@ const mpeluBackwardSpec: FusedSpec = {
     mpeluBackwardLoop(ins['x']!, ins['dy']!, ins['alpha']!, ins['beta']!, outs[0]!, gA, gB, outer, C, inner);
     reduceTo(gA, outs[1]!);
     reduceTo(gB, outs[2]!);
+  },
+  simd: (call) => {
+    const g = mpeluSimdGeometry(call);
+    if (!g) return false;
+    const [W, Cp] = g;
+    const { k, inputs, outs, off, view } = call;
+    const x = inputs['x']!;
+    const a = view(inputs['alpha']!).slice();
+    const alpha = tile(a, W);
+    const beta = tile(view(inputs['beta']!), W);
+    const [sA, sB] = k.mpeluBackward(off(x), off(inputs['dy']!), off(outs[0]!), tf.util.sizeFromShape(x.shape), W, alpha, beta);
+    const gA = fold(sA, Cp);
+    const gB = fold(sB, Cp);
+    for (let c = 0; c < Cp; c++) gB[c]! *= a[c % a.length]!;
+    reduceTo(gA, view(outs[1]!));
+    reduceTo(gB, view(outs[2]!));
+    return true;
   },
 };
 
@@ -281,6 +416,43 @@ const batchNormTrainSpec: FusedSpec = {
     }
     affineLoop(x, outs[0]!, n, C, scale, shift);
   },
+  simd: (call) => {
+    const { k, inputs, outs, attrs, off, view } = call;
+    const xi = inputs['x']!;
+    const total = tf.util.sizeFromShape(xi.shape);
+    const C = xi.shape[xi.shape.length - 1]!;
+    const W = simdWidth(total, C);
+    if (W === null) return false;
+    const n = total / C;
+    const eps = attrs['eps'] as number;
+    const xo = off(xi);
+    // THNN: mean = float(sum x / n) in double; ssd = sum over float (x - mean)^2 in double.
+    // Pass 1, shifted by the first row, gives a mean good to a few float32 ulps; pass 2,
+    // shifted by that mean rounded to float32, sums small deviations (no cancellation).
+    const x0 = view(xi).slice(0, C);
+    const [p1] = k.moments(xo, total, W, tile(x0, W));
+    const s1 = fold(p1, C);
+    const shift = x0.map((v, c) => v + s1[c]! / n);
+    const [q1, q2] = k.moments(xo, total, W, tile(shift, W));
+    const d1 = fold(q1, C);
+    const d2 = fold(q2, C);
+    const w = inputs['weight'] ? view(inputs['weight']).slice() : null;
+    const b = inputs['bias'] ? view(inputs['bias']).slice() : null;
+    const m = new Float32Array(C);
+    const invstd = new Float32Array(C);
+    const varUnbiased = new Float32Array(C);
+    for (let c = 0; c < C; c++) {
+      const ssd = Math.max(0, d2[c]! - (d1[c]! * d1[c]!) / n);
+      m[c] = shift[c]! + d1[c]! / n;
+      invstd[c] = ssd === 0 && eps === 0 ? 0 : 1 / Math.sqrt(ssd / n + eps);
+      varUnbiased[c] = ssd / (n - 1);
+    }
+    view(outs[1]!).set(m);
+    view(outs[2]!).set(invstd);
+    view(outs[3]!).set(varUnbiased);
+    k.affine(xo, off(outs[0]!), total, W, tile(m, W), tile(invstd, W), tile(w ?? [1], W), tile(b ?? [0], W));
+    return true;
+  },
 };
 
 const batchNormEvalSpec: FusedSpec = {
@@ -304,6 +476,23 @@ const batchNormEvalSpec: FusedSpec = {
       shift[c] = (b ? b[c]! : 0) - rm[c]! * invstd * wc;
     }
     affineLoop(ins['x']!, outs[0]!, n, C, scale, shift);
+  },
+  simd: (call) => {
+    const { k, inputs, outs, attrs, off, view } = call;
+    const xi = inputs['x']!;
+    const total = tf.util.sizeFromShape(xi.shape);
+    const C = xi.shape[xi.shape.length - 1]!;
+    const W = simdWidth(total, C);
+    if (W === null) return false;
+    const eps = attrs['eps'] as number;
+    const rm = view(inputs['runningMean']!).slice();
+    const rv = view(inputs['runningVar']!);
+    const invstd = new Float32Array(C);
+    for (let c = 0; c < C; c++) invstd[c] = 1 / Math.sqrt(rv[c]! + eps);
+    const w = inputs['weight'] ? view(inputs['weight']).slice() : [1];
+    const b = inputs['bias'] ? view(inputs['bias']).slice() : [0];
+    k.affine(off(xi), off(outs[0]!), total, W, tile(rm, W), tile(invstd, W), tile(w, W), tile(b, W));
+    return true;
   },
 };
 
@@ -378,6 +567,49 @@ const batchNormBackwardSpec: FusedSpec = {
       }
     }
   },
+  simd: (call) => {
+    const { k, inputs, outs, attrs, off, view } = call;
+    const xi = inputs['x']!;
+    const total = tf.util.sizeFromShape(xi.shape);
+    const C = xi.shape[xi.shape.length - 1]!;
+    const W = simdWidth(total, C);
+    if (W === null) return false;
+    const n = total / C;
+    const train = attrs['train'] as boolean;
+    const hasWeight = inputs['weight'] !== undefined;
+    const mean = view(inputs['mean']!).slice();
+    const invstd = view(inputs['invstd']!).slice();
+    const w = hasWeight ? view(inputs['weight']!).slice() : null;
+    const xo = off(xi);
+    const dyo = off(inputs['dy']!);
+    let sum: Float64Array = new Float64Array(C);
+    let dotp: Float64Array = new Float64Array(C);
+    if (train || hasWeight) {
+      const [ps, pd] = k.backwardSums(xo, dyo, total, W, tile(mean, W));
+      sum = fold(ps, C);
+      dotp = fold(pd, C);
+    }
+    const wi = invstd.map((s, c) => s * (w ? w[c]! : 1));
+    if (train) {
+      // dx = (dy - sum/n - (x - mean) * kc) * wi = (dy * wi + d) + (x - mean) * (-kc * wi)
+      const kk = new Float32Array(C);
+      const d = new Float32Array(C);
+      for (let c = 0; c < C; c++) {
+        const kc = Math.fround((dotp[c]! * invstd[c]! * invstd[c]!) / n);
+        kk[c] = -kc * wi[c]!;
+        d[c] = (-sum[c]! / n) * wi[c]!;
+      }
+      k.backwardDx(xo, dyo, off(outs[0]!), total, W, tile(mean, W), tile(wi, W), tile(kk, W), tile(d, W));
+    } else {
+      k.affine(dyo, off(outs[0]!), total, W, new Float32Array(W), tile(invstd, W), tile(w ?? [1], W), new Float32Array(W));
+    }
+    if (hasWeight) {
+      const dW = view(outs[1]!);
+      for (let c = 0; c < C; c++) dW[c] = dotp[c]! * invstd[c]!;
+      view(outs[2]!).set(sum);
+    }
+    return true;
+  },
 };
 
 const MPELU_SPECS: readonly FusedSpec[] = [mpeluForwardSpec, mpeluBackwardSpec];
@@ -392,10 +624,12 @@ const BN_SPECS: readonly FusedSpec[] = [batchNormTrainSpec, batchNormEvalSpec, b
  * so the composite's batch statistics drift by ~1e-6 relative over a 4x16x32x32 batch,
  * enough to move an activation across MPELU's kink and change a Torch7 replay by 0.6%
  * (test/resnet.test.ts); the float64 sums here cost no time (15 vs 16 ms).
+ * With WebAssembly SIMD (wasm_simd.ts) wasm takes every batch-norm kernel; eval and
+ * backward are only used in that form (WASM_SIMD_ONLY: hasFusedKernel says no otherwise).
  */
 const PLAN: readonly [string, (spec: FusedSpec) => tf.KernelFunc, readonly FusedSpec[]][] = [
   ['cpu', cpuKernel, [...MPELU_SPECS, ...BN_SPECS]],
-  ['wasm', wasmKernel, [...MPELU_SPECS, batchNormTrainSpec]],
+  ['wasm', wasmKernel, [...MPELU_SPECS, ...BN_SPECS]],
 ];
 
 let registered = false;

@@ -1,0 +1,447 @@
+// WebAssembly SIMD kernels for MPELU and batch norm that run on tfjs-backend-wasm's own
+// heap: the module imports the backend's WebAssembly.Memory and reads and writes tensors
+// at their memory offsets, so nothing is copied. Assembled from bytes by wasm_asm.ts
+// (no toolchain): one function per pass, each walking the data as rows of W floats
+// (W a multiple of 4, lane l of a row belonging to channel l % C), so channels-last
+// tensors with per-channel parameters, and any tensor with shared ones, are covered.
+//
+// Arithmetic is float32 (4 lanes), as Torch's float kernels; per-channel sums add every
+// float32 term into float64 accumulators, as Torch's accreal (double) sums do.
+// exp has no SIMD instruction: see emitExp.
+
+import { assemble, Code, T, type FuncDef } from './wasm_asm.js';
+
+// The WebAssembly JS API as used here (tsconfig's lib has no WebAssembly declarations).
+export interface WasmMemory {
+  readonly buffer: ArrayBuffer | SharedArrayBuffer;
+}
+declare const WebAssembly: {
+  validate(bytes: Uint8Array): boolean;
+  Module: new (bytes: Uint8Array) => object;
+  Instance: new (module: object, imports: Record<string, Record<string, unknown>>) => { exports: Record<string, unknown> };
+};
+
+// ---------------------------------------------------------------------------------
+// exp(t) for float32 lanes:
+//   t is clamped to [EXP_LO, EXP_HI] (NaN stays NaN), k = nearest(t / ln2),
+//   r = t - k*ln2 in two steps (Cody-Waite: ln2 = LN2_HI + LN2_LO, LN2_HI with 9 significant
+//   bits so k*LN2_HI is exact and t - k*LN2_HI is exact by Sterbenz), |r| <= ln2/2,
+//   e^r by a degree-6 polynomial interpolating e^r at the Chebyshev nodes of [-ln2/2, ln2/2]
+//   (near-minimax: truncation error ~2e-9, well under float32's 6e-8 half ulp),
+//   2^k applied as 2^(k>>1) * 2^(k - (k>>1)), two exact scalings built from exponent bits,
+//   so k = 128 (t up to 88.72) does not overflow the exponent field and results below
+//   2^-126 round once, gradually, into the subnormals. EXP_HI = 89 lets e^t overflow to
+//   +Infinity where float32 does; EXP_LO = -104 is below the smallest subnormal.
+
+const EXP_LO = -104;
+const EXP_HI = 89;
+const LOG2E = Math.fround(Math.LOG2E);
+const LN2_HI = 0.693359375;
+const LN2_LO = Math.fround(Math.LN2 - LN2_HI);
+const EXP_DEGREE = 6;
+
+/** Monomial coefficients (c0..c6) of the polynomial interpolating e^r at Chebyshev nodes. */
+export function expPolynomial(degree = EXP_DEGREE, half = Math.LN2 / 2): number[] {
+  const n = degree + 1;
+  // Vandermonde system at the nodes, solved by Gaussian elimination with partial pivoting.
+  const a: number[][] = [];
+  for (let j = 0; j < n; j++) {
+    const x = half * Math.cos((Math.PI * (j + 0.5)) / n);
+    const row: number[] = [];
+    for (let i = 0; i < n; i++) row.push(x ** i);
+    row.push(Math.exp(x));
+    a.push(row);
+  }
+  for (let col = 0; col < n; col++) {
+    let p = col;
+    for (let r = col + 1; r < n; r++) if (Math.abs(a[r]![col]!) > Math.abs(a[p]![col]!)) p = r;
+    [a[col], a[p]] = [a[p]!, a[col]!];
+    for (let r = 0; r < n; r++) {
+      if (r === col) continue;
+      const f = a[r]![col]! / a[col]![col]!;
+      for (let k = col; k <= n; k++) a[r]![k]! -= f * a[col]![k]!;
+    }
+  }
+  return a.map((row, i) => row[n]! / row[i]!);
+}
+
+const EXP_COEFFS = expPolynomial().map(Math.fround);
+
+/** Pushes exp(local t) (v128) onto the stack; t, k and r are clobbered. */
+function emitExp(c: Code, t: number, k: number, r: number): void {
+  c.get(t).f32x4(EXP_HI).simd('f32x4.min').f32x4(EXP_LO).simd('f32x4.max').set(t);
+  c.get(t).f32x4(LOG2E).simd('f32x4.mul').simd('f32x4.nearest').set(k);
+  c.get(t).get(k).f32x4(LN2_HI).simd('f32x4.mul').simd('f32x4.sub');
+  c.get(k).f32x4(LN2_LO).simd('f32x4.mul').simd('f32x4.sub').set(r);
+  c.f32x4(EXP_COEFFS[EXP_DEGREE]!);
+  for (let i = EXP_DEGREE - 1; i >= 0; i--) c.get(r).simd('f32x4.mul').f32x4(EXP_COEFFS[i]!).simd('f32x4.add');
+  // 2^k1 * 2^k2 with k1 = k >> 1, k2 = k - k1 (both in [-75, 64]: normal exponents)
+  c.get(k).simd('i32x4.trunc_sat_f32x4_s').set(k);
+  c.get(k).i32(1).simd('i32x4.shr_s').tee(r);
+  c.i32x4(127).simd('i32x4.add').i32(23).simd('i32x4.shl').simd('f32x4.mul');
+  c.get(k).get(r).simd('i32x4.sub').i32x4(127).simd('i32x4.add').i32(23).simd('i32x4.shl').simd('f32x4.mul');
+}
+
+// ---------------------------------------------------------------------------------
+// Function builders. Every kernel takes byte offsets into the heap (i32) and sizes in
+// bytes. `prm` holds per-lane parameter rows of W floats, one after another.
+
+class Fn {
+  private readonly names = new Map<string, number>();
+  private readonly extra: T[] = [];
+  readonly code = new Code();
+
+  constructor(
+    readonly name: string,
+    readonly params: readonly string[],
+  ) {
+    params.forEach((p, i) => this.names.set(p, i));
+  }
+
+  /** Index of local `n`, declared with type `t` on first use. */
+  l(n: string, t: T = T.i32): number {
+    let i = this.names.get(n);
+    if (i === undefined) {
+      i = this.params.length + this.extra.length;
+      this.names.set(n, i);
+      this.extra.push(t);
+    }
+    return i;
+  }
+
+  v(n: string): number {
+    return this.l(n, T.v128);
+  }
+
+  def(): FuncDef {
+    return { name: this.name, params: this.params.map(() => T.i32), locals: this.extra, body: this.code };
+  }
+}
+
+/** Pushes base + off (both i32 locals). */
+function addr(f: Fn, base: string, off: string): Code {
+  return f.code.get(f.l(base)).get(f.l(off)).op('i32.add');
+}
+
+/** Pushes the v128 at base + off. */
+function load(f: Fn, base: string, off: string, offset = 0): Code {
+  return addr(f, base, off).v128Load(offset);
+}
+
+/** local p<i> = prm + i * wb, for the parameter rows 1..count-1 (row 0 is prm itself). */
+function paramRows(f: Fn, count: number): void {
+  const c = f.code;
+  for (let i = 1; i < count; i++) c.get(f.l(i === 1 ? 'prm' : `p${i - 1}`)).get(f.l('wb')).op('i32.add').set(f.l(`p${i}`));
+}
+
+function paramRow(i: number): string {
+  return i === 0 ? 'prm' : `p${i}`;
+}
+
+/**
+ * An elementwise kernel: (data pointers..., prm, nbytes, wb). For each 16-byte vector at
+ * byte i (lane channel offset ch), `body` stores its results; ch wraps at wb.
+ */
+function mapKernel(name: string, data: readonly string[], nParamRows: number, body: (f: Fn) => void): FuncDef {
+  const f = new Fn(name, [...data, 'prm', 'nbytes', 'wb']);
+  const c = f.code;
+  const i = f.l('i');
+  const ch = f.l('ch');
+  paramRows(f, nParamRows);
+  c.i32(0).set(i).i32(0).set(ch);
+  c.block().loop();
+  c.get(i).get(f.l('nbytes')).op('i32.ge_u').brIf(1);
+  body(f);
+  c.get(i).i32(16).op('i32.add').set(i);
+  c.i32(0).get(ch).i32(16).op('i32.add').tee(ch).get(ch).get(f.l('wb')).op('i32.eq').op('select').set(ch);
+  c.br(0).end().end();
+  return f.def();
+}
+
+
+/**
+ * A kernel that sums two per-lane terms: (data pointers..., prm, acc, nbytes, wb). `body`
+ * runs for the vector at byte i (lane offset ch), may store results, and leaves the two
+ * float32 terms in the v128 locals 'term1' and 'term2', which are added exactly (promoted)
+ * into float64 accumulators: acc holds 2 rows of W doubles (term 1, term 2), zeroed by the
+ * caller. This is Torch's accreal summation of float terms; float32 partial sums, even
+ * over 16 rows, moved the Torch7 ResNet replay (test/resnet.test.ts) across MPELU's kink.
+ */
+function reduceKernel(name: string, data: readonly string[], nParamRows: number, body: (f: Fn) => void): FuncDef {
+  const f = new Fn(name, [...data, 'prm', 'acc', 'nbytes', 'wb']);
+  const c = f.code;
+  const [i, ch, wb, q, acc2] = ['i', 'ch', 'wb', 'q', 'acc2'].map((n) => f.l(n)) as [number, number, number, number, number];
+  const high = [8, 9, 10, 11, 12, 13, 14, 15, 0, 1, 2, 3, 4, 5, 6, 7];
+  paramRows(f, nParamRows);
+  c.get(f.l('acc')).get(wb).get(wb).op('i32.add').op('i32.add').set(acc2);
+  c.i32(0).set(i).i32(0).set(ch);
+  c.block().loop();
+  c.get(i).get(f.l('nbytes')).op('i32.ge_u').brIf(1);
+  body(f);
+  for (const [a, t] of [['acc', 'term1'], ['acc2', 'term2']] as const) {
+    const term = f.v(t);
+    c.get(f.l(a)).get(ch).i32(1).op('i32.shl').op('i32.add').set(q);
+    c.get(q).get(q).v128Load().get(term).simd('f64x2.promote_low_f32x4').simd('f64x2.add').v128Store();
+    c.get(q).get(q).v128Load(16).get(term).get(term).shuffle(high);
+    c.simd('f64x2.promote_low_f32x4').simd('f64x2.add').v128Store(16);
+  }
+  c.get(i).i32(16).op('i32.add').set(i);
+  c.i32(0).get(ch).i32(16).op('i32.add').tee(ch).get(ch).get(wb).op('i32.eq').op('select').set(ch);
+  c.br(0).end().end();
+  return f.def();
+}
+
+// ---------------------------------------------------------------------------------
+// The kernels.
+
+/** exp over nbytes/4 floats (src -> dst); for tests and benchmarks of emitExp. */
+const expKernel = mapKernel('exp', ['src', 'dst'], 0, (f) => {
+  const c = f.code;
+  load(f, 'src', 'i').set(f.v('t'));
+  addr(f, 'dst', 'i');
+  emitExp(c, f.v('t'), f.v('k'), f.v('r'));
+  c.v128Store();
+});
+
+/** MPELU forward; prm rows: alpha, beta. y = x > 0 ? x : alpha * (exp(beta * x) - 1). */
+const mpeluForwardKernel = mapKernel('mpelu_forward', ['x', 'y'], 2, (f) => {
+  const c = f.code;
+  const v = f.v('v');
+  const t = f.v('t');
+  load(f, 'x', 'i').tee(v);
+  load(f, 'p1', 'ch').simd('f32x4.mul').set(t);
+  addr(f, 'y', 'i').get(v);
+  emitExp(c, t, f.v('k'), f.v('r'));
+  c.f32x4(1).simd('f32x4.sub');
+  load(f, 'prm', 'ch').simd('f32x4.mul');
+  c.get(v).i32x4(0).simd('f32x4.gt').simd('v128.bitselect').v128Store();
+});
+
+/**
+ * MPELU backward; prm rows: alpha, beta, fround(alpha*beta).
+ * dx = x > 0 ? dy : dy * (alpha*beta) * e with e = exp(beta * x);
+ * term1 = dy * (e - 1), term2 = (dy * x) * e where x <= 0, else 0 (dBeta = alpha * sum 2).
+ */
+const mpeluBackwardKernel = reduceKernel('mpelu_backward', ['x', 'dy', 'dx'], 3, (f) => {
+  const c = f.code;
+  const [v, g, e, pos, t] = ['v', 'g', 'e', 'pos', 't'].map((n) => f.v(n)) as [number, number, number, number, number];
+  load(f, 'x', 'i').tee(v);
+  load(f, 'p1', 'ch').simd('f32x4.mul').set(t);
+  emitExp(c, t, f.v('k'), f.v('r'));
+  c.set(e);
+  load(f, 'dy', 'i').set(g);
+  c.get(v).i32x4(0).simd('f32x4.gt').set(pos);
+  addr(f, 'dx', 'i').get(g).get(g);
+  load(f, 'p2', 'ch').simd('f32x4.mul').get(e).simd('f32x4.mul').get(pos).simd('v128.bitselect').v128Store();
+  c.get(g).get(e).f32x4(1).simd('f32x4.sub').simd('f32x4.mul').get(pos).simd('v128.andnot').set(f.v('term1'));
+  c.get(g).get(v).simd('f32x4.mul').get(e).simd('f32x4.mul').get(pos).simd('v128.andnot').set(f.v('term2'));
+});
+
+/** Batch-norm moments; prm row: shift. term1 = x - shift, term2 = (x - shift)^2. */
+const bnMomentsKernel = reduceKernel('bn_moments', ['x'], 1, (f) => {
+  const c = f.code;
+  load(f, 'x', 'i');
+  load(f, 'prm', 'ch').simd('f32x4.sub').tee(f.v('term1')).get(f.v('term1')).simd('f32x4.mul').set(f.v('term2'));
+});
+
+/** Batch-norm backward sums; prm row: mean. term1 = dy, term2 = (x - mean) * dy. */
+const bnBackwardSumsKernel = reduceKernel('bn_backward_sums', ['x', 'dy'], 1, (f) => {
+  const c = f.code;
+  load(f, 'dy', 'i').tee(f.v('term1'));
+  load(f, 'x', 'i');
+  load(f, 'prm', 'ch').simd('f32x4.sub').simd('f32x4.mul').set(f.v('term2'));
+});
+
+/**
+ * y = ((x - m) * s) * w + b; prm rows: m, s, w, b. THNN's batch-norm output expression
+ * in its float order (s = invstd); eval backward with m = b = 0, w = 1.
+ */
+const bnAffineKernel = mapKernel('bn_affine', ['x', 'y'], 4, (f) => {
+  addr(f, 'y', 'i');
+  load(f, 'x', 'i');
+  load(f, 'prm', 'ch').simd('f32x4.sub');
+  load(f, 'p1', 'ch').simd('f32x4.mul');
+  load(f, 'p2', 'ch').simd('f32x4.mul');
+  load(f, 'p3', 'ch').simd('f32x4.add').v128Store();
+});
+
+/** Training-mode batch-norm dx = (dy * a + d) + (x - m) * k; prm rows: m, a, k, d. */
+const bnBackwardDxKernel = mapKernel('bn_backward_dx', ['x', 'dy', 'dx'], 4, (f) => {
+  addr(f, 'dx', 'i');
+  load(f, 'dy', 'i');
+  load(f, 'p1', 'ch').simd('f32x4.mul');
+  load(f, 'p3', 'ch').simd('f32x4.add');
+  load(f, 'x', 'i');
+  load(f, 'prm', 'ch').simd('f32x4.sub');
+  load(f, 'p2', 'ch').simd('f32x4.mul').simd('f32x4.add').v128Store();
+});
+
+const KERNELS: readonly FuncDef[] = [
+  expKernel, mpeluForwardKernel, mpeluBackwardKernel, bnMomentsKernel, bnBackwardSumsKernel, bnAffineKernel, bnBackwardDxKernel,
+];
+
+/** The module's bytes for a plain or a shared memory. */
+export function simdModuleBytes(sharedMemory = false): Uint8Array {
+  return assemble(KERNELS, sharedMemory);
+}
+
+let supported: boolean | undefined;
+
+/** Whether this engine compiles the SIMD module (WebAssembly SIMD, e.g. Node >= 16.4). */
+export function simdSupported(): boolean {
+  if (supported === undefined) {
+    try {
+      supported = typeof WebAssembly === 'object' && WebAssembly.validate(simdModuleBytes());
+    } catch {
+      supported = false;
+    }
+  }
+  return supported === true;
+}
+
+// ---------------------------------------------------------------------------------
+// The host side: one instance per heap, parameters and accumulators in a scratch block
+// malloc'ed from the same heap.
+
+type Ptr = number;
+type KernelFn = (...args: number[]) => void;
+
+/** Row width W (floats, multiple of 4) for `total` elements with `C` channels fastest (C = 1: shared), or null. */
+export function simdWidth(total: number, C: number): number | null {
+  if (total <= 0 || C <= 0) return null;
+  if (C === 1) {
+    for (const w of [64, 32, 16, 8, 4]) if (total % w === 0) return w;
+    return null;
+  }
+  const W = C % 4 === 0 ? C : C % 2 === 0 ? 2 * C : 4 * C;
+  return total % W === 0 ? W : null;
+}
+
+export interface HeapAccess {
+  memory: WasmMemory;
+  malloc(bytes: number): Ptr;
+  free(ptr: Ptr): void;
+}
+
+export class SimdKernels {
+  private readonly k: Record<string, KernelFn>;
+  private scratch: Ptr = 0;
+  private scratchBytes = 0;
+
+  constructor(private readonly heap: HeapAccess) {
+    const shared = typeof SharedArrayBuffer !== 'undefined' && heap.memory.buffer instanceof SharedArrayBuffer;
+    const module = new WebAssembly.Module(simdModuleBytes(shared));
+    const instance = new WebAssembly.Instance(module, { env: { memory: heap.memory } });
+    this.k = instance.exports as unknown as Record<string, KernelFn>;
+  }
+
+  /**
+   * Makes sure the scratch block holds `bytes`. Call before taking any typed-array view of
+   * the heap: the malloc may grow the memory and detach earlier views.
+   */
+  reserve(bytes: number): void {
+    if (bytes <= this.scratchBytes) return;
+    if (this.scratch) this.heap.free(this.scratch);
+    const size = Math.max(4096, 2 ** Math.ceil(Math.log2(bytes)));
+    this.scratch = this.heap.malloc(size + 16);
+    if (!this.scratch) throw new Error(`wasm SIMD kernels: could not allocate ${size} bytes of scratch on the wasm heap`);
+    this.scratchBytes = size;
+  }
+
+  /** Scratch bytes the passes over rows of W floats need (4 parameter rows, 2 accumulator rows). */
+  static scratchFor(W: number): number {
+    return 4 * W * 4 + 2 * W * 8 + 64;
+  }
+
+  private base(): Ptr {
+    return (this.scratch + 15) & ~15;
+  }
+
+  /** Writes parameter rows (each W floats) to the scratch block; returns its offset. */
+  private params(rows: readonly ArrayLike<number>[], W: number): Ptr {
+    const p = this.base();
+    const f = new Float32Array(this.heap.memory.buffer, p, rows.length * W);
+    rows.forEach((r, i) => f.set(r, i * W));
+    return p;
+  }
+
+  /** The float64 accumulators (2 rows of W) after 4 parameter rows, zeroed. */
+  private accumulators(W: number): Ptr {
+    const acc = this.base() + 16 * W;
+    new Float64Array(this.heap.memory.buffer, acc, 2 * W).fill(0);
+    return acc;
+  }
+
+  private sums(acc: Ptr, W: number): [Float64Array, Float64Array] {
+    const a = new Float64Array(this.heap.memory.buffer, acc, 2 * W);
+    return [a.slice(0, W), a.slice(W)];
+  }
+
+  /** exp of n floats (n a multiple of 4) from src to dst. */
+  exp(src: Ptr, dst: Ptr, n: number): void {
+    this.reserve(SimdKernels.scratchFor(4));
+    this.k['exp']!(src, dst, this.base(), 4 * n, 16);
+  }
+
+  mpeluForward(x: Ptr, y: Ptr, total: number, W: number, alpha: ArrayLike<number>, beta: ArrayLike<number>): void {
+    this.reserve(SimdKernels.scratchFor(W));
+    const prm = this.params([alpha, beta], W);
+    this.k['mpelu_forward']!(x, y, prm, 4 * total, 4 * W);
+  }
+
+  /** Returns per-lane sums of dy*(e-1) and of dy*x*e over x <= 0 (float64, length W). */
+  mpeluBackward(x: Ptr, dy: Ptr, dx: Ptr, total: number, W: number, alpha: Float32Array, beta: Float32Array): [Float64Array, Float64Array] {
+    this.reserve(SimdKernels.scratchFor(W));
+    const ab = alpha.map((a, i) => a * beta[i]!);
+    const prm = this.params([alpha, beta, ab], W);
+    const acc = this.accumulators(W);
+    this.k['mpelu_backward']!(x, dy, dx, prm, acc, 4 * total, 4 * W);
+    return this.sums(acc, W);
+  }
+
+  /** Per-lane sums of (x - shift) and (x - shift)^2. */
+  moments(x: Ptr, total: number, W: number, shift: Float32Array): [Float64Array, Float64Array] {
+    this.reserve(SimdKernels.scratchFor(W));
+    const prm = this.params([shift], W);
+    const acc = this.accumulators(W);
+    this.k['bn_moments']!(x, prm, acc, 4 * total, 4 * W);
+    return this.sums(acc, W);
+  }
+
+  /** Per-lane sums of dy and (x - mean) * dy. */
+  backwardSums(x: Ptr, dy: Ptr, total: number, W: number, mean: Float32Array): [Float64Array, Float64Array] {
+    this.reserve(SimdKernels.scratchFor(W));
+    const prm = this.params([mean], W);
+    const acc = this.accumulators(W);
+    this.k['bn_backward_sums']!(x, dy, prm, acc, 4 * total, 4 * W);
+    return this.sums(acc, W);
+  }
+
+  /** y = ((x - m) * s) * w + b per lane. */
+  affine(x: Ptr, y: Ptr, total: number, W: number, m: Float32Array, s: Float32Array, w: Float32Array, b: Float32Array): void {
+    this.reserve(SimdKernels.scratchFor(W));
+    const prm = this.params([m, s, w, b], W);
+    this.k['bn_affine']!(x, y, prm, 4 * total, 4 * W);
+  }
+
+  /** dx = (dy * a + d) + (x - m) * k per lane. */
+  backwardDx(x: Ptr, dy: Ptr, dx: Ptr, total: number, W: number, m: Float32Array, a: Float32Array, k: Float32Array, d: Float32Array): void {
+    this.reserve(SimdKernels.scratchFor(W));
+    const prm = this.params([m, a, k, d], W);
+    this.k['bn_backward_dx']!(x, dy, dx, prm, 4 * total, 4 * W);
+  }
+}
+
+/** Per-lane parameters for rows of W lanes over C channels (C = 1: one shared value). */
+export function tile(p: ArrayLike<number>, W: number): Float32Array {
+  const out = new Float32Array(W);
+  for (let l = 0; l < W; l++) out[l] = p[l % p.length]!;
+  return out;
+}
+
+/** Per-lane sums folded back to C channels. */
+export function fold(s: Float64Array, C: number): Float64Array {
+  const out = new Float64Array(C);
+  for (let l = 0; l < s.length; l++) out[l % C]! += s[l]!;
+  return out;
+}
