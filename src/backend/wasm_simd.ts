@@ -23,7 +23,7 @@ declare const WebAssembly: {
 
 // ---------------------------------------------------------------------------------
 // exp(t) for float32 lanes:
-//   t is clamped to [EXP_LO, EXP_HI] (NaN stays NaN), k = nearest(t / ln2),
+//   t is clamped to [EXP_LO, EXP_HI] (NaN stays NaN), k = nearest(t / ln2) (by ROUNDER),
 //   r = t - k*ln2 in two steps (Cody-Waite: ln2 = LN2_HI + LN2_LO, LN2_HI with 9 significant
 //   bits so k*LN2_HI is exact and t - k*LN2_HI is exact by Sterbenz), |r| <= ln2/2,
 //   e^r by a degree-6 polynomial interpolating e^r at the Chebyshev nodes of [-ln2/2, ln2/2]
@@ -67,16 +67,24 @@ export function expPolynomial(degree = EXP_DEGREE, half = Math.LN2 / 2): number[
 
 const EXP_COEFFS = expPolynomial().map(Math.fround);
 
+/** 1.5 * 2^23: adding it rounds |v| < 2^22 to an integer (ties to even) held in the low bits. */
+const ROUNDER = 12582912;
+const ROUNDER_BITS = 0x4b400000;
+
 /** Pushes exp(local t) (v128) onto the stack; t, k and r are clobbered. */
 function emitExp(c: Code, t: number, k: number, r: number): void {
-  c.get(t).f32x4(EXP_HI).simd('f32x4.min').f32x4(EXP_LO).simd('f32x4.max').set(t);
-  c.get(t).f32x4(LOG2E).simd('f32x4.mul').simd('f32x4.nearest').set(k);
-  c.get(t).get(k).f32x4(LN2_HI).simd('f32x4.mul').simd('f32x4.sub');
-  c.get(k).f32x4(LN2_LO).simd('f32x4.mul').simd('f32x4.sub').set(r);
+  // pmin/pmax are single instructions on x64 (min/max must propagate NaN: several); a NaN t
+  // stays NaN here because both compare false
+  c.get(t).f32x4(EXP_HI).simd('f32x4.pmin').f32x4(EXP_LO).simd('f32x4.pmax').set(t);
+  // k = nearest(t * log2e) as float (r) and as int32 (bits of the rounded sum, in k)
+  c.get(t).f32x4(LOG2E).simd('f32x4.mul').f32x4(ROUNDER).simd('f32x4.add').tee(k);
+  c.f32x4(ROUNDER).simd('f32x4.sub').set(r);
+  c.get(t).get(r).f32x4(LN2_HI).simd('f32x4.mul').simd('f32x4.sub');
+  c.get(r).f32x4(LN2_LO).simd('f32x4.mul').simd('f32x4.sub').set(r);
   c.f32x4(EXP_COEFFS[EXP_DEGREE]!);
   for (let i = EXP_DEGREE - 1; i >= 0; i--) c.get(r).simd('f32x4.mul').f32x4(EXP_COEFFS[i]!).simd('f32x4.add');
   // 2^k1 * 2^k2 with k1 = k >> 1, k2 = k - k1 (both in [-75, 64]: normal exponents)
-  c.get(k).simd('i32x4.trunc_sat_f32x4_s').set(k);
+  c.get(k).i32x4(ROUNDER_BITS).simd('i32x4.sub').set(k);
   c.get(k).i32(1).simd('i32x4.shr_s').tee(r);
   c.i32x4(127).simd('i32x4.add').i32(23).simd('i32x4.shl').simd('f32x4.mul');
   c.get(k).get(r).simd('i32x4.sub').i32x4(127).simd('i32x4.add').i32(23).simd('i32x4.shl').simd('f32x4.mul');
