@@ -11,8 +11,9 @@
 // JS loop arithmetic: per-element work in float64 rounded to float32 on store, except that
 // exp(beta*x) is rounded to float32 before subtracting 1, as float32 Torch and the
 // tfjs composite do. Per-channel sums accumulate in float64 (Torch's accreal).
-// SIMD arithmetic: float32 per element (exp within 1 ulp of the rounded exact value),
-// per-channel sums as float32 partials over 16 rows added into float64.
+// SIMD arithmetic: float32 per element as Torch's float kernels (exp within 1 ulp of the
+// correctly rounded value; batch-norm output in THNN's float order), every float32 term of
+// a per-channel sum added into float64 as Torch's accreal.
 
 import * as tf from '@tensorflow/tfjs-core';
 import { fold, SimdKernels, simdSupported, simdWidth, tile } from './wasm_simd.js';
@@ -626,6 +627,8 @@ const BN_SPECS: readonly FusedSpec[] = [batchNormTrainSpec, batchNormEvalSpec, b
  * (test/resnet.test.ts); the float64 sums here cost no time (15 vs 16 ms).
  * With WebAssembly SIMD (wasm_simd.ts) wasm takes every batch-norm kernel; eval and
  * backward are only used in that form (WASM_SIMD_ONLY: hasFusedKernel says no otherwise).
+ * SIMD vs JS loop on wasm, 32x64x32x32: MPELU forward 5.8 vs 34 ms, backward 7.3 vs 42;
+ * batch norm train 5.2 vs 16, eval 1.7 vs 2.8 (composite), backward 3.8 vs 19 (composite).
  */
 const PLAN: readonly [string, (spec: FusedSpec) => tf.KernelFunc, readonly FusedSpec[]][] = [
   ['cpu', cpuKernel, [...MPELU_SPECS, ...BN_SPECS]],
