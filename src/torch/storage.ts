@@ -27,13 +27,19 @@ const releaseDevice = new FinalizationRegistry<DeviceSlot>((slot) => {
   slot.tensor = null;
 });
 
+const HOST_ARRAY: Record<TensorType, Function> = {
+  Byte: Uint8Array, Char: Int8Array, Short: Int16Array, Int: Int32Array,
+  Long: BigInt64Array, Float: Float32Array, Double: Float64Array, Half: Uint16Array,
+};
+
 export class Storage {
   readonly type: TensorType;
   /** The class this storage was loaded as when it differs from the CPU one (e.g. 'torch.CudaStorage'). */
   sourceClass: string | undefined;
   private host: HostArray | null;
   private hostValid: boolean;
-  private readonly device: DeviceSlot = { tensor: null };
+  /** Made, and registered for release at collection, when the storage first goes to the device. */
+  private slot: DeviceSlot | null = null;
   private deviceValid = false;
   private length: number;
 
@@ -46,7 +52,7 @@ export class Storage {
       this.host = allocHost(type, sizeOrData);
       this.length = sizeOrData;
     } else {
-      const expected = allocHost(type, 0).constructor;
+      const expected = HOST_ARRAY[type];
       if (sizeOrData.constructor !== expected) {
         throw new TypeError(`a ${type} storage holds a ${expected.name}, got a ${sizeOrData.constructor.name}`);
       }
@@ -54,7 +60,15 @@ export class Storage {
       this.length = sizeOrData.length;
     }
     this.hostValid = true;
-    releaseDevice.register(this, this.device, this);
+  }
+
+  /** The device slot; storages that never reach the device skip the registry's cost. */
+  private get device(): DeviceSlot {
+    if (!this.slot) {
+      this.slot = { tensor: null };
+      releaseDevice.register(this, this.slot, this);
+    }
+    return this.slot;
   }
 
   /** A storage whose truth is the given tfjs tensor (ownership passes to the storage). */
@@ -153,7 +167,7 @@ export class Storage {
    * disposed). The storage's size becomes t.size; the host copy becomes stale.
    */
   setDevice(t: tf.Tensor): void {
-    if (t === this.device.tensor) return;
+    if (this.slot && t === this.slot.tensor) return;
     this.dropDevice();
     let flat = t;
     if (t.rank !== 1) {
@@ -210,8 +224,9 @@ export class Storage {
   }
 
   private dropDevice(): void {
-    if (this.device.tensor && !this.device.tensor.isDisposed) this.device.tensor.dispose();
-    this.device.tensor = null;
+    const slot = this.slot;
+    if (slot?.tensor && !slot.tensor.isDisposed) slot.tensor.dispose();
+    if (slot) slot.tensor = null;
     this.deviceValid = false;
   }
 }
