@@ -51,10 +51,9 @@ function variants(): [string, () => Module, boolean][] {
 
 /** Forces pending work (cpu and wasm run kernels eagerly; this reads one value to be sure). */
 function settle(t: Tensor): void {
+  // Read one value through the backend: tf.slice would copy the whole tensor on wasm first.
   if (t.storage().onDevice()) {
-    const one = tf.tidy(() => tf.slice(t.storage().deviceTensor(), 0, 1));
-    one.dataSync();
-    one.dispose();
+    (tf.engine().backend as unknown as { readSync(id: object, start?: number, end?: number): unknown }).readSync(t.storage().deviceTensor().dataId, 0, 1);
   }
 }
 
