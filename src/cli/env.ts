@@ -6,7 +6,7 @@ import { createRequire } from 'node:module';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackendInfo, probeNativePackages, type BackendInfo, type NativeProbe } from '../backend/select.js';
 import { REGISTERED_KERNELS } from '../backend/kernels.js';
-import { FUSED, fusedKernelsEnabled } from '../backend/fused.js';
+import { FUSED, fusedKernelsEnabled, wasmSimdActive } from '../backend/fused.js';
 
 const require = createRequire(import.meta.url);
 
@@ -28,7 +28,7 @@ export interface EnvReport {
   native: NativeProbe[];
   wasmFlags: { simd: boolean; multithread: boolean };
   kernelsAdded: Readonly<Record<string, readonly string[]>>;
-  fusedKernels: { enabled: boolean; active: string[] };
+  fusedKernels: { enabled: boolean; active: string[]; wasmSimd: boolean };
 }
 
 export async function collectEnv(requested = process.env.MPELU_BACKEND ?? 'auto'): Promise<EnvReport> {
@@ -55,6 +55,7 @@ export async function collectEnv(requested = process.env.MPELU_BACKEND ?? 'auto'
     fusedKernels: {
       enabled: fusedKernelsEnabled(),
       active: Object.values(FUSED).filter((k) => tf.getKernel(k, active) !== undefined),
+      wasmSimd: wasmSimdActive(),
     },
   };
 }
@@ -88,6 +89,9 @@ export function formatEnv(r: EnvReport): string {
   lines.push('kernels added or replaced by mpelu');
   for (const [be, ks] of Object.entries(r.kernelsAdded)) lines.push(`  ${be.padEnd(6)} ${ks.join(', ')}`);
   lines.push(`fused kernels  ${r.fusedKernels.enabled ? (r.fusedKernels.active.length ? r.fusedKernels.active.join(', ') : `none on ${b.backend} (tfjs composites)`) : 'disabled'}`);
+  if (b.backend === 'wasm' && r.fusedKernels.enabled) {
+    lines.push(`               run as ${r.fusedKernels.wasmSimd ? 'WebAssembly SIMD (MPELU_WASM_SIMD=0 turns it off)' : 'JS loops (WebAssembly SIMD off or unavailable)'}`);
+  }
   return lines.join('\n');
 }
 
