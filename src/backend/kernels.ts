@@ -13,7 +13,8 @@
 // tfjs Tensor is created and every intermediate is released before returning.
 
 import * as tf from '@tensorflow/tfjs-core';
-import { registerFusedKernels } from './fused.js';
+import { registerFusedKernels, wasmSimdActive } from './fused.js';
+import { conv2dBackpropFilterWasmSimd, convGradSimdEnabled } from './wasm_conv_grad.js';
 
 type Info = tf.TensorInfo;
 type Pads4 = [[number, number], [number, number], [number, number], [number, number]];
@@ -113,6 +114,11 @@ function conv2DBackpropFilterComposite(args: { inputs: tf.NamedTensorInfoMap; ba
   const { filterHeight: kh, filterWidth: kw, strideHeight: sh, strideWidth: sw } = info;
   const pt = info.padInfo.top;
   const pl = info.padInfo.left;
+  if (backendName === 'wasm' && convGradSimdEnabled() && wasmSimdActive()) {
+    // Every layout: positions walked in place on the heap (wasm_conv_grad.ts).
+    const out = conv2dBackpropFilterWasmSimd(args.backend, x, dy, { kh, kw, sh, sw, pt, pl });
+    if (out) return out;
+  }
   return withScope(args.backend, backendName, (s) => {
     if (kh === 1 && kw === 1 && pt === 0 && pl === 0) {
       // 1x1: a plain matrix product x^T dy over the N*Ho*Wo positions.

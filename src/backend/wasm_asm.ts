@@ -51,6 +51,7 @@ const F64 = new Float64Array(1);
 /** SIMD opcodes (after the 0xfd prefix), named as in the text format. */
 export const SIMD = {
   'v128.load': 0x00,
+  'v128.load32_splat': 0x09,
   'v128.store': 0x0b,
   'v128.const': 0x0c,
   'i8x16.shuffle': 0x0d,

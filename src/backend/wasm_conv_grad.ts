@@ -1,0 +1,334 @@
+// The convolution filter gradient on tfjs-backend-wasm as a WebAssembly SIMD kernel on the
+// backend's own heap (module assembled by wasm_asm.ts, importing the backend's memory).
+//
+//   dW[kh,kw,ci,co] = sum over (n, oh, ow) of x[n, oh*sH+kh-pT, ow*sW+kw-pL, ci] * dy[n,oh,ow,co]
+//
+// For each filter tap this is C = A^T B with A the x positions the tap reads ([K, Ci]) and
+// B the dy positions ([K, Co]), K up to N*Ho*Wo. tfjs-wasm's BatchMatMul (XNNPACK) packs
+// the operand holding K into a new operator for every new tensor (~15 ms per 1x1 layer in
+// training), and StridedSlice / the dilated-conv formulation of the other layers are slow.
+// Here both operands are read where they lie: positions are walked with the conv's strides
+// (no slicing, no transposes, no im2col), taps falling in the padding are skipped by
+// clipping each tap's output-row and -column ranges.
+//
+// Kernel: register tiles of MR rows of C by 4*NV columns (MR*NV v128 accumulators), one
+// sweep over a block of positions per tile: per position NV vector loads of B, MR
+// load32_splat of A, MR*NV multiply-adds. Rows and columns are padded to the tile, the
+// extra lanes read the neighbouring floats of the same row (never past a tensor's end +
+// 32 bytes, checked against the heap size) and are never stored to the result.
+// Accuracy: float32 sums within a block of at most BLOCK positions (as a float GEMM sums),
+// blocks added into float64 accumulators (Torch's accreal), rounded once to float32.
+
+import type * as tf from '@tensorflow/tfjs-core';
+import { assemble, Code, T, type FuncDef } from './wasm_asm.js';
+import type { WasmMemory } from './wasm_simd.js';
+
+declare const WebAssembly: {
+  validate(bytes: Uint8Array): boolean;
+  Module: new (bytes: Uint8Array) => object;
+  Instance: new (module: object, imports: Record<string, Record<string, unknown>>) => { exports: Record<string, unknown> };
+};
+
+type Info = tf.TensorInfo;
+
+/** Register tile: MR rows (splat operand) by 4*NV columns (vector operand). */
+// 2 x 16 measured fastest on V8 (x64) among 1..8 rows by 4..48 columns on the ResNet-164
+// shapes: 8 accumulators; tiles with more splat rows ran 10-40% slower.
+export const MR = 2;
+export const NV = 4;
+const NC = 4 * NV;
+/** Positions summed in float32 per tile before the float64 accumulation. */
+export const BLOCK = 256;
+
+const PARAMS = [
+  'a', 'b', 'c', 'mTiles', 'nTiles', 'outer', 'rows', 'cols',
+  'aOuter', 'aRow', 'aStep', 'bOuter', 'bRow', 'bStep', 'ldc',
+] as const;
+
+/**
+ * gemm_tn(a, b, c, mTiles, nTiles, outer, rows, cols, aOuter, aRow, aStep, bOuter, bRow, bStep, ldc):
+ * for every tile, C[c + row*ldc + col*8] (float64) += sum over the 3-level walk
+ * (outer x rows x cols positions, byte strides per level) of A[pos + 4*row] * B[pos + 4*col].
+ * All counts >= 1; byte addresses.
+ */
+function gemmKernel(): FuncDef {
+  const names = new Map<string, number>();
+  PARAMS.forEach((p, i) => names.set(p, i));
+  const locals: T[] = [];
+  const l = (n: string, t: T = T.i32): number => {
+    let i = names.get(n);
+    if (i === undefined) {
+      i = PARAMS.length + locals.length;
+      names.set(n, i);
+      locals.push(t);
+    }
+    return i;
+  };
+  const c = new Code();
+  const acc: number[][] = [];
+  for (let q = 0; q < MR; q++) acc.push(Array.from({ length: NV }, (_, v) => l(`acc${q}_${v}`, T.v128)));
+  const bv = Array.from({ length: NV }, (_, v) => l(`b${v}`, T.v128));
+  const s = l('s', T.v128);
+  const [ti, tj, aT, bT, cR, cT, ao, bo, o, ar, br, r, ap, bp, i, p] = [
+    'ti', 'tj', 'aT', 'bT', 'cR', 'cT', 'ao', 'bo', 'o', 'ar', 'br', 'r', 'ap', 'bp', 'i', 'p',
+  ].map((n) => l(n));
+  const P = (n: (typeof PARAMS)[number]) => names.get(n)!;
+  /** local x += local / param y */
+  const inc = (x: number, y: number) => c.get(x).get(y).op('i32.add').set(x);
+  /** local x -= 1; continue the enclosing loop while it is non-zero */
+  const countDown = (x: number) => c.get(x).i32(1).op('i32.sub').tee(x).brIf(0);
+  const high = [8, 9, 10, 11, 12, 13, 14, 15, 0, 1, 2, 3, 4, 5, 6, 7];
+
+  c.get(P('mTiles')).set(ti).get(P('a')).set(aT).get(P('c')).set(cR);
+  c.loop(); // tiles of rows
+  c.get(P('nTiles')).set(tj).get(P('b')).set(bT).get(cR).set(cT);
+  c.loop(); // tiles of columns
+  for (const row of acc) for (const x of row) c.f32x4(0).set(x);
+  c.get(aT).set(ao).get(bT).set(bo).get(P('outer')).set(o);
+  c.loop(); // outer level
+  c.get(ao).set(ar).get(bo).set(br).get(P('rows')).set(r);
+  c.loop(); // rows
+  c.get(ar).set(ap).get(br).set(bp).get(P('cols')).set(i);
+  c.loop(); // positions of a row
+  for (let v = 0; v < NV; v++) c.get(bp).v128Load(16 * v).set(bv[v]!);
+  for (let q = 0; q < MR; q++) {
+    c.get(ap).simd('v128.load32_splat', 2, 4 * q).set(s);
+    for (let v = 0; v < NV; v++) c.get(acc[q]![v]!).get(s).get(bv[v]!).simd('f32x4.mul').simd('f32x4.add').set(acc[q]![v]!);
+  }
+  inc(ap, P('aStep'));
+  inc(bp, P('bStep'));
+  countDown(i).end();
+  inc(ar, P('aRow'));
+  inc(br, P('bRow'));
+  countDown(r).end();
+  inc(ao, P('aOuter'));
+  inc(bo, P('bOuter'));
+  countDown(o).end();
+  // flush: C (float64) += the tile's float32 sums
+  for (let q = 0; q < MR; q++) {
+    for (let v = 0; v < NV; v++) {
+      const x = acc[q]![v]!;
+      c.get(cT).i32(q).get(P('ldc')).op('i32.mul').op('i32.add').set(p);
+      c.get(p).get(p).v128Load(32 * v).get(x).simd('f64x2.promote_low_f32x4').simd('f64x2.add').v128Store(32 * v);
+      c.get(p).get(p).v128Load(32 * v + 16).get(x).get(x).shuffle(high).simd('f64x2.promote_low_f32x4').simd('f64x2.add').v128Store(32 * v + 16);
+    }
+  }
+  c.get(cT).i32(NC * 8).op('i32.add').set(cT);
+  c.get(bT).i32(NC * 4).op('i32.add').set(bT);
+  countDown(tj).end();
+  c.get(cR).get(P('ldc')).i32(MR).op('i32.mul').op('i32.add').set(cR);
+  c.get(aT).i32(MR * 4).op('i32.add').set(aT);
+  countDown(ti).end();
+  return { name: 'gemm_tn', params: PARAMS.map(() => T.i32), locals, body: c };
+}
+
+export function convGradModuleBytes(sharedMemory = false): Uint8Array {
+  return assemble([gemmKernel()], sharedMemory);
+}
+
+let supported: boolean | undefined;
+
+/** Whether this engine compiles the kernel (WebAssembly SIMD). */
+export function convGradSimdSupported(): boolean {
+  if (supported === undefined) {
+    try {
+      supported = typeof WebAssembly === 'object' && WebAssembly.validate(convGradModuleBytes());
+    } catch {
+      supported = false;
+    }
+  }
+  return supported;
+}
+
+interface WasmBackendLike extends tf.KernelBackend {
+  makeOutput(shape: number[], dtype: tf.DataType, memoryOffset?: number): Info;
+  getMemoryOffset(dataId: tf.DataId): number;
+  wasm: {
+    asm?: { memory?: WasmMemory };
+    wasmMemory?: WasmMemory;
+    _malloc(bytes: number): number;
+    _free(ptr: number): void;
+  };
+}
+
+type GemmFn = (...args: number[]) => void;
+
+/** One kernel instance and one float64 scratch block per heap. */
+class HeapGemm {
+  private scratch = 0;
+  private scratchBytes = 0;
+
+  constructor(
+    readonly memory: WasmMemory,
+    private readonly malloc: (n: number) => number,
+    private readonly free: (p: number) => void,
+    readonly gemm: GemmFn,
+  ) {}
+
+  /** A 16-byte aligned block of at least `bytes`; may grow the heap (take views after). */
+  reserve(bytes: number): number {
+    if (bytes > this.scratchBytes) {
+      if (this.scratch) this.free(this.scratch);
+      const size = Math.max(65536, 2 ** Math.ceil(Math.log2(bytes)));
+      this.scratch = this.malloc(size + 16) >>> 0;
+      if (!this.scratch) {
+        this.scratchBytes = 0;
+        throw new Error(`Conv2DBackpropFilter (wasm SIMD): could not allocate ${size} bytes of scratch on the wasm heap`);
+      }
+      this.scratchBytes = size;
+    }
+    return (this.scratch + 15) & ~15;
+  }
+}
+
+const byMemory = new WeakMap<object, HeapGemm | null>();
+
+function heapGemm(backend: WasmBackendLike): HeapGemm | null {
+  const mod = backend.wasm;
+  const memory = mod?.asm?.memory ?? mod?.wasmMemory;
+  if (!memory || typeof mod._malloc !== 'function') return null;
+  let g = byMemory.get(memory);
+  if (g === undefined) {
+    try {
+      const shared = typeof SharedArrayBuffer !== 'undefined' && memory.buffer instanceof SharedArrayBuffer;
+      const instance = new WebAssembly.Instance(new WebAssembly.Module(convGradModuleBytes(shared)), { env: { memory } });
+      g = new HeapGemm(memory, (n) => mod._malloc(n), (ptr) => mod._free(ptr), instance.exports['gemm_tn'] as GemmFn);
+    } catch {
+      g = null;
+    }
+    byMemory.set(memory, g);
+  }
+  return g;
+}
+
+export interface FilterGradGeometry {
+  kh: number;
+  kw: number;
+  sh: number;
+  sw: number;
+  /** Top and left padding (may be negative: a crop). */
+  pt: number;
+  pl: number;
+}
+
+/** Output indices o in [0, count) whose input index o*stride + off lies in [0, size). */
+function validRange(count: number, stride: number, off: number, size: number): [number, number] {
+  const lo = Math.max(0, Math.ceil(-off / stride));
+  const hi = Math.min(count, Math.floor((size - 1 - off) / stride) + 1);
+  return [lo, Math.max(lo, hi)];
+}
+
+const runs = { simd: 0 };
+
+let enabled = typeof process === 'undefined' || process.env?.['MPELU_CONV_GRAD_SIMD'] !== '0';
+
+/**
+ * Turns the SIMD filter gradient on or off (off: wasm uses the composite of tfjs kernels,
+ * as before; MPELU_CONV_GRAD_SIMD=0 starts off, and MPELU_WASM_SIMD=0 turns it off too).
+ */
+export function setConvGradSimdEnabled(on: boolean): void {
+  enabled = on;
+}
+
+export function convGradSimdEnabled(): boolean {
+  return enabled;
+}
+
+/** How many filter gradients ran as the SIMD kernel (for tests and benchmarks). */
+export function convGradSimdRuns(): number {
+  return runs.simd;
+}
+
+/**
+ * dW [kh, kw, ci, co] of a channels-last float32 conv on the wasm heap, or null when the
+ * kernel cannot run here (no SIMD, a heap layout the bounds check refuses).
+ */
+export function conv2dBackpropFilterWasmSimd(backend: tf.KernelBackend, x: Info, dy: Info, g: FilterGradGeometry): Info | null {
+  if (x.dtype !== 'float32' || dy.dtype !== 'float32' || !convGradSimdSupported()) return null;
+  const be = backend as WasmBackendLike;
+  if (typeof be.getMemoryOffset !== 'function' || typeof be.makeOutput !== 'function') return null;
+  const gemm = heapGemm(be);
+  if (!gemm) return null;
+  const [n, h, w, ci] = x.shape as [number, number, number, number];
+  const [, ho, wo, co] = dy.shape as [number, number, number, number];
+  const { kh, kw, sh, sw, pt, pl } = g;
+  const taps = kh * kw;
+  // The splat operand (rows of C) pads to MR, the vector operand (columns) to NC: take the
+  // orientation that wastes less; on a tie the larger channel count goes to the vectors.
+  const pad = (v: number, m: number) => Math.ceil(v / m) * m;
+  const xRows = pad(ci, MR) * pad(co, NC) < pad(co, MR) * pad(ci, NC) || (pad(ci, MR) * pad(co, NC) === pad(co, MR) * pad(ci, NC) && co >= ci);
+  const M = xRows ? ci : co;
+  const N = xRows ? co : ci;
+  const mTiles = Math.ceil(M / MR);
+  const nTiles = Math.ceil(N / NC);
+  const ldc = nTiles * NC;
+  const cBytes = taps * mTiles * MR * ldc * 8;
+
+  const out = be.makeOutput([kh, kw, ci, co], 'float32');
+  if (n === 0 || ho === 0 || wo === 0 || ci === 0 || co === 0) {
+    new Float32Array(gemm.memory.buffer, be.getMemoryOffset(out.dataId), taps * ci * co).fill(0);
+    runs.simd++;
+    return out;
+  }
+  let cBase: number;
+  try {
+    cBase = gemm.reserve(cBytes);
+  } catch (e) {
+    backend.disposeData(out.dataId);
+    throw e;
+  }
+  const xOff = be.getMemoryOffset(x.dataId);
+  const dyOff = be.getMemoryOffset(dy.dataId);
+  const limit = gemm.memory.buffer.byteLength;
+  if (xOff + 4 * n * h * w * ci + 64 > limit || dyOff + 4 * n * ho * wo * co + 64 > limit) {
+    backend.disposeData(out.dataId);
+    return null;
+  }
+  new Float64Array(gemm.memory.buffer, cBase, cBytes / 8).fill(0);
+
+  const xb = 4 * ci; // bytes per x position
+  const db = 4 * co;
+  const aIsX = xRows;
+  // Blocks: whole images when one holds at most BLOCK positions (grouped), else row chunks.
+  const perImage = ho * wo;
+  const groupImages = perImage <= BLOCK ? Math.max(1, Math.floor(BLOCK / perImage)) : 1;
+  const chunkRows = perImage <= BLOCK ? ho : Math.max(1, Math.floor(BLOCK / wo));
+  const ranges: [number, number, number, number][] = [];
+  for (let th = 0; th < kh; th++) {
+    for (let tw = 0; tw < kw; tw++) ranges.push([...validRange(ho, sh, th - pt, h), ...validRange(wo, sw, tw - pl, w)]);
+  }
+  const fn = gemm.gemm;
+  for (let n0 = 0; n0 < n; n0 += groupImages) {
+    const outer = Math.min(groupImages, n - n0);
+    for (let r0 = 0; r0 < ho; r0 += chunkRows) {
+      const r1 = Math.min(ho, r0 + chunkRows);
+      for (let t = 0; t < taps; t++) {
+        const [oh0, oh1, ow0, ow1] = ranges[t]!;
+        const lo = Math.max(oh0, r0);
+        const hi = Math.min(oh1, r1);
+        if (hi <= lo || ow1 <= ow0) continue;
+        const th = Math.floor(t / kw);
+        const tw = t - th * kw;
+        const xp = xOff + (((n0 * h + lo * sh + th - pt) * w + ow0 * sw + tw - pl) * xb);
+        const dp = dyOff + ((n0 * ho + lo) * wo + ow0) * db;
+        const xs = [h * w * xb, sh * w * xb, sw * xb];
+        const ds = [ho * wo * db, wo * db, db];
+        const [as, bs] = aIsX ? [xs, ds] : [ds, xs];
+        fn(aIsX ? xp : dp, aIsX ? dp : xp, cBase + t * mTiles * MR * ldc * 8, mTiles, nTiles, outer, hi - lo, ow1 - ow0, as[0]!, as[1]!, as[2]!, bs[0]!, bs[1]!, bs[2]!, ldc * 8);
+      }
+    }
+  }
+
+  // Views only now: the scratch malloc may have grown (and detached) the heap's buffer.
+  const acc = new Float64Array(gemm.memory.buffer, cBase, cBytes / 8);
+  const dw = new Float32Array(gemm.memory.buffer, be.getMemoryOffset(out.dataId), taps * ci * co);
+  const tapC = mTiles * MR * ldc;
+  for (let t = 0; t < taps; t++) {
+    let k = t * ci * co;
+    for (let i = 0; i < ci; i++) {
+      for (let j = 0; j < co; j++, k++) dw[k] = aIsX ? acc[t * tapC + i * ldc + j]! : acc[t * tapC + j * ldc + i]!;
+    }
+  }
+  runs.simd++;
+  return out;
+}

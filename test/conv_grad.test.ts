@@ -1,0 +1,178 @@
+// Conv2DBackpropFilter against a float64 reference on many geometries (odd sizes, kernel
+// sizes 1..5 incl. even ones, strides 1..3, pads up to and beyond the kernel, 'same' with
+// asymmetric padding, channel counts that are not multiples of the SIMD tile), on cpu, on
+// wasm with the WebAssembly SIMD kernel (wasm_conv_grad.ts: checked to have run) and on
+// wasm with it turned off (the composite fallback); the float64 block accumulation over
+// many positions; heap growth between calls; no tfjs tensor leaks.
+
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import * as tf from '@tensorflow/tfjs-core';
+import { conv2dBackwardFilter, initBackend, testBackends } from '../src/backend/index.js';
+import { BLOCK, convGradSimdRuns, convGradSimdSupported, setConvGradSimdEnabled } from '../src/backend/wasm_conv_grad.js';
+
+function rng(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = s;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function data(n: number, seed: number): Float32Array {
+  const r = rng(seed);
+  const out = new Float32Array(n);
+  for (let i = 0; i < n; i++) out[i] = r() * 4 - 2;
+  return out;
+}
+
+interface Case { n: number; h: number; w: number; ci: number; co: number; kh: number; kw: number; sh: number; sw: number; pad: [number, number] | 'same' | 'valid' }
+
+interface Geometry { ho: number; wo: number; pt: number; pl: number }
+
+function geometry(c: Case): Geometry {
+  if (c.pad === 'same') {
+    const ho = Math.ceil(c.h / c.sh);
+    const wo = Math.ceil(c.w / c.sw);
+    // tfjs/TensorFlow 'same': the smaller half of the padding at the top / left
+    const padH = Math.max(0, (ho - 1) * c.sh + c.kh - c.h);
+    const padW = Math.max(0, (wo - 1) * c.sw + c.kw - c.w);
+    return { ho, wo, pt: Math.floor(padH / 2), pl: Math.floor(padW / 2) };
+  }
+  const [ph, pw] = c.pad === 'valid' ? [0, 0] : c.pad;
+  return { ho: Math.floor((c.h + 2 * ph - c.kh) / c.sh) + 1, wo: Math.floor((c.w + 2 * pw - c.kw) / c.sw) + 1, pt: ph, pl: pw };
+}
+
+/** dW in float64 and, per element, the sum of |terms| (the scale of float32 rounding). */
+function reference(c: Case, g: Geometry, x: Float32Array, dy: Float32Array): [Float64Array, Float64Array] {
+  const dw = new Float64Array(c.kh * c.kw * c.ci * c.co);
+  const abs = new Float64Array(dw.length);
+  for (let b = 0; b < c.n; b++) {
+    for (let oh = 0; oh < g.ho; oh++) {
+      for (let ow = 0; ow < g.wo; ow++) {
+        const d = ((b * g.ho + oh) * g.wo + ow) * c.co;
+        for (let a = 0; a < c.kh; a++) {
+          const ih = oh * c.sh + a - g.pt;
+          if (ih < 0 || ih >= c.h) continue;
+          for (let e = 0; e < c.kw; e++) {
+            const iw = ow * c.sw + e - g.pl;
+            if (iw < 0 || iw >= c.w) continue;
+            const xo = ((b * c.h + ih) * c.w + iw) * c.ci;
+            for (let i = 0; i < c.ci; i++) {
+              const o = ((a * c.kw + e) * c.ci + i) * c.co;
+              for (let j = 0; j < c.co; j++) {
+                const t = x[xo + i]! * dy[d + j]!;
+                dw[o + j]! += t;
+                abs[o + j]! += Math.abs(t);
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+  return [dw, abs];
+}
+
+function filterGrad(c: Case, x: tf.Tensor4D, dy: tf.Tensor4D): tf.Tensor4D {
+  const pad = typeof c.pad === 'string' ? c.pad : [[0, 0], [c.pad[0], c.pad[0]], [c.pad[1], c.pad[1]], [0, 0]];
+  if (typeof c.pad !== 'string') return conv2dBackwardFilter(x, dy, [c.kh, c.kw, c.ci, c.co], [c.sh, c.sw], c.pad);
+  return tf.engine().runKernel('Conv2DBackpropFilter', { x, dy }, {
+    strides: [c.sh, c.sw], pad, dataFormat: 'NHWC', dimRoundingMode: undefined, filterShape: [c.kh, c.kw, c.ci, c.co],
+  } as unknown as tf.NamedAttrMap) as tf.Tensor4D;
+}
+
+const CASES: Case[] = [
+  { n: 2, h: 5, w: 7, ci: 3, co: 5, kh: 3, kw: 3, sh: 1, sw: 1, pad: [1, 1] },
+  { n: 3, h: 9, w: 9, ci: 6, co: 10, kh: 3, kw: 3, sh: 2, sw: 2, pad: [1, 1] },
+  { n: 2, h: 8, w: 8, ci: 16, co: 16, kh: 1, kw: 1, sh: 1, sw: 1, pad: [0, 0] },
+  { n: 2, h: 9, w: 7, ci: 5, co: 3, kh: 1, kw: 1, sh: 2, sw: 2, pad: [0, 0] },
+  { n: 1, h: 6, w: 6, ci: 7, co: 9, kh: 5, kw: 5, sh: 1, sw: 1, pad: [2, 2] },
+  { n: 2, h: 10, w: 10, ci: 4, co: 8, kh: 3, kw: 3, sh: 2, sw: 2, pad: [0, 0] },
+  { n: 2, h: 4, w: 4, ci: 33, co: 17, kh: 1, kw: 1, sh: 1, sw: 1, pad: [1, 1] },
+  { n: 1, h: 7, w: 5, ci: 2, co: 3, kh: 3, kw: 2, sh: 2, sw: 3, pad: [0, 1] },
+  { n: 1, h: 5, w: 5, ci: 3, co: 4, kh: 3, kw: 3, sh: 1, sw: 1, pad: [4, 3] },
+  { n: 2, h: 7, w: 8, ci: 9, co: 13, kh: 2, kw: 2, sh: 2, sw: 1, pad: 'same' },
+  { n: 2, h: 6, w: 9, ci: 11, co: 6, kh: 3, kw: 3, sh: 2, sw: 2, pad: 'same' },
+  { n: 2, h: 9, w: 6, ci: 1, co: 1, kh: 3, kw: 1, sh: 3, sw: 1, pad: 'valid' },
+  { n: 3, h: 3, w: 3, ci: 64, co: 24, kh: 3, kw: 3, sh: 1, sw: 1, pad: [1, 1] },
+  // ResNet-like: one image holds more than BLOCK positions (row chunks), and stride-2 1x1
+  { n: 2, h: 20, w: 18, ci: 16, co: 12, kh: 3, kw: 3, sh: 1, sw: 1, pad: [1, 1] },
+  { n: 2, h: 24, w: 24, ci: 12, co: 32, kh: 1, kw: 1, sh: 2, sw: 2, pad: [0, 0] },
+];
+
+function check(c: Case, seed: number): void {
+  const g = geometry(c);
+  const xv = data(c.n * c.h * c.w * c.ci, seed);
+  const dyv = data(c.n * g.ho * g.wo * c.co, seed + 1);
+  const x = tf.tensor4d(xv, [c.n, c.h, c.w, c.ci]);
+  const dy = tf.tensor4d(dyv, [c.n, g.ho, g.wo, c.co]);
+  const before = tf.memory().numTensors;
+  const dw = filterGrad(c, x, dy);
+  expect(tf.memory().numTensors - before).toBe(1);
+  expect(dw.shape).toEqual([c.kh, c.kw, c.ci, c.co]);
+  const [ref, abs] = reference(c, g, xv, dyv);
+  const got = dw.dataSync();
+  let worst = 0;
+  for (let i = 0; i < ref.length; i++) worst = Math.max(worst, Math.abs(got[i]! - ref[i]!) / (abs[i]! + 1e-30));
+  // float32 products summed in float32: error within a few float32 ulps of sum |terms|
+  expect(worst, `dW of ${JSON.stringify(c)}`).toBeLessThan(2e-6);
+  tf.dispose([x, dy, dw]);
+}
+
+describe.each(testBackends())('Conv2DBackpropFilter on %s', (backend) => {
+  const modes = backend === 'wasm' ? (['simd', 'composite'] as const) : (['composite'] as const);
+  beforeAll(async () => {
+    await initBackend(backend);
+  });
+  afterAll(() => setConvGradSimdEnabled(true));
+
+  for (const mode of modes) {
+    it(`${mode}: float64 reference on ${CASES.length} geometries`, () => {
+      if (mode === 'simd' && !convGradSimdSupported()) return;
+      setConvGradSimdEnabled(mode === 'simd');
+      const runs = convGradSimdRuns();
+      const tensors = tf.memory().numTensors;
+      CASES.forEach((c, i) => check(c, 100 + 2 * i));
+      expect(tf.memory().numTensors).toBe(tensors);
+      // the SIMD kernel took every case on wasm, and nothing else does
+      expect(convGradSimdRuns() - runs).toBe(mode === 'simd' && backend === 'wasm' ? CASES.length : 0);
+      setConvGradSimdEnabled(true);
+    });
+  }
+
+  if (backend === 'wasm') {
+    it('simd: sums many positions in float64 blocks (a plain float32 sum drifts)', () => {
+      if (!convGradSimdSupported()) return;
+      setConvGradSimdEnabled(true);
+      // 1x1, 65536 positions of 0.1f * 0.3f each: a running float32 sum is off by ~1e-4
+      const n = 16, h = 64, w = 64, ci = 5, co = 6;
+      const x = tf.fill([n, h, w, ci], 0.1) as tf.Tensor4D;
+      const dy = tf.fill([n, h, w, co], 0.3) as tf.Tensor4D;
+      const dw = conv2dBackwardFilter(x, dy, [1, 1, ci, co], [1, 1], [0, 0]);
+      const term = Math.fround(Math.fround(0.1) * Math.fround(0.3)); // each float32 product
+      const exact = term * n * h * w;
+      let naive = 0;
+      for (let i = 0; i < n * h * w; i++) naive = Math.fround(naive + term);
+      expect(Math.abs(naive - exact) / exact).toBeGreaterThan(1e-4); // the drift exists
+      // float32 within a block of BLOCK terms: at most ~BLOCK/2 half-ulps of drift
+      for (const v of dw.dataSync()) expect(Math.abs(v - exact) / exact).toBeLessThan((BLOCK / 2) * 2 ** -24);
+      expect(n * h * w).toBeGreaterThan(100 * BLOCK);
+      tf.dispose([x, dy, dw]);
+    });
+
+    it('simd: keeps working after the heap grows', () => {
+      if (!convGradSimdSupported()) return;
+      setConvGradSimdEnabled(true);
+      const c = CASES[1]!;
+      check(c, 7);
+      const big = tf.zeros([64 * 1024 * 1024]); // 256 MB: the wasm memory grows
+      check(c, 9);
+      // a scratch block larger than any before (many taps, many channels) after the growth
+      check({ n: 1, h: 7, w: 7, ci: 70, co: 90, kh: 5, kw: 5, sh: 1, sw: 1, pad: [2, 2] }, 11);
+      big.dispose();
+    });
+  }
+});
