@@ -17,6 +17,7 @@ import {
   setOutputHost,
   setOutputTF,
   sizesEqual,
+  sumTF,
   toTFLayout,
 } from './ops.js';
 
@@ -49,7 +50,7 @@ export class CAddTable extends Module {
     const out = this.buffer('output', first);
     if (engineOf(first, 'nn.CAddTable') === 'tf') {
       const layout = commonLayout(xs);
-      const sum = tf.tidy(() => (xs.length === 1 ? toTFLayout(first, layout) : tf.addN(xs.map((x) => toTFLayout(x, layout)))));
+      const sum = tf.tidy(() => sumTF(xs.map((x) => toTFLayout(x, layout))));
       if (this.inplace) {
         assignTFLayout(first, sum, layout);
         out.set(first);

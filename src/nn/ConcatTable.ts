@@ -6,7 +6,7 @@ import { Tensor } from '../torch/tensor.js';
 import { Container } from './Container.js';
 import type { Activity, Module } from './module.js';
 import { registerModule } from './registry.js';
-import { asArray, commonLayout, detachFrom, engineOf, hostValues, setOutputHost, setOutputTF, toTFLayout } from './ops.js';
+import { asArray, commonLayout, detachFrom, engineOf, hostValues, setOutputHost, setOutputTF, sumTF, toTFLayout } from './ops.js';
 import { branchString } from './tostring.js';
 
 /** Element-wise sum of same-shaped tensors (or tables of them) into `into`, reusing its buffers. */
@@ -23,7 +23,7 @@ export function sumActivities(parts: readonly Activity[], into: Activity | undef
     if (engineOf(first, where) === 'tf') {
       const layout = commonLayout(ts);
       const sum = tf.tidy(() => {
-        const s = ts.length === 1 ? toTFLayout(first, layout) : tf.addN(ts.map((t) => toTFLayout(t, layout)));
+        const s = sumTF(ts.map((t) => toTFLayout(t, layout)));
         return layout === 'NHWC' ? s : tf.reshape(s, first.size());
       });
       setOutputTF(out, sum, layout);
