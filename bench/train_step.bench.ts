@@ -21,7 +21,8 @@ import { sgd } from '../src/optim/sgd.js';
 
 const BATCH = 32;
 const depth = Number(process.env.MPELU_BENCH_DEPTH ?? 164);
-const steps = Number(process.env.MPELU_BENCH_STEPS ?? 3);
+// The pure-JS cpu backend takes about a minute a step: one timed step there unless asked.
+const stepsFor = (backend: string) => Number(process.env.MPELU_BENCH_STEPS ?? (backend === 'cpu' ? 1 : 3));
 const backends = (process.argv.slice(2).length ? process.argv.slice(2) : (process.env.MPELU_BENCH_BACKENDS ?? 'wasm,cpu').split(',')) as BackendName[];
 
 for (const backend of backends) {
@@ -31,6 +32,7 @@ for (const backend of backends) {
     console.log(`${backend}: not available (${(e as Error).message})`);
     continue;
   }
+  const steps = stepsFor(backend);
   manualSeed(1);
   const t0 = performance.now();
   const model = createMpeluNopreResNet({ depth });
