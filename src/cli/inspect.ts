@@ -5,7 +5,7 @@
 
 import type { Command } from 'commander';
 import { statSync } from 'node:fs';
-import '../nn/index.js';
+import { UnknownModule } from '../nn/index.js';
 import { Storage } from '../torch/storage.js';
 import { Tensor } from '../torch/tensor.js';
 import { halfToNumber } from '../torch/types.js';
@@ -111,7 +111,8 @@ export function inspectText(value: unknown, options: InspectOptions = {}): strin
       return `function (${v.bytecode.length} bytes of ${magic}bytecode, not run; ${ups.length} upvalue${ups.length === 1 ? '' : 's'}${names ? `: ${names}` : ''})`;
     }
     const tostring = (v as { __tostring__?: unknown }).__tostring__;
-    if (typeof tostring === 'function') {
+    // A module class mpelu does not implement only knows its name: show its fields instead.
+    if (typeof tostring === 'function' && !(v instanceof UnknownModule)) {
       return String(tostring.call(v)).replace(/\n/g, `\n${indent}`);
     }
     let title: string;

@@ -34,9 +34,10 @@ import { SpatialMaxPooling } from './SpatialMaxPooling.js';
 import { SpatialAveragePooling } from './SpatialAveragePooling.js';
 import { Dropout } from './Dropout.js';
 import { CudnnSpatialConvolution, CudnnSpatialBatchNormalization, CudnnSpatialMaxPooling, CudnnSpatialAveragePooling } from './cudnn.js';
+import { UnknownModule } from './UnknownModule.js';
 
 export type { Activity, TensorCache } from './module.js';
-export { Module, Container, Sequential, Identity, Linear };
+export { Module, Container, Sequential, Identity, Linear, UnknownModule };
 export { ConcatTable, Concat, ParallelTable, CAddTable, View, Reshape, MulConstant, SoftMax, LogSoftMax };
 export { Criterion, ClassNLLCriterion, CrossEntropyCriterion, MSECriterion };
 export type { Target } from './Criterion.js';

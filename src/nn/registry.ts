@@ -2,7 +2,7 @@
 // name with the .t7 reader, so a loaded nn.X (or cudnn.X twin) is a live module.
 
 import { LuaTable } from '../t7/lua_table.js';
-import { registerTorchClass, type TorchObject } from '../t7/torch_object.js';
+import { registerTorchClass, registerTorchClassPrefix, type TorchObject } from '../t7/torch_object.js';
 
 /** A module or criterion class (anything whose state lives in TorchObject.fields). */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -18,13 +18,22 @@ const classes = new Map<string, ModuleClass>();
  */
 export function registerModule(className: string, cls: ModuleClass): void {
   classes.set(className, cls);
-  registerTorchClass(className, (name, version) => {
+  registerTorchClass(className, loadedAs(cls));
+}
+
+/** Classes of these namespaces that mpelu does not implement load as `cls` (see UnknownModule). */
+export function registerModuleFallback(prefixes: readonly string[], cls: ModuleClass): void {
+  for (const p of prefixes) registerTorchClassPrefix(p, loadedAs(cls));
+}
+
+function loadedAs(cls: ModuleClass) {
+  return (name: string, version: number | null): TorchObject => {
     const m = Object.create(cls.prototype) as TorchObject;
     m.className = name;
     m.version = version;
     m.fields = new LuaTable();
     return m;
-  });
+  };
 }
 
 export function moduleClass(className: string): ModuleClass | undefined {

@@ -4,6 +4,7 @@
 // %f and %g follow C. Containers indent their children's lines with gsub('\n', ...).
 
 import { formatG as formatGExact } from '../t7/number_format.js';
+import { TorchObject } from '../t7/torch_object.js';
 
 /** C's %.<precision>g, exactly as glibc prints it (ties to even). */
 export function formatG(x: number, precision = 6): string {
@@ -60,6 +61,8 @@ export function torchToString(x: unknown): string {
     return (x as { __tostring__(): string }).__tostring__();
   }
   if (typeof x === 'number') return luaNumber(x);
+  // A torch object with no __tostring (not a module) prints as Torch's default: its class.
+  if (x instanceof TorchObject) return x.className;
   return String(x);
 }
 

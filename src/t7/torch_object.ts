@@ -41,12 +41,23 @@ export function registerTorchClass(className: string, factory: Factory): void {
   factories.set(className, factory);
 }
 
+const prefixFactories: [string, Factory][] = [];
+
+/**
+ * Claims every not otherwise registered class whose name starts with `prefix` (e.g. 'nn.':
+ * a module class mpelu does not implement still loads as a module that can be listed,
+ * converted and saved, and says clearly that it cannot run).
+ */
+export function registerTorchClassPrefix(prefix: string, factory: Factory): void {
+  prefixFactories.push([prefix, factory]);
+}
+
 export function isRegisteredTorchClass(className: string): boolean {
   return factories.has(className);
 }
 
 /** What the reader calls for every torch object that is not a tensor or storage. */
 export function createTorchObject(className: string, version: number | null): TorchObject {
-  const factory = factories.get(className);
+  const factory = factories.get(className) ?? prefixFactories.find(([p]) => className.startsWith(p))?.[1];
   return factory ? factory(className, version) : new TorchObject(className, version);
 }
