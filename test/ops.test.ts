@@ -21,31 +21,9 @@ import {
   setFusedKernelsEnabled,
   testBackends,
 } from '../src/backend/index.js';
+import { data, rng, size } from './helpers/random_data.js';
 
 // ---------------------------------------------------------------- data and checks
-
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-/** Float32-representable values in [lo, hi), with a few exact zeros when `zeros`. */
-function data(n: number, seed: number, lo = -2, hi = 2, zeros = false): Float32Array {
-  const r = rng(seed);
-  const out = new Float32Array(n);
-  for (let i = 0; i < n; i++) out[i] = zeros && i % 17 === 3 ? 0 : lo + (hi - lo) * r();
-  return out;
-}
-
-function size(shape: readonly number[]): number {
-  return shape.reduce((a, b) => a * b, 1);
-}
 
 /** |got - want| <= tol * (1 + |want|) elementwise. */
 function expectClose(got: tf.Tensor | ArrayLike<number>, want: ArrayLike<number>, tol: number, what: string): void {

@@ -19,6 +19,7 @@ import {
 import { setWasmSimdEnabled, wasmFusedRuns, wasmSimdActive } from '../src/backend/fused.js';
 import { assemble, Code, sleb, T, uleb } from '../src/backend/wasm_asm.js';
 import { expPolynomial, fold, SimdKernels, simdModuleBytes, simdSupported, simdWidth, tile, type WasmMemory } from '../src/backend/wasm_simd.js';
+import { data, rng, size } from './helpers/random_data.js';
 
 const WA = (globalThis as unknown as {
   WebAssembly: {
@@ -28,26 +29,6 @@ const WA = (globalThis as unknown as {
     validate(b: Uint8Array): boolean;
   };
 }).WebAssembly;
-
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-function data(n: number, seed: number, lo = -2, hi = 2, zeros = false): Float32Array {
-  const r = rng(seed);
-  const out = new Float32Array(n);
-  for (let i = 0; i < n; i++) out[i] = zeros && i % 17 === 3 ? 0 : lo + (hi - lo) * r();
-  return out;
-}
-
-const size = (s: readonly number[]) => s.reduce((a, b) => a * b, 1);
 
 /** |got - want| <= tol * (1 + |want|) elementwise. */
 function expectClose(got: ArrayLike<number>, want: ArrayLike<number>, tol: number, what: string): void {
