@@ -190,6 +190,17 @@ function wasmKernel(spec: FusedSpec): tf.KernelFunc {
 // MPELU. Layout: x viewed as [outer, C, inner] around the channel axis (inner = 1 for
 // channels last). alpha / beta have C entries or 1 (shared).
 
+/**
+ * A channels-last batch-norm input as rows for the SIMD kernels: C channels, row width W
+ * (C tiled to whole vectors), its element count and n = total / C; null when it does not tile.
+ */
+function channelRows(x: Info): { total: number; C: number; W: number; n: number } | null {
+  const total = tf.util.sizeFromShape(x.shape);
+  const C = x.shape[x.shape.length - 1]!;
+  const W = simdWidth(total, C);
+  return W === null ? null : { total, C, W, n: total / C };
+}
+
 function layout(shape: readonly number[], axis: number): [number, number, number] {
   let outer = 1;
   let inner = 1;
@@ -420,11 +431,9 @@ const batchNormTrainSpec: FusedSpec = {
   simd: (call) => {
     const { k, inputs, outs, attrs, off, view } = call;
     const xi = inputs['x']!;
-    const total = tf.util.sizeFromShape(xi.shape);
-    const C = xi.shape[xi.shape.length - 1]!;
-    const W = simdWidth(total, C);
-    if (W === null) return false;
-    const n = total / C;
+    const rows = channelRows(xi);
+    if (rows === null) return false;
+    const { total, C, W, n } = rows;
     const eps = attrs['eps'] as number;
     const xo = off(xi);
     // THNN: mean = float(sum x / n) in double; ssd = sum over float (x - mean)^2 in double.
@@ -481,10 +490,9 @@ const batchNormEvalSpec: FusedSpec = {
   simd: (call) => {
     const { k, inputs, outs, attrs, off, view } = call;
     const xi = inputs['x']!;
-    const total = tf.util.sizeFromShape(xi.shape);
-    const C = xi.shape[xi.shape.length - 1]!;
-    const W = simdWidth(total, C);
-    if (W === null) return false;
+    const rows = channelRows(xi);
+    if (rows === null) return false;
+    const { total, C, W } = rows;
     const eps = attrs['eps'] as number;
     const rm = view(inputs['runningMean']!).slice();
     const rv = view(inputs['runningVar']!);
@@ -571,11 +579,9 @@ const batchNormBackwardSpec: FusedSpec = {
   simd: (call) => {
     const { k, inputs, outs, attrs, off, view } = call;
     const xi = inputs['x']!;
-    const total = tf.util.sizeFromShape(xi.shape);
-    const C = xi.shape[xi.shape.length - 1]!;
-    const W = simdWidth(total, C);
-    if (W === null) return false;
-    const n = total / C;
+    const rows = channelRows(xi);
+    if (rows === null) return false;
+    const { total, C, W, n } = rows;
     const train = attrs['train'] as boolean;
     const hasWeight = inputs['weight'] !== undefined;
     const mean = view(inputs['mean']!).slice();
