@@ -15,6 +15,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { registerFusedKernels, wasmSimdActive } from './fused.js';
 import { conv2dBackpropFilterWasmSimd, convGradSimdEnabled } from './wasm_conv_grad.js';
+import { conv2dBackpropInputWasmSimd, convInputGradSimdEnabled } from './wasm_conv_input_grad.js';
 
 type Info = tf.TensorInfo;
 type Pads4 = [[number, number], [number, number], [number, number], [number, number]];
@@ -180,6 +181,11 @@ function conv2DBackpropInputComposite(args: { inputs: tf.NamedTensorInfoMap; bac
     throw new RangeError(`Conv2DBackpropInput: dy shape [${dy.shape}] does not match the convolution of an input [${inputShape}] by a [${filter.shape}] filter (expected [${info.outShape}])`);
   }
   const { filterHeight: kh, filterWidth: kw, strideHeight: sh, strideWidth: sw } = info;
+  if (backendName === 'wasm' && convInputGradSimdEnabled() && wasmSimdActive()) {
+    // Every layout: dy read in place, dx written tap by tap (wasm_conv_input_grad.ts).
+    const out = conv2dBackpropInputWasmSimd(args.backend, dy, filter, inputShape, { kh, kw, sh, sw, pt: info.padInfo.top, pl: info.padInfo.left });
+    if (out) return out;
+  }
   return withScope(args.backend, backendName, (s) => {
     let d = dy;
     let hd = ho;
