@@ -12,7 +12,8 @@
 // A tap that reaches every dx position runs first and overwrites; otherwise dx starts at 0.
 //
 // Kernel: register tiles of MR positions by 4*NV channels (MR*NV v128 accumulators); per
-// term NV vector loads of B, MR load32_splat of A, MR*NV multiply-adds. The tile of C is
+// term NV vector loads of B, MR load32_splat of A, MR*NV multiply-adds. Two loop orders:
+// column tiles innermost (dx rows written whole) while B fits L1, else outermost. The tile of C is
 // loaded (or zeroed), updated over the Co terms in float32 (as a float GEMM sums, and as
 // the XNNPACK convolution it replaces) and stored. C is dx itself when Ci is a multiple of
 // the tile width, else a padded scratch copied out at the end, so nothing is read or
@@ -49,7 +50,7 @@ const PARAMS = [
  * tile spans m of them): C[pos, cols] = (load ? C[pos, cols] : 0) + sum over j < k of
  * A[pos + 4j] * B[j*ldb + cols]. All counts >= 1; byte addresses.
  */
-function tapKernel(m: number): FuncDef {
+function tapKernel(m: number, colsInner: boolean): FuncDef {
   const names = new Map<string, number>();
   PARAMS.forEach((p, i) => names.set(p, i));
   const locals: T[] = [];
@@ -78,54 +79,78 @@ function tapKernel(m: number): FuncDef {
 
   c.get(P('aCol')).i32(m).op('i32.mul').set(aTile);
   c.get(P('cCol')).i32(m).op('i32.mul').set(cTile);
-  c.get(P('nTiles')).set(tj).get(P('b')).set(bT).get(P('c')).set(cT);
-  c.loop(); // column tiles
-  c.get(P('a')).set(ao).get(cT).set(co).get(P('outer')).set(o);
-  c.loop(); // outer level
-  c.get(ao).set(ar).get(co).set(cr).get(P('rows')).set(r);
-  c.loop(); // rows
-  c.get(ar).set(ap).get(cr).set(cp).get(P('cols')).set(i);
-  c.loop(); // position tiles of a row
-  for (let q = 0; q < m; q++) {
-    c.get(ap);
-    if (q > 0) c.get(P('aCol')).i32(q).op('i32.mul').op('i32.add');
-    c.set(aq[q]!);
-    c.get(cp);
-    if (q > 0) c.get(P('cCol')).i32(q).op('i32.mul').op('i32.add');
-    c.set(cq[q]!);
+  /** One tile of m positions at (ap, cp) by one column tile at (bT, cT offset). */
+  const tile = (cOff: number | null) => {
+    for (let q = 0; q < m; q++) {
+      c.get(ap);
+      if (q > 0) c.get(P('aCol')).i32(q).op('i32.mul').op('i32.add');
+      c.set(aq[q]!);
+      c.get(cp);
+      if (q > 0) c.get(P('cCol')).i32(q).op('i32.mul').op('i32.add');
+      if (cOff !== null) c.get(cOff).op('i32.add');
+      c.set(cq[q]!);
+    }
+    for (const row of acc) for (const x of row) c.f32x4(0).set(x);
+    c.block().get(P('load')).op('i32.eqz').brIf(0);
+    for (let q = 0; q < m; q++) for (let v = 0; v < NV; v++) c.get(cq[q]!).v128Load(16 * v).set(acc[q]![v]!);
+    c.end();
+    c.get(bT).set(bp).get(P('k')).set(j);
+    c.loop(); // terms
+    for (let v = 0; v < NV; v++) c.get(bp).v128Load(16 * v).set(bv[v]!);
+    for (let q = 0; q < m; q++) {
+      c.get(aq[q]!).simd('v128.load32_splat', 2, 0).set(s);
+      for (let v = 0; v < NV; v++) c.get(acc[q]![v]!).get(s).get(bv[v]!).simd('f32x4.mul').simd('f32x4.add').set(acc[q]![v]!);
+      c.get(aq[q]!).i32(4).op('i32.add').set(aq[q]!);
+    }
+    inc(bp, P('ldb'));
+    countDown(j).end();
+    for (let q = 0; q < m; q++) for (let v = 0; v < NV; v++) c.get(cq[q]!).get(acc[q]![v]!).v128Store(16 * v);
+  };
+  /** The 3-level walk over position tiles around `body`. */
+  const walk = (cStart: number, body: () => void) => {
+    c.get(P('a')).set(ao).get(cStart).set(co).get(P('outer')).set(o);
+    c.loop(); // outer level
+    c.get(ao).set(ar).get(co).set(cr).get(P('rows')).set(r);
+    c.loop(); // rows
+    c.get(ar).set(ap).get(cr).set(cp).get(P('cols')).set(i);
+    c.loop(); // position tiles of a row
+    body();
+    inc(ap, aTile);
+    inc(cp, cTile);
+    countDown(i).end();
+    inc(ar, P('aRow'));
+    inc(cr, P('cRow'));
+    countDown(r).end();
+    inc(ao, P('aOuter'));
+    inc(co, P('cOuter'));
+    countDown(o).end();
+  };
+  if (colsInner) {
+    // per position tile, every column tile: dx rows written whole, B swept from cache
+    walk(P('c'), () => {
+      c.get(P('nTiles')).set(tj).get(P('b')).set(bT).i32(0).set(cT);
+      c.loop(); // column tiles
+      tile(cT);
+      c.get(bT).i32(NC * 4).op('i32.add').set(bT);
+      c.get(cT).i32(NC * 4).op('i32.add').set(cT);
+      countDown(tj).end();
+    });
+  } else {
+    // per column tile, every position: B's column tile stays in L1
+    c.get(P('nTiles')).set(tj).get(P('b')).set(bT).get(P('c')).set(cT);
+    c.loop(); // column tiles
+    walk(cT, () => tile(null));
+    c.get(bT).i32(NC * 4).op('i32.add').set(bT);
+    c.get(cT).i32(NC * 4).op('i32.add').set(cT);
+    countDown(tj).end();
   }
-  for (const row of acc) for (const x of row) c.f32x4(0).set(x);
-  c.block().get(P('load')).op('i32.eqz').brIf(0);
-  for (let q = 0; q < m; q++) for (let v = 0; v < NV; v++) c.get(cq[q]!).v128Load(16 * v).set(acc[q]![v]!);
-  c.end();
-  c.get(bT).set(bp).get(P('k')).set(j);
-  c.loop(); // terms
-  for (let v = 0; v < NV; v++) c.get(bp).v128Load(16 * v).set(bv[v]!);
-  for (let q = 0; q < m; q++) {
-    c.get(aq[q]!).simd('v128.load32_splat', 2, 0).set(s);
-    for (let v = 0; v < NV; v++) c.get(acc[q]![v]!).get(s).get(bv[v]!).simd('f32x4.mul').simd('f32x4.add').set(acc[q]![v]!);
-    c.get(aq[q]!).i32(4).op('i32.add').set(aq[q]!);
-  }
-  inc(bp, P('ldb'));
-  countDown(j).end();
-  for (let q = 0; q < m; q++) for (let v = 0; v < NV; v++) c.get(cq[q]!).get(acc[q]![v]!).v128Store(16 * v);
-  inc(ap, aTile);
-  inc(cp, cTile);
-  countDown(i).end();
-  inc(ar, P('aRow'));
-  inc(cr, P('cRow'));
-  countDown(r).end();
-  inc(ao, P('aOuter'));
-  inc(co, P('cOuter'));
-  countDown(o).end();
-  c.get(bT).i32(NC * 4).op('i32.add').set(bT);
-  c.get(cT).i32(NC * 4).op('i32.add').set(cT);
-  countDown(tj).end();
-  return { name: `tap_mr${m}`, params: PARAMS.map(() => T.i32), locals, body: c };
+  return { name: `tap_mr${m}${colsInner ? '_inner' : ''}`, params: PARAMS.map(() => T.i32), locals, body: c };
 }
 
 export function convInputGradModuleBytes(sharedMemory = false): Uint8Array {
-  return assemble(Array.from({ length: MR }, (_, q) => tapKernel(q + 1)), sharedMemory);
+  const funcs: FuncDef[] = [];
+  for (const inner of [false, true]) for (let m = 1; m <= MR; m++) funcs.push(tapKernel(m, inner));
+  return assemble(funcs, sharedMemory);
 }
 
 let supported: boolean | undefined;
@@ -164,8 +189,10 @@ class HeapKernels {
     readonly memory: WasmMemory,
     private readonly malloc: (n: number) => number,
     private readonly free: (p: number) => void,
-    /** fns[m - 1] handles tiles of m positions. */
+    /** fns[m - 1] handles tiles of m positions, column tiles outermost. */
     readonly fns: TapFn[],
+    /** The same with the column tiles innermost. */
+    readonly fnsInner: TapFn[],
   ) {}
 
   /** A 16-byte aligned block of at least `bytes`; may grow the heap (take views after). */
@@ -195,8 +222,8 @@ function heapKernels(backend: WasmBackendLike): HeapKernels | null {
     try {
       const shared = typeof SharedArrayBuffer !== 'undefined' && memory.buffer instanceof SharedArrayBuffer;
       const instance = new WebAssembly.Instance(new WebAssembly.Module(convInputGradModuleBytes(shared)), { env: { memory } });
-      const fns = Array.from({ length: MR }, (_, q) => instance.exports[`tap_mr${q + 1}`] as TapFn);
-      g = new HeapKernels(memory, (n) => mod._malloc(n), (ptr) => mod._free(ptr), fns);
+      const fns = (suffix: string) => Array.from({ length: MR }, (_, q) => instance.exports[`tap_mr${q + 1}${suffix}`] as TapFn);
+      g = new HeapKernels(memory, (n) => mod._malloc(n), (ptr) => mod._free(ptr), fns(''), fns('_inner'));
     } catch {
       g = null;
     }
@@ -245,10 +272,21 @@ export function convInputGradSimdRuns(): number {
 
 /** dy bytes per call group: a group's dy rows stay in cache across the column tiles. */
 const GROUP_BYTES = 128 * 1024;
+/** Column tiles innermost while B (Co x padded Ci floats) is this small: ~1.2x on 64->16 1x1. */
+const INNER_B_BYTES = 32 * 1024;
+
+/**
+ * Whether the kernel takes a layer with ci input channels and these strides: below 8
+ * channels most of each 16-wide tile is padding, and XNNPACK's convolution ran the
+ * stride-1 3x3 3->16 ResNet stem faster (2.9 vs 4.3 ms); strided layers still win here.
+ */
+export function convInputGradSimdTakes(ci: number, sh: number, sw: number): boolean {
+  return ci >= 8 || sh * sw > 1;
+}
 
 /**
  * dx [n, h, w, ci] of a channels-last float32 conv on the wasm heap, or null when the kernel
- * cannot run here (no SIMD, not float32, not the wasm heap).
+ * does not take it or cannot run here (no SIMD, not float32, not the wasm heap).
  */
 export function conv2dBackpropInputWasmSimd(backend: tf.KernelBackend, dy: Info, filter: Info, inputShape: readonly number[], g: InputGradGeometry): Info | null {
   if (dy.dtype !== 'float32' || filter.dtype !== 'float32' || !convInputGradSimdSupported()) return null;
@@ -259,6 +297,7 @@ export function conv2dBackpropInputWasmSimd(backend: tf.KernelBackend, dy: Info,
   const [n, h, w, ci] = inputShape as [number, number, number, number];
   const [, ho, wo, co] = dy.shape as [number, number, number, number];
   const { kh, kw, sh, sw, pt, pl } = g;
+  if (!convInputGradSimdTakes(ci, sh, sw)) return null;
   const taps = kh * kw;
   const nTiles = Math.ceil(ci / NC);
   const ldb = nTiles * NC;
@@ -320,6 +359,7 @@ export function conv2dBackpropInputWasmSimd(backend: tf.KernelBackend, dy: Info,
   const perImage = ho * wo * co * 4;
   const group = Math.max(1, Math.floor(GROUP_BYTES / perImage));
   const dyPos = 4 * co;
+  const fns = co * ldb * 4 <= INNER_B_BYTES ? kern.fnsInner : kern.fns;
   for (let n0 = 0; n0 < n; n0 += group) {
     const outer = Math.min(group, n - n0);
     for (let idx = 0; idx < order.length; idx++) {
@@ -342,14 +382,17 @@ export function conv2dBackpropInputWasmSimd(backend: tf.KernelBackend, dy: Info,
       const aRow = wo * dyPos;
       const cRow = sh * w * cPos;
       const cCol = sw * cPos;
-      if (full > 0) kern.fns[MR - 1]!(ap, bp, cp, nTiles, co, outer, rows, full, aOuter, aRow, dyPos, cOuter, cRow, cCol, ldb * 4, load);
-      if (rest > 0) kern.fns[rest - 1]!(ap + full * MR * dyPos, bp, cp + full * MR * cCol, nTiles, co, outer, rows, 1, aOuter, aRow, dyPos, cOuter, cRow, cCol, ldb * 4, load);
+      if (full > 0) fns[MR - 1]!(ap, bp, cp, nTiles, co, outer, rows, full, aOuter, aRow, dyPos, cOuter, cRow, cCol, ldb * 4, load);
+      if (rest > 0) fns[rest - 1]!(ap + full * MR * dyPos, bp, cp + full * MR * cCol, nTiles, co, outer, rows, 1, aOuter, aRow, dyPos, cOuter, cRow, cCol, ldb * 4, load);
     }
   }
   if (!direct) {
     const src = new Float32Array(kern.memory.buffer, cBase, positions * ldb);
     const dst = new Float32Array(kern.memory.buffer, outOff, positions * ci);
-    for (let p = 0; p < positions; p++) dst.set(src.subarray(p * ldb, p * ldb + ci), p * ci);
+    for (let p = 0, k = 0; p < positions; p++) {
+      const row = p * ldb;
+      for (let i = 0; i < ci; i++, k++) dst[k] = src[row + i]!;
+    }
   }
   runs.simd++;
   return out;
