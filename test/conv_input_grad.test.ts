@@ -10,24 +10,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { conv2dBackwardInput, initBackend, testBackends } from '../src/backend/index.js';
 import { convInputGradSimdRuns, convInputGradSimdSupported, convInputGradSimdTakes, setConvInputGradSimdEnabled } from '../src/backend/wasm_conv_input_grad.js';
 import { setWasmSimdEnabled } from '../src/backend/fused.js';
-
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-function data(n: number, seed: number): Float32Array {
-  const r = rng(seed);
-  const out = new Float32Array(n);
-  for (let i = 0; i < n; i++) out[i] = r() * 4 - 2;
-  return out;
-}
+import { data } from './helpers/random_data.js';
 
 interface Case { n: number; h: number; w: number; ci: number; co: number; kh: number; kw: number; sh: number; sw: number; pad: [number, number] | 'same' | 'valid' }
 
