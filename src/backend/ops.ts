@@ -7,7 +7,8 @@
 // of tfjs ops computes the same thing (tensorflow and any other backend).
 
 import * as tf from '@tensorflow/tfjs-core';
-import { FUSED, hasFusedKernel } from './fused.js';
+import { FUSED, hasFusedKernel, wasmSimdActive } from './fused.js';
+import { conv2dForwardWasmSimd, convForwardSimdEnabled } from './wasm_conv_forward.js';
 
 export type Pair = number | readonly [number, number];
 
@@ -48,6 +49,18 @@ export function conv2dForward(
     throw new RangeError(`conv2dForward: input has ${x.shape[3]} channels (NHWC shape [${x.shape}]) but the filter expects ${filter.shape[2]} (shape [${filter.shape}])`);
   }
   const pad = explicitPad(padH, padW);
+  if (tf.getBackend() === 'wasm' && convForwardSimdEnabled() && wasmSimdActive()) {
+    // Layers where a SIMD kernel reading x in place beats XNNPACK with a new filter tensor
+    // per call (wasm_conv_forward.ts); the others fall through.
+    const [, h, w] = x.shape;
+    const [kh, kw] = filter.shape;
+    const ho = Math.floor((h + 2 * padH - kh) / strideH) + 1;
+    const wo = Math.floor((w + 2 * padW - kw) / strideW) + 1;
+    if (ho > 0 && wo > 0) {
+      const info = conv2dForwardWasmSimd(tf.backend(), x, filter, bias, { kh, kw, sh: strideH, sw: strideW, pt: padH, pl: padW, ho, wo });
+      if (info) return tf.engine().makeTensorFromTensorInfo(info) as tf.Tensor4D;
+    }
+  }
   if (bias) {
     return tf.fused.conv2d({ x, filter, strides: [strideH, strideW], pad, bias }) as tf.Tensor4D;
   }
