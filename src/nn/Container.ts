@@ -5,7 +5,7 @@
 
 import { Tensor } from '../torch/tensor.js';
 import { LuaTable } from '../t7/lua_table.js';
-import { Module, replaceBuffers } from './module.js';
+import { Module, replaceBuffers, type Activity } from './module.js';
 import { registerModule } from './registry.js';
 
 export class Container extends Module {
@@ -72,6 +72,59 @@ export class Container extends Module {
 
   override updateParameters(learningRate: number): void {
     for (const m of this.children()) m.updateParameters(learningRate);
+  }
+
+  /** Torch's Container:share: the i-th child shares with mlp's i-th child (the container itself is not marked). */
+  override share(other: Module, ...names: string[]): this {
+    const theirs = other.children();
+    this.children().forEach((m, i) => {
+      const o = theirs[i];
+      if (!o) throw new RangeError(`${this.className}:share: module ${i + 1} has no counterpart in the ${other.className} shared with (it has ${theirs.length})`);
+      m.share(o, ...names);
+    });
+    return this;
+  }
+
+  /**
+   * Torch's containers route accUpdateGradParameters exactly as accGradParameters (same
+   * inputs, gradOutputs and order), so this runs the container's own accGradParameters
+   * with each child's accGradParameters standing in for its accUpdateGradParameters(lr).
+   * The stand-in is an own property of the child for the duration of the call only; it
+   * steps aside while the child runs, so the child's own accGradParameters is the real one.
+   */
+  override accUpdateGradParameters(input: Activity, gradOutput: Activity, lr: number): void {
+    // A child's own accGradParameters property (rare: set on the instance) is kept aside and put back.
+    const saved = new Map<Module, PropertyDescriptor | undefined>();
+    const restore = (m: Module): void => {
+      const d = saved.get(m);
+      if (d) Object.defineProperty(m, 'accGradParameters', d);
+      else delete (m as { accGradParameters?: unknown }).accGradParameters;
+    };
+    const install = (m: Module): void => {
+      Object.defineProperty(m, 'accGradParameters', {
+        configurable: true,
+        writable: true,
+        enumerable: false,
+        value: (i: Activity, g: Activity, s: number) => {
+          restore(m);
+          try {
+            m.accUpdateGradParameters(i, g, s);
+          } finally {
+            install(m);
+          }
+        },
+      });
+    };
+    try {
+      for (const m of this.children()) {
+        if (saved.has(m)) continue; // the same module twice
+        saved.set(m, Object.getOwnPropertyDescriptor(m, 'accGradParameters'));
+        install(m);
+      }
+      this.accGradParameters(input, gradOutput, lr);
+    } finally {
+      for (const m of saved.keys()) restore(m);
+    }
   }
 
   /** Every child's parameters, in order (empty lists rather than null, as Torch returns {}). */

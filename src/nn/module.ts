@@ -13,6 +13,7 @@ import { LuaTable } from '../t7/lua_table.js';
 import { tensorClassName, typeFromClassName } from '../torch/types.js';
 import { addScaled, asArray, convertStorage, fillTensor } from './ops.js';
 import { flattenParameters } from './get_parameters.js';
+import { deserialize, serialize } from '../t7/index.js';
 
 /** What flows between modules: a tensor, or a table (JS array) of them. */
 export type Activity = Tensor | Activity[];
@@ -102,6 +103,46 @@ export class Module extends TorchObject {
   }
 
   accGradParameters(_input: Activity, _gradOutput: Activity, _scale = 1): void {}
+
+  /** Torch's backwardUpdate: updateGradInput, then accUpdateGradParameters. */
+  backwardUpdate(input: Activity, gradOutput: Activity, lr: number): Activity {
+    this.updateGradInput(input, gradOutput);
+    this.accUpdateGradParameters(input, gradOutput, lr);
+    return this.gradInput;
+  }
+
+  /**
+   * Torch's accUpdateGradParameters: the parameters take the gradient step directly.
+   * A module marked `shared` (by share()) zeroes its gradients, accumulates and updates;
+   * any other runs accGradParameters with -lr on its weight/bias in place of the gradients.
+   */
+  accUpdateGradParameters(input: Activity, gradOutput: Activity, lr: number): void {
+    const shared = this.fields.get('shared');
+    if (shared !== undefined && shared !== null && shared !== false) this.sharedAccUpdateGradParameters(input, gradOutput, lr);
+    else this.defaultAccUpdateGradParameters(input, gradOutput, lr);
+  }
+
+  defaultAccUpdateGradParameters(input: Activity, gradOutput: Activity, lr: number): void {
+    const f = this.fields;
+    const gradWeight = f.get('gradWeight');
+    const gradBias = f.get('gradBias');
+    setOrDelete(this, 'gradWeight', f.get('weight'));
+    setOrDelete(this, 'gradBias', f.get('bias'));
+    try {
+      this.accGradParameters(input, gradOutput, -lr);
+    } finally {
+      // Restored even when accGradParameters throws, so a failed call leaves the module usable.
+      setOrDelete(this, 'gradWeight', gradWeight);
+      setOrDelete(this, 'gradBias', gradBias);
+    }
+  }
+
+  sharedAccUpdateGradParameters(input: Activity, gradOutput: Activity, lr: number): void {
+    if (!this.parameters()) return;
+    this.zeroGradParameters();
+    this.accGradParameters(input, gradOutput, 1);
+    this.updateParameters(lr);
+  }
 
   /** [weights, gradWeights] in Torch's order (weight, then bias), or null without parameters. */
   parameters(): [Tensor[], Tensor[]] | null {
@@ -194,6 +235,68 @@ export class Module extends TorchObject {
     return this.type('torch.CudaTensor', cache);
   }
 
+  // ---- sharing and cloning -------------------------------------------------------
+
+  /**
+   * Torch's share(mlp, ...): each named tensor field of this module becomes a view of
+   * mlp's (`self[name]:set(mlp[name])`, so both see every later write) and both modules
+   * are marked `shared`. Names this module lacks are skipped; types must match (set()
+   * does not convert, as in Torch), and `_type` is left alone.
+   */
+  share(other: Module, ...names: string[]): this {
+    for (const name of names) {
+      const mine = this.fields.get(name);
+      if (mine === undefined || mine === null) continue;
+      const where = `${this.className}:share('${name}')`;
+      if (!(mine instanceof Tensor)) throw new TypeError(`${where}: expected a tensor field, this module's is ${describeValue(mine)}`);
+      const theirs = other.fields.get(name);
+      if (!(theirs instanceof Tensor)) throw new TypeError(`${where}: expected a tensor field in the ${other.className} shared with, found ${describeValue(theirs)}`);
+      if (mine.className() !== theirs.className()) {
+        throw new TypeError(`${where}: a ${mine.className()} cannot share the storage of a ${theirs.className()} (convert one module with type() first)`);
+      }
+      mine.set(theirs);
+      this.fields.set('shared', true);
+      other.fields.set('shared', true);
+    }
+    return this;
+  }
+
+  /**
+   * Torch's clone(...): a deep copy made by serializing the module and reading it back
+   * (every field kept, tensors that shared a storage still share one; device storages
+   * are read through the host, so the copy holds no tfjs tensors). Named fields
+   * ('weight', 'bias', ...) are written empty, as Torch's sharedWrite does, and the copy
+   * then shares them with this module through share().
+   */
+  clone(...names: string[]): this {
+    const swapped: [TorchObject, string, Tensor][] = [];
+    let bytes: Uint8Array;
+    try {
+      if (names.length > 0) {
+        for (const m of reachableModules(this)) {
+          for (const name of names) {
+            const v = m.fields.get(name);
+            if (v === undefined || v === null) continue;
+            if (!(v instanceof Tensor)) throw new TypeError(`${m.className}:clone('${name}'): shared parameters have to be tensors, found ${describeValue(v)}`);
+            const empty = new Tensor(v.elementType);
+            empty.sourceClass = v.sourceClass;
+            swapped.push([m, name, v]);
+            m.fields.set(name, empty);
+          }
+        }
+      }
+      bytes = serialize(this);
+    } finally {
+      for (let i = swapped.length - 1; i >= 0; i--) swapped[i]![0].fields.set(swapped[i]![1], swapped[i]![2]);
+    }
+    const copy = deserialize(bytes);
+    if (!(copy instanceof Module) || copy.className !== this.className) {
+      throw new Error(`${this.className}:clone: the serialized copy read back as ${describeValue(copy)}`);
+    }
+    if (names.length > 0) copy.share(this, ...names);
+    return copy as this;
+  }
+
   // ---- structure ---------------------------------------------------------------
 
   /** Empties output and gradInput (and, in containers, every child's), as Torch's clearState. */
@@ -251,6 +354,45 @@ export class Module extends TorchObject {
   override toString(): string {
     return this.__tostring__();
   }
+}
+
+/** Lua's `t[k] = v`: assigning nil removes the key. */
+function setOrDelete(o: TorchObject, key: string, value: unknown): void {
+  if (value === undefined || value === null) o.fields.delete(key);
+  else o.fields.set(key, value);
+}
+
+function describeValue(v: unknown): string {
+  if (v === undefined || v === null) return 'nil';
+  if (v instanceof Tensor) return `a ${v.className()}`;
+  if (v instanceof TorchObject) return `a ${v.className}`;
+  return `a ${typeof v}`;
+}
+
+/**
+ * Every module a serialization of root writes (root included): through fields, tables
+ * and other torch objects, as Torch's sharedWrite reaches every nn.Module written.
+ */
+function reachableModules(root: Module): Module[] {
+  const seen = new Set<object>();
+  const out: Module[] = [];
+  const visit = (v: unknown): void => {
+    if (v === null || typeof v !== 'object' || seen.has(v) || v instanceof Tensor || v instanceof Storage) return;
+    seen.add(v);
+    if (v instanceof TorchObject) {
+      if (v instanceof Module) out.push(v);
+      visit(v.fields);
+    } else if (v instanceof LuaTable) {
+      for (const [k, x] of v.entries()) {
+        visit(k);
+        visit(x);
+      }
+    } else if (Array.isArray(v)) {
+      for (const x of v) visit(x);
+    }
+  };
+  visit(root);
+  return out;
 }
 
 /** Tensor field `name` of o with like's element type; a missing one or one of another type is replaced by an empty tensor. */
