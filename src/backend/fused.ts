@@ -17,6 +17,7 @@
 
 import * as tf from '@tensorflow/tfjs-core';
 import { fold, SimdKernels, simdSupported, simdWidth, tile } from './wasm_simd.js';
+import { perHeap, type WasmHeapBackend } from './wasm_heap.js';
 
 export const FUSED = {
   mpeluForward: 'MpeluMpeluForward',
@@ -104,37 +105,16 @@ interface CpuBackendLike extends tf.KernelBackend {
   makeTensorInfo(shape: number[], dtype: tf.DataType, values?: tf.backend_util.BackendValues): Info;
 }
 
-interface WasmBackendLike extends tf.KernelBackend {
-  makeOutput(shape: number[], dtype: tf.DataType, memoryOffset?: number): Info;
+interface WasmBackendLike extends WasmHeapBackend {
   typedArrayFromHeap(info: Info): tf.TypedArray;
-  getMemoryOffset(dataId: tf.DataId): number;
-  /** The emscripten module: the memory is asm.memory (or wasmMemory in threaded builds). */
-  wasm: {
-    asm?: { memory?: { buffer: ArrayBuffer | SharedArrayBuffer } };
-    wasmMemory?: { buffer: ArrayBuffer | SharedArrayBuffer };
-    _malloc(bytes: number): number;
-    _free(ptr: number): void;
-  };
 }
 
-const simdByMemory = new WeakMap<object, SimdKernels | null>();
+const simdByHeap = perHeap((heap) => new SimdKernels(heap));
 
 /** The SIMD kernels bound to this backend's heap (null when inactive or unavailable). */
 function simdFor(backend: WasmBackendLike): SimdKernels | null {
   if (!wasmSimdActive()) return null;
-  const mod = backend.wasm;
-  const memory = mod?.asm?.memory ?? mod?.wasmMemory;
-  if (!memory || typeof mod._malloc !== 'function') return null;
-  let k = simdByMemory.get(memory);
-  if (k === undefined) {
-    try {
-      k = new SimdKernels({ memory, malloc: (n) => mod._malloc(n) >>> 0, free: (p) => mod._free(p) });
-    } catch {
-      k = null;
-    }
-    simdByMemory.set(memory, k);
-  }
-  return k;
+  return simdByHeap(backend);
 }
 
 function checkFloat(name: string, inputs: Record<string, Info>): void {

@@ -15,79 +15,14 @@
 // as the bias (or, without bias, the covering tap overwrites first; else zeros).
 
 import type * as tf from '@tensorflow/tfjs-core';
-import type { WasmMemory } from './wasm_simd.js';
-import { convInputGradModuleBytes, convInputGradSimdSupported, MR, NV } from './wasm_conv_input_grad.js';
-
-declare const WebAssembly: {
-  Module: new (bytes: Uint8Array) => object;
-  Instance: new (module: object, imports: Record<string, Record<string, unknown>>) => { exports: Record<string, unknown> };
-};
+import { convInputGradSimdSupported, MR, NV, TapKernels } from './wasm_conv_input_grad.js';
+import { perHeap, validRange, type WasmHeapBackend } from './wasm_heap.js';
 
 type Info = tf.TensorInfo;
 const NC = 4 * NV;
 
-interface WasmBackendLike extends tf.KernelBackend {
-  makeOutput(shape: number[], dtype: tf.DataType, memoryOffset?: number): Info;
-  getMemoryOffset(dataId: tf.DataId): number;
-  wasm: {
-    asm?: { memory?: WasmMemory };
-    wasmMemory?: WasmMemory;
-    _malloc(bytes: number): number;
-    _free(ptr: number): void;
-  };
-}
-
-type TapFn = (...args: number[]) => void;
-
-/** The tap kernels (tiles of 1..MR positions; column tiles outermost / innermost) and one scratch block per heap. */
-class HeapKernels {
-  private scratch = 0;
-  private scratchBytes = 0;
-
-  constructor(
-    readonly memory: WasmMemory,
-    private readonly malloc: (n: number) => number,
-    private readonly free: (p: number) => void,
-    readonly fns: TapFn[],
-    readonly fnsInner: TapFn[],
-  ) {}
-
-  /** A 16-byte aligned block of at least `bytes`; may grow the heap (take views after). */
-  reserve(bytes: number): number {
-    if (bytes > this.scratchBytes) {
-      if (this.scratch) this.free(this.scratch);
-      const size = Math.max(65536, 2 ** Math.ceil(Math.log2(bytes)));
-      this.scratch = this.malloc(size + 16) >>> 0;
-      if (!this.scratch) {
-        this.scratchBytes = 0;
-        throw new Error(`Conv2D (wasm SIMD): could not allocate ${size} bytes of scratch on the wasm heap`);
-      }
-      this.scratchBytes = size;
-    }
-    return (this.scratch + 15) & ~15;
-  }
-}
-
-const byMemory = new WeakMap<object, HeapKernels | null>();
-
-function heapKernels(backend: WasmBackendLike): HeapKernels | null {
-  const mod = backend.wasm;
-  const memory = mod?.asm?.memory ?? mod?.wasmMemory;
-  if (!memory || typeof mod._malloc !== 'function') return null;
-  let g = byMemory.get(memory);
-  if (g === undefined) {
-    try {
-      const shared = typeof SharedArrayBuffer !== 'undefined' && memory.buffer instanceof SharedArrayBuffer;
-      const instance = new WebAssembly.Instance(new WebAssembly.Module(convInputGradModuleBytes(shared)), { env: { memory } });
-      const fns = (suffix: string) => Array.from({ length: MR }, (_, q) => instance.exports[`tap_mr${q + 1}${suffix}`] as TapFn);
-      g = new HeapKernels(memory, (n) => mod._malloc(n), (ptr) => mod._free(ptr), fns(''), fns('_inner'));
-    } catch {
-      g = null;
-    }
-    byMemory.set(memory, g);
-  }
-  return g;
-}
+/** The input gradient's tap kernels, a second instance per heap with its own scratch. */
+const heapKernels = perHeap((heap) => new TapKernels(heap, 'Conv2D (wasm SIMD)'));
 
 /** Whether this engine compiles the kernel (WebAssembly SIMD). */
 export function convForwardSimdSupported(): boolean {
@@ -105,13 +40,6 @@ export interface ForwardGeometry {
   /** Output rows and columns. */
   ho: number;
   wo: number;
-}
-
-/** Output indices o in [0, count) whose input index o*stride + off lies in [0, size). */
-function validRange(count: number, stride: number, off: number, size: number): [number, number] {
-  const lo = Math.max(0, Math.ceil(-off / stride));
-  const hi = Math.min(count, Math.floor((size - 1 - off) / stride) + 1);
-  return [lo, Math.max(lo, hi)];
 }
 
 const runs = { simd: 0 };
@@ -156,7 +84,7 @@ export function convForwardSimdTakes(_kh: number, _kw: number, _ci: number, _co:
  */
 export function conv2dForwardWasmSimd(backend: tf.KernelBackend, x: Info, filter: Info, bias: Info | null, g: ForwardGeometry): Info | null {
   if (x.dtype !== 'float32' || filter.dtype !== 'float32' || (bias && bias.dtype !== 'float32') || !convForwardSimdSupported()) return null;
-  const be = backend as WasmBackendLike;
+  const be = backend as WasmHeapBackend;
   if (typeof be.getMemoryOffset !== 'function' || typeof be.makeOutput !== 'function') return null;
   const [n, h, w, ci] = x.shape as [number, number, number, number];
   const [kh, kw, fci, co] = filter.shape as [number, number, number, number];
@@ -181,7 +109,7 @@ export function conv2dForwardWasmSimd(backend: tf.KernelBackend, x: Info, filter
   let scratch = 0;
   if (!direct) {
     try {
-      scratch = kern.reserve(4 * (bFloats + cFloats) + 16);
+      scratch = kern.scratch.reserve(4 * (bFloats + cFloats) + 16);
     } catch (e) {
       backend.disposeData(out.dataId);
       throw e;

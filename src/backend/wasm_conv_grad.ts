@@ -21,13 +21,7 @@
 
 import type * as tf from '@tensorflow/tfjs-core';
 import { assemble, Code, T, type FuncDef } from './wasm_asm.js';
-import type { WasmMemory } from './wasm_simd.js';
-
-declare const WebAssembly: {
-  validate(bytes: Uint8Array): boolean;
-  Module: new (bytes: Uint8Array) => object;
-  Instance: new (module: object, imports: Record<string, Record<string, unknown>>) => { exports: Record<string, unknown> };
-};
+import { instantiateOnMemory, perHeap, ScratchBlock, validatesOnce, validRange, type WasmHeapBackend } from './wasm_heap.js';
 
 type Info = tf.TensorInfo;
 
@@ -126,80 +120,21 @@ export function convGradModuleBytes(sharedMemory = false): Uint8Array {
   return assemble([gemmKernel()], sharedMemory);
 }
 
-let supported: boolean | undefined;
+const moduleValidates = validatesOnce(() => convGradModuleBytes());
 
 /** Whether this engine compiles the kernel (WebAssembly SIMD). */
 export function convGradSimdSupported(): boolean {
-  if (supported === undefined) {
-    try {
-      supported = typeof WebAssembly === 'object' && WebAssembly.validate(convGradModuleBytes());
-    } catch {
-      supported = false;
-    }
-  }
-  return supported;
-}
-
-interface WasmBackendLike extends tf.KernelBackend {
-  makeOutput(shape: number[], dtype: tf.DataType, memoryOffset?: number): Info;
-  getMemoryOffset(dataId: tf.DataId): number;
-  wasm: {
-    asm?: { memory?: WasmMemory };
-    wasmMemory?: WasmMemory;
-    _malloc(bytes: number): number;
-    _free(ptr: number): void;
-  };
+  return moduleValidates();
 }
 
 type GemmFn = (...args: number[]) => void;
 
 /** One kernel instance and one float64 scratch block per heap. */
-class HeapGemm {
-  private scratch = 0;
-  private scratchBytes = 0;
-
-  constructor(
-    readonly memory: WasmMemory,
-    private readonly malloc: (n: number) => number,
-    private readonly free: (p: number) => void,
-    readonly gemm: GemmFn,
-  ) {}
-
-  /** A 16-byte aligned block of at least `bytes`; may grow the heap (take views after). */
-  reserve(bytes: number): number {
-    if (bytes > this.scratchBytes) {
-      if (this.scratch) this.free(this.scratch);
-      const size = Math.max(65536, 2 ** Math.ceil(Math.log2(bytes)));
-      this.scratch = this.malloc(size + 16) >>> 0;
-      if (!this.scratch) {
-        this.scratchBytes = 0;
-        throw new Error(`Conv2DBackpropFilter (wasm SIMD): could not allocate ${size} bytes of scratch on the wasm heap`);
-      }
-      this.scratchBytes = size;
-    }
-    return (this.scratch + 15) & ~15;
-  }
-}
-
-const byMemory = new WeakMap<object, HeapGemm | null>();
-
-function heapGemm(backend: WasmBackendLike): HeapGemm | null {
-  const mod = backend.wasm;
-  const memory = mod?.asm?.memory ?? mod?.wasmMemory;
-  if (!memory || typeof mod._malloc !== 'function') return null;
-  let g = byMemory.get(memory);
-  if (g === undefined) {
-    try {
-      const shared = typeof SharedArrayBuffer !== 'undefined' && memory.buffer instanceof SharedArrayBuffer;
-      const instance = new WebAssembly.Instance(new WebAssembly.Module(convGradModuleBytes(shared)), { env: { memory } });
-      g = new HeapGemm(memory, (n) => mod._malloc(n), (ptr) => mod._free(ptr), instance.exports['gemm_tn'] as GemmFn);
-    } catch {
-      g = null;
-    }
-    byMemory.set(memory, g);
-  }
-  return g;
-}
+const heapGemm = perHeap((heap) => ({
+  memory: heap.memory,
+  scratch: new ScratchBlock(heap, 'Conv2DBackpropFilter (wasm SIMD)', 65536),
+  gemm: instantiateOnMemory(convGradModuleBytes, heap.memory)['gemm_tn'] as GemmFn,
+}));
 
 export interface FilterGradGeometry {
   kh: number;
@@ -209,13 +144,6 @@ export interface FilterGradGeometry {
   /** Top and left padding (may be negative: a crop). */
   pt: number;
   pl: number;
-}
-
-/** Output indices o in [0, count) whose input index o*stride + off lies in [0, size). */
-function validRange(count: number, stride: number, off: number, size: number): [number, number] {
-  const lo = Math.max(0, Math.ceil(-off / stride));
-  const hi = Math.min(count, Math.floor((size - 1 - off) / stride) + 1);
-  return [lo, Math.max(lo, hi)];
 }
 
 const runs = { simd: 0 };
@@ -245,7 +173,7 @@ export function convGradSimdRuns(): number {
  */
 export function conv2dBackpropFilterWasmSimd(backend: tf.KernelBackend, x: Info, dy: Info, g: FilterGradGeometry): Info | null {
   if (x.dtype !== 'float32' || dy.dtype !== 'float32' || !convGradSimdSupported()) return null;
-  const be = backend as WasmBackendLike;
+  const be = backend as WasmHeapBackend;
   if (typeof be.getMemoryOffset !== 'function' || typeof be.makeOutput !== 'function') return null;
   const gemm = heapGemm(be);
   if (!gemm) return null;
@@ -272,7 +200,7 @@ export function conv2dBackpropFilterWasmSimd(backend: tf.KernelBackend, x: Info,
   }
   let cBase: number;
   try {
-    cBase = gemm.reserve(cBytes);
+    cBase = gemm.scratch.reserve(cBytes);
   } catch (e) {
     backend.disposeData(out.dataId);
     throw e;

@@ -21,13 +21,7 @@
 
 import type * as tf from '@tensorflow/tfjs-core';
 import { assemble, Code, T, type FuncDef } from './wasm_asm.js';
-import type { WasmMemory } from './wasm_simd.js';
-
-declare const WebAssembly: {
-  validate(bytes: Uint8Array): boolean;
-  Module: new (bytes: Uint8Array) => object;
-  Instance: new (module: object, imports: Record<string, Record<string, unknown>>) => { exports: Record<string, unknown> };
-};
+import { instantiateOnMemory, perHeap, ScratchBlock, validatesOnce, validRange, type HeapAccess, type WasmHeapBackend } from './wasm_heap.js';
 
 type Info = tf.TensorInfo;
 
@@ -153,84 +147,40 @@ export function convInputGradModuleBytes(sharedMemory = false): Uint8Array {
   return assemble(funcs, sharedMemory);
 }
 
-let supported: boolean | undefined;
+const moduleValidates = validatesOnce(() => convInputGradModuleBytes());
 
 /** Whether this engine compiles the kernel (WebAssembly SIMD). */
 export function convInputGradSimdSupported(): boolean {
-  if (supported === undefined) {
-    try {
-      supported = typeof WebAssembly === 'object' && WebAssembly.validate(convInputGradModuleBytes());
-    } catch {
-      supported = false;
-    }
-  }
-  return supported;
-}
-
-interface WasmBackendLike extends tf.KernelBackend {
-  makeOutput(shape: number[], dtype: tf.DataType, memoryOffset?: number): Info;
-  getMemoryOffset(dataId: tf.DataId): number;
-  wasm: {
-    asm?: { memory?: WasmMemory };
-    wasmMemory?: WasmMemory;
-    _malloc(bytes: number): number;
-    _free(ptr: number): void;
-  };
+  return moduleValidates();
 }
 
 type TapFn = (...args: number[]) => void;
 
-/** The kernel instances (tap_mr1..MR) and one scratch block per heap. */
-class HeapKernels {
-  private scratch = 0;
-  private scratchBytes = 0;
+/**
+ * The tap kernels (tap_mr1..MR, both loop orders) instantiated on one heap, with their own
+ * scratch block. wasm_conv_forward.ts builds a second set per heap from the same module, so
+ * the two convolutions' scratch blocks never alias.
+ */
+export class TapKernels {
+  readonly memory: HeapAccess['memory'];
+  readonly scratch: ScratchBlock;
+  /** fns[m - 1] handles tiles of m positions, column tiles outermost. */
+  readonly fns: TapFn[];
+  /** The same with the column tiles innermost. */
+  readonly fnsInner: TapFn[];
 
-  constructor(
-    readonly memory: WasmMemory,
-    private readonly malloc: (n: number) => number,
-    private readonly free: (p: number) => void,
-    /** fns[m - 1] handles tiles of m positions, column tiles outermost. */
-    readonly fns: TapFn[],
-    /** The same with the column tiles innermost. */
-    readonly fnsInner: TapFn[],
-  ) {}
-
-  /** A 16-byte aligned block of at least `bytes`; may grow the heap (take views after). */
-  reserve(bytes: number): number {
-    if (bytes > this.scratchBytes) {
-      if (this.scratch) this.free(this.scratch);
-      const size = Math.max(65536, 2 ** Math.ceil(Math.log2(bytes)));
-      this.scratch = this.malloc(size + 16) >>> 0;
-      if (!this.scratch) {
-        this.scratchBytes = 0;
-        throw new Error(`Conv2DBackpropInput (wasm SIMD): could not allocate ${size} bytes of scratch on the wasm heap`);
-      }
-      this.scratchBytes = size;
-    }
-    return (this.scratch + 15) & ~15;
+  /** `owner` names the calling kernel in the out-of-memory error. */
+  constructor(heap: HeapAccess, owner: string) {
+    const exports = instantiateOnMemory(convInputGradModuleBytes, heap.memory);
+    const fns = (suffix: string) => Array.from({ length: MR }, (_, q) => exports[`tap_mr${q + 1}${suffix}`] as TapFn);
+    this.memory = heap.memory;
+    this.scratch = new ScratchBlock(heap, owner, 65536);
+    this.fns = fns('');
+    this.fnsInner = fns('_inner');
   }
 }
 
-const byMemory = new WeakMap<object, HeapKernels | null>();
-
-function heapKernels(backend: WasmBackendLike): HeapKernels | null {
-  const mod = backend.wasm;
-  const memory = mod?.asm?.memory ?? mod?.wasmMemory;
-  if (!memory || typeof mod._malloc !== 'function') return null;
-  let g = byMemory.get(memory);
-  if (g === undefined) {
-    try {
-      const shared = typeof SharedArrayBuffer !== 'undefined' && memory.buffer instanceof SharedArrayBuffer;
-      const instance = new WebAssembly.Instance(new WebAssembly.Module(convInputGradModuleBytes(shared)), { env: { memory } });
-      const fns = (suffix: string) => Array.from({ length: MR }, (_, q) => instance.exports[`tap_mr${q + 1}${suffix}`] as TapFn);
-      g = new HeapKernels(memory, (n) => mod._malloc(n), (ptr) => mod._free(ptr), fns(''), fns('_inner'));
-    } catch {
-      g = null;
-    }
-    byMemory.set(memory, g);
-  }
-  return g;
-}
+const heapKernels = perHeap((heap) => new TapKernels(heap, 'Conv2DBackpropInput (wasm SIMD)'));
 
 export interface InputGradGeometry {
   kh: number;
@@ -240,13 +190,6 @@ export interface InputGradGeometry {
   /** Top and left padding (may be negative: a crop). */
   pt: number;
   pl: number;
-}
-
-/** Output indices o in [0, count) whose input index o*stride + off lies in [0, size). */
-function validRange(count: number, stride: number, off: number, size: number): [number, number] {
-  const lo = Math.max(0, Math.ceil(-off / stride));
-  const hi = Math.min(count, Math.floor((size - 1 - off) / stride) + 1);
-  return [lo, Math.max(lo, hi)];
 }
 
 const runs = { simd: 0 };
@@ -290,7 +233,7 @@ export function convInputGradSimdTakes(ci: number, sh: number, sw: number): bool
  */
 export function conv2dBackpropInputWasmSimd(backend: tf.KernelBackend, dy: Info, filter: Info, inputShape: readonly number[], g: InputGradGeometry): Info | null {
   if (dy.dtype !== 'float32' || filter.dtype !== 'float32' || !convInputGradSimdSupported()) return null;
-  const be = backend as WasmBackendLike;
+  const be = backend as WasmHeapBackend;
   if (typeof be.getMemoryOffset !== 'function' || typeof be.makeOutput !== 'function') return null;
   const kern = heapKernels(be);
   if (!kern) return null;
@@ -319,7 +262,7 @@ export function conv2dBackpropInputWasmSimd(backend: tf.KernelBackend, dy: Info,
   }
   let bBase: number;
   try {
-    bBase = kern.reserve(4 * (bFloats + cFloats) + 16);
+    bBase = kern.scratch.reserve(4 * (bFloats + cFloats) + 16);
   } catch (e) {
     backend.disposeData(out.dataId);
     throw e;

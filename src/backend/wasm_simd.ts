@@ -10,16 +10,10 @@
 // exp has no SIMD instruction: see emitExp.
 
 import { assemble, Code, T, type FuncDef } from './wasm_asm.js';
+import { instantiateOnMemory, ScratchBlock, validatesOnce, type HeapAccess } from './wasm_heap.js';
 
-// The WebAssembly JS API as used here (tsconfig's lib has no WebAssembly declarations).
-export interface WasmMemory {
-  readonly buffer: ArrayBuffer | SharedArrayBuffer;
-}
-declare const WebAssembly: {
-  validate(bytes: Uint8Array): boolean;
-  Module: new (bytes: Uint8Array) => object;
-  Instance: new (module: object, imports: Record<string, Record<string, unknown>>) => { exports: Record<string, unknown> };
-};
+// Re-exported: callers (tests, fused.ts) have imported these from here.
+export type { HeapAccess, WasmMemory } from './wasm_heap.js';
 
 // ---------------------------------------------------------------------------------
 // exp(t) for float32 lanes:
@@ -293,18 +287,11 @@ export function simdModuleBytes(sharedMemory = false): Uint8Array {
   return assemble(KERNELS, sharedMemory);
 }
 
-let supported: boolean | undefined;
+const moduleValidates = validatesOnce(() => simdModuleBytes());
 
 /** Whether this engine compiles the SIMD module (WebAssembly SIMD, e.g. Node >= 16.4). */
 export function simdSupported(): boolean {
-  if (supported === undefined) {
-    try {
-      supported = typeof WebAssembly === 'object' && WebAssembly.validate(simdModuleBytes());
-    } catch {
-      supported = false;
-    }
-  }
-  return supported === true;
+  return moduleValidates();
 }
 
 // ---------------------------------------------------------------------------------
@@ -325,22 +312,13 @@ export function simdWidth(total: number, C: number): number | null {
   return total % W === 0 ? W : null;
 }
 
-export interface HeapAccess {
-  memory: WasmMemory;
-  malloc(bytes: number): Ptr;
-  free(ptr: Ptr): void;
-}
-
 export class SimdKernels {
   private readonly k: Record<string, KernelFn>;
-  private scratch: Ptr = 0;
-  private scratchBytes = 0;
+  private readonly scratch: ScratchBlock;
 
   constructor(private readonly heap: HeapAccess) {
-    const shared = typeof SharedArrayBuffer !== 'undefined' && heap.memory.buffer instanceof SharedArrayBuffer;
-    const module = new WebAssembly.Module(simdModuleBytes(shared));
-    const instance = new WebAssembly.Instance(module, { env: { memory: heap.memory } });
-    this.k = instance.exports as unknown as Record<string, KernelFn>;
+    this.k = instantiateOnMemory(simdModuleBytes, heap.memory) as unknown as Record<string, KernelFn>;
+    this.scratch = new ScratchBlock(heap, 'wasm SIMD kernels', 4096);
   }
 
   /**
@@ -348,12 +326,7 @@ export class SimdKernels {
    * the heap: the malloc may grow the memory and detach earlier views.
    */
   reserve(bytes: number): void {
-    if (bytes <= this.scratchBytes) return;
-    if (this.scratch) this.heap.free(this.scratch);
-    const size = Math.max(4096, 2 ** Math.ceil(Math.log2(bytes)));
-    this.scratch = this.heap.malloc(size + 16);
-    if (!this.scratch) throw new Error(`wasm SIMD kernels: could not allocate ${size} bytes of scratch on the wasm heap`);
-    this.scratchBytes = size;
+    this.scratch.reserve(bytes);
   }
 
   /** Scratch bytes the passes over rows of W floats need (4 parameter rows, 2 accumulator rows). */
@@ -362,7 +335,7 @@ export class SimdKernels {
   }
 
   private base(): Ptr {
-    return (this.scratch + 15) & ~15;
+    return this.scratch.base();
   }
 
   /** Writes parameter rows (each W floats) to the scratch block; returns its offset. */
