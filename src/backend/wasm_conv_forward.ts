@@ -16,7 +16,7 @@
 
 import type * as tf from '@tensorflow/tfjs-core';
 import { convInputGradSimdSupported, MR, NV, TapKernels } from './wasm_conv_input_grad.js';
-import { perHeap, validRange, type WasmHeapBackend } from './wasm_heap.js';
+import { perHeap, validRange, type ConvTapGeometry, type WasmHeapBackend } from './wasm_heap.js';
 
 type Info = tf.TensorInfo;
 const NC = 4 * NV;
@@ -29,14 +29,7 @@ export function convForwardSimdSupported(): boolean {
   return convInputGradSimdSupported();
 }
 
-export interface ForwardGeometry {
-  kh: number;
-  kw: number;
-  sh: number;
-  sw: number;
-  /** Top and left padding (may be negative: a crop). */
-  pt: number;
-  pl: number;
+export interface ForwardGeometry extends ConvTapGeometry {
   /** Output rows and columns. */
   ho: number;
   wo: number;

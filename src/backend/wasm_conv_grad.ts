@@ -21,7 +21,7 @@
 
 import type * as tf from '@tensorflow/tfjs-core';
 import { assemble, Code, T, type FuncDef } from './wasm_asm.js';
-import { instantiateOnMemory, perHeap, ScratchBlock, validatesOnce, validRange, type WasmHeapBackend } from './wasm_heap.js';
+import { instantiateOnMemory, perHeap, ScratchBlock, validatesOnce, validRange, type ConvTapGeometry, type WasmHeapBackend } from './wasm_heap.js';
 
 type Info = tf.TensorInfo;
 
@@ -136,15 +136,7 @@ const heapGemm = perHeap((heap) => ({
   gemm: instantiateOnMemory(convGradModuleBytes, heap.memory)['gemm_tn'] as GemmFn,
 }));
 
-export interface FilterGradGeometry {
-  kh: number;
-  kw: number;
-  sh: number;
-  sw: number;
-  /** Top and left padding (may be negative: a crop). */
-  pt: number;
-  pl: number;
-}
+export type FilterGradGeometry = ConvTapGeometry;
 
 const runs = { simd: 0 };
 

@@ -21,7 +21,7 @@
 
 import type * as tf from '@tensorflow/tfjs-core';
 import { assemble, Code, T, type FuncDef } from './wasm_asm.js';
-import { instantiateOnMemory, perHeap, ScratchBlock, validatesOnce, validRange, type HeapAccess, type WasmHeapBackend } from './wasm_heap.js';
+import { instantiateOnMemory, perHeap, ScratchBlock, validatesOnce, validRange, type ConvTapGeometry, type HeapAccess, type WasmHeapBackend } from './wasm_heap.js';
 
 type Info = tf.TensorInfo;
 
@@ -182,15 +182,7 @@ export class TapKernels {
 
 const heapKernels = perHeap((heap) => new TapKernels(heap, 'Conv2DBackpropInput (wasm SIMD)'));
 
-export interface InputGradGeometry {
-  kh: number;
-  kw: number;
-  sh: number;
-  sw: number;
-  /** Top and left padding (may be negative: a crop). */
-  pt: number;
-  pl: number;
-}
+export type InputGradGeometry = ConvTapGeometry;
 
 const runs = { simd: 0 };
 

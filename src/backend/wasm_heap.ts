@@ -121,6 +121,17 @@ export class ScratchBlock {
   }
 }
 
+/** A conv's filter size, strides and top/left padding, as the tap kernels walk it. */
+export interface ConvTapGeometry {
+  kh: number;
+  kw: number;
+  sh: number;
+  sw: number;
+  /** Top and left padding (may be negative: a crop). */
+  pt: number;
+  pl: number;
+}
+
 /**
  * Output indices o in [0, count) whose input index o*stride + off lies in [0, size): the
  * rows (or columns) a conv filter tap at offset `off` reaches without touching the padding.
