@@ -9,57 +9,22 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
 import { conv2dBackwardFilter, initBackend, testBackends } from '../src/backend/index.js';
 import { data } from './helpers/random_data.js';
+import { convGeometry, forEachConvTerm, type ConvCase, type ConvGeometry } from './helpers/conv_cases.js';
 import { BLOCK, convGradSimdRuns, convGradSimdSupported, setConvGradSimdEnabled } from '../src/backend/wasm_conv_grad.js';
 
-interface Case { n: number; h: number; w: number; ci: number; co: number; kh: number; kw: number; sh: number; sw: number; pad: [number, number] | 'same' | 'valid' }
-
-interface Geometry { ho: number; wo: number; pt: number; pl: number }
-
-function geometry(c: Case): Geometry {
-  if (c.pad === 'same') {
-    const ho = Math.ceil(c.h / c.sh);
-    const wo = Math.ceil(c.w / c.sw);
-    // tfjs/TensorFlow 'same': the smaller half of the padding at the top / left
-    const padH = Math.max(0, (ho - 1) * c.sh + c.kh - c.h);
-    const padW = Math.max(0, (wo - 1) * c.sw + c.kw - c.w);
-    return { ho, wo, pt: Math.floor(padH / 2), pl: Math.floor(padW / 2) };
-  }
-  const [ph, pw] = c.pad === 'valid' ? [0, 0] : c.pad;
-  return { ho: Math.floor((c.h + 2 * ph - c.kh) / c.sh) + 1, wo: Math.floor((c.w + 2 * pw - c.kw) / c.sw) + 1, pt: ph, pl: pw };
-}
-
 /** dW in float64 and, per element, the sum of |terms| (the scale of float32 rounding). */
-function reference(c: Case, g: Geometry, x: Float32Array, dy: Float32Array): [Float64Array, Float64Array] {
+function reference(c: ConvCase, g: ConvGeometry, x: Float32Array, dy: Float32Array): [Float64Array, Float64Array] {
   const dw = new Float64Array(c.kh * c.kw * c.ci * c.co);
   const abs = new Float64Array(dw.length);
-  for (let b = 0; b < c.n; b++) {
-    for (let oh = 0; oh < g.ho; oh++) {
-      for (let ow = 0; ow < g.wo; ow++) {
-        const d = ((b * g.ho + oh) * g.wo + ow) * c.co;
-        for (let a = 0; a < c.kh; a++) {
-          const ih = oh * c.sh + a - g.pt;
-          if (ih < 0 || ih >= c.h) continue;
-          for (let e = 0; e < c.kw; e++) {
-            const iw = ow * c.sw + e - g.pl;
-            if (iw < 0 || iw >= c.w) continue;
-            const xo = ((b * c.h + ih) * c.w + iw) * c.ci;
-            for (let i = 0; i < c.ci; i++) {
-              const o = ((a * c.kw + e) * c.ci + i) * c.co;
-              for (let j = 0; j < c.co; j++) {
-                const t = x[xo + i]! * dy[d + j]!;
-                dw[o + j]! += t;
-                abs[o + j]! += Math.abs(t);
-              }
-            }
-          }
-        }
-      }
-    }
-  }
+  forEachConvTerm(c, g, (xi, wi, yi) => {
+    const t = x[xi]! * dy[yi]!;
+    dw[wi]! += t;
+    abs[wi]! += Math.abs(t);
+  });
   return [dw, abs];
 }
 
-function filterGrad(c: Case, x: tf.Tensor4D, dy: tf.Tensor4D): tf.Tensor4D {
+function filterGrad(c: ConvCase, x: tf.Tensor4D, dy: tf.Tensor4D): tf.Tensor4D {
   const pad = typeof c.pad === 'string' ? c.pad : [[0, 0], [c.pad[0], c.pad[0]], [c.pad[1], c.pad[1]], [0, 0]];
   if (typeof c.pad !== 'string') return conv2dBackwardFilter(x, dy, [c.kh, c.kw, c.ci, c.co], [c.sh, c.sw], c.pad);
   return tf.engine().runKernel('Conv2DBackpropFilter', { x, dy }, {
@@ -67,7 +32,7 @@ function filterGrad(c: Case, x: tf.Tensor4D, dy: tf.Tensor4D): tf.Tensor4D {
   } as unknown as tf.NamedAttrMap) as tf.Tensor4D;
 }
 
-const CASES: Case[] = [
+const CASES: ConvCase[] = [
   { n: 2, h: 5, w: 7, ci: 3, co: 5, kh: 3, kw: 3, sh: 1, sw: 1, pad: [1, 1] },
   { n: 3, h: 9, w: 9, ci: 6, co: 10, kh: 3, kw: 3, sh: 2, sw: 2, pad: [1, 1] },
   { n: 2, h: 8, w: 8, ci: 16, co: 16, kh: 1, kw: 1, sh: 1, sw: 1, pad: [0, 0] },
@@ -86,8 +51,8 @@ const CASES: Case[] = [
   { n: 2, h: 24, w: 24, ci: 12, co: 32, kh: 1, kw: 1, sh: 2, sw: 2, pad: [0, 0] },
 ];
 
-function check(c: Case, seed: number): void {
-  const g = geometry(c);
+function check(c: ConvCase, seed: number): void {
+  const g = convGeometry(c);
   const xv = data(c.n * c.h * c.w * c.ci, seed);
   const dyv = data(c.n * g.ho * g.wo * c.co, seed + 1);
   const x = tf.tensor4d(xv, [c.n, c.h, c.w, c.ci]);

@@ -11,63 +11,28 @@ import { conv2dBackwardInput, initBackend, testBackends } from '../src/backend/i
 import { convInputGradSimdRuns, convInputGradSimdSupported, convInputGradSimdTakes, setConvInputGradSimdEnabled } from '../src/backend/wasm_conv_input_grad.js';
 import { setWasmSimdEnabled } from '../src/backend/fused.js';
 import { data } from './helpers/random_data.js';
-
-interface Case { n: number; h: number; w: number; ci: number; co: number; kh: number; kw: number; sh: number; sw: number; pad: [number, number] | 'same' | 'valid' }
-
-interface Geometry { ho: number; wo: number; pt: number; pl: number }
-
-function geometry(c: Case): Geometry {
-  if (c.pad === 'same') {
-    const ho = Math.ceil(c.h / c.sh);
-    const wo = Math.ceil(c.w / c.sw);
-    // tfjs/TensorFlow 'same': the smaller half of the padding at the top / left
-    const padH = Math.max(0, (ho - 1) * c.sh + c.kh - c.h);
-    const padW = Math.max(0, (wo - 1) * c.sw + c.kw - c.w);
-    return { ho, wo, pt: Math.floor(padH / 2), pl: Math.floor(padW / 2) };
-  }
-  const [ph, pw] = c.pad === 'valid' ? [0, 0] : c.pad;
-  return { ho: Math.floor((c.h + 2 * ph - c.kh) / c.sh) + 1, wo: Math.floor((c.w + 2 * pw - c.kw) / c.sw) + 1, pt: ph, pl: pw };
-}
+import { convGeometry, expectNearReference, forEachConvTerm, type ConvCase, type ConvGeometry } from './helpers/conv_cases.js';
 
 /** dx in float64 and, per element, the sum of |terms| (the scale of float32 rounding). */
-function reference(c: Case, g: Geometry, dy: Float32Array, wt: Float32Array): [Float64Array, Float64Array] {
+function reference(c: ConvCase, g: ConvGeometry, dy: Float32Array, wt: Float32Array): [Float64Array, Float64Array] {
   const dx = new Float64Array(c.n * c.h * c.w * c.ci);
   const abs = new Float64Array(dx.length);
-  for (let b = 0; b < c.n; b++) {
-    for (let oh = 0; oh < g.ho; oh++) {
-      for (let ow = 0; ow < g.wo; ow++) {
-        const d = ((b * g.ho + oh) * g.wo + ow) * c.co;
-        for (let a = 0; a < c.kh; a++) {
-          const ih = oh * c.sh + a - g.pt;
-          if (ih < 0 || ih >= c.h) continue;
-          for (let e = 0; e < c.kw; e++) {
-            const iw = ow * c.sw + e - g.pl;
-            if (iw < 0 || iw >= c.w) continue;
-            const xo = ((b * c.h + ih) * c.w + iw) * c.ci;
-            for (let i = 0; i < c.ci; i++) {
-              const o = ((a * c.kw + e) * c.ci + i) * c.co;
-              for (let j = 0; j < c.co; j++) {
-                const t = wt[o + j]! * dy[d + j]!;
-                dx[xo + i]! += t;
-                abs[xo + i]! += Math.abs(t);
-              }
-            }
-          }
-        }
-      }
-    }
-  }
+  forEachConvTerm(c, g, (xi, wi, yi) => {
+    const t = wt[wi]! * dy[yi]!;
+    dx[xi]! += t;
+    abs[xi]! += Math.abs(t);
+  });
   return [dx, abs];
 }
 
-function inputGrad(c: Case, dy: tf.Tensor4D, f: tf.Tensor4D): tf.Tensor4D {
+function inputGrad(c: ConvCase, dy: tf.Tensor4D, f: tf.Tensor4D): tf.Tensor4D {
   if (typeof c.pad !== 'string') return conv2dBackwardInput(dy, f, [c.n, c.h, c.w, c.ci], [c.sh, c.sw], c.pad);
   return tf.engine().runKernel('Conv2DBackpropInput', { dy, filter: f }, {
     strides: [c.sh, c.sw], pad: c.pad, dataFormat: 'NHWC', dimRoundingMode: undefined, inputShape: [c.n, c.h, c.w, c.ci],
   } as unknown as tf.NamedAttrMap) as tf.Tensor4D;
 }
 
-const CASES: Case[] = [
+const CASES: ConvCase[] = [
   { n: 2, h: 5, w: 7, ci: 3, co: 5, kh: 3, kw: 3, sh: 1, sw: 1, pad: [1, 1] },
   { n: 3, h: 9, w: 9, ci: 6, co: 10, kh: 3, kw: 3, sh: 2, sw: 2, pad: [1, 1] },
   { n: 2, h: 8, w: 8, ci: 16, co: 16, kh: 1, kw: 1, sh: 1, sw: 1, pad: [0, 0] },
@@ -89,8 +54,8 @@ const CASES: Case[] = [
   { n: 5, h: 8, w: 8, ci: 16, co: 64, kh: 1, kw: 1, sh: 1, sw: 1, pad: [0, 0] },
 ];
 
-function check(c: Case, seed: number): void {
-  const g = geometry(c);
+function check(c: ConvCase, seed: number): void {
+  const g = convGeometry(c);
   const dyv = data(c.n * g.ho * g.wo * c.co, seed);
   const wv = data(c.kh * c.kw * c.ci * c.co, seed + 1);
   const dy = tf.tensor4d(dyv, [c.n, g.ho, g.wo, c.co]);
@@ -100,15 +65,8 @@ function check(c: Case, seed: number): void {
   expect(tf.memory().numTensors - before).toBe(1);
   expect(dx.shape).toEqual([c.n, c.h, c.w, c.ci]);
   const [ref, abs] = reference(c, g, dyv, wv);
-  const got = dx.dataSync();
-  let worst = 0;
-  for (let i = 0; i < ref.length; i++) {
-    // positions no tap reaches are exactly zero
-    if (abs[i] === 0) expect(got[i], `dx[${i}] of ${JSON.stringify(c)}`).toBe(0);
-    else worst = Math.max(worst, Math.abs(got[i]! - ref[i]!) / abs[i]!);
-  }
-  // float32 products summed in float32: error within a few float32 ulps of sum |terms|
-  expect(worst, `dx of ${JSON.stringify(c)}`).toBeLessThan(2e-6);
+  // positions no tap reaches are exactly zero
+  expectNearReference(dx.dataSync(), ref, abs, 'dx', c);
   tf.dispose([dy, f, dx]);
 }
 
