@@ -11,41 +11,19 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { conv2dForward, initBackend } from '../src/backend/index.js';
 import { conv2dForwardWasmSimd, convForwardSimdTakes, setConvForwardSimdEnabled } from '../src/backend/wasm_conv_forward.js';
+import { layerGeometry, maxRelDiff, reps, RESNET164_CONVS, timeFresh } from './helpers/resnet164_convs.js';
 
 await initBackend('wasm');
-const reps = Number(process.env.MPELU_BENCH_REPS ?? 4);
-// N, H, W, Ci, Co, k, stride, count per step in ResNet-164 (18 bottlenecks per stage)
-const shapes: [number, number, number, number, number, number, number, number][] = [
-  [32, 32, 32, 3, 16, 3, 1, 1], [32, 32, 32, 16, 16, 1, 1, 1], [32, 32, 32, 64, 16, 1, 1, 17], [32, 32, 32, 16, 16, 3, 1, 18],
-  [32, 32, 32, 16, 64, 1, 1, 19], [32, 32, 32, 64, 32, 1, 2, 1], [32, 32, 32, 64, 128, 1, 2, 1], [32, 16, 16, 32, 32, 3, 1, 18],
-  [32, 16, 16, 32, 128, 1, 1, 18], [32, 16, 16, 128, 32, 1, 1, 17], [32, 16, 16, 128, 64, 1, 2, 1], [32, 16, 16, 128, 256, 1, 2, 1],
-  [32, 8, 8, 64, 64, 3, 1, 18], [32, 8, 8, 64, 256, 1, 1, 18], [32, 8, 8, 256, 64, 1, 1, 17],
-];
-
 type Make = () => [tf.Tensor4D, tf.Tensor4D, tf.Tensor1D];
-
-function time(make: Make, run: (x: tf.Tensor4D, f: tf.Tensor4D, b: tf.Tensor1D) => tf.Tensor): number {
-  let total = 0;
-  for (let r = 0; r <= reps; r++) {
-    const [x, f, b] = make();
-    const t0 = performance.now();
-    const out = run(x, f, b);
-    out.dataSync();
-    if (r > 0) total += performance.now() - t0; // r = 0 warms up
-    tf.dispose([x, f, b, out]);
-  }
-  return total / reps;
-}
 
 console.log(`wasm conv2dForward with bias, fresh tensors per call, mean of ${reps}`);
 console.log('shape                          count   XNNPACK ms   SIMD ms   SIMD GFLOP/s   speed-up   max rel diff   taken');
 let before = 0;
 let simd = 0;
 let chosen = 0;
-for (const [N, H, W, Ci, Co, k, s, count] of shapes) {
-  const p = (k - 1) / 2;
-  const Ho = Math.floor((H + 2 * p - k) / s) + 1;
-  const Wo = Math.floor((W + 2 * p - k) / s) + 1;
+for (const row of RESNET164_CONVS) {
+  const [N, H, W, Ci, Co, k, s, count] = row;
+  const { p, Ho, Wo, flops, name } = layerGeometry(row);
   const make: Make = () => [tf.randomNormal([N, H, W, Ci]), tf.randomNormal([k, k, Ci, Co]), tf.randomNormal([Co])];
   const xnn = (x: tf.Tensor4D, f: tf.Tensor4D, b: tf.Tensor1D) => tf.fused.conv2d({ x, filter: f, strides: [s, s], pad: [[0, 0], [p, p], [p, p], [0, 0]], bias: b });
   // the kernel itself, whether or not conv2dForward takes the shape
@@ -54,30 +32,20 @@ for (const [N, H, W, Ci, Co, k, s, count] of shapes) {
     if (!info) throw new Error('the SIMD kernel did not run (no WebAssembly SIMD?)');
     return tf.engine().makeTensorFromTensorInfo(info);
   };
-  const c = time(make, xnn);
-  const v = time(make, kernel);
+  const c = timeFresh(make, xnn);
+  const v = timeFresh(make, kernel);
   const [x, f, b] = make();
   const ref = xnn(x, f, b);
   const got = kernel(x, f, b);
   setConvForwardSimdEnabled(true);
   const viaOps = conv2dForward(x, f, b, s, s, p, p);
-  const rv = ref.dataSync();
-  const gv = got.dataSync();
-  const ov = viaOps.dataSync();
-  let diff = 0;
-  let scale = 0;
-  for (let i = 0; i < rv.length; i++) {
-    diff = Math.max(diff, Math.abs(rv[i]! - gv[i]!), Math.abs(rv[i]! - ov[i]!));
-    scale = Math.max(scale, Math.abs(rv[i]!));
-  }
+  const rel = maxRelDiff(ref.dataSync(), got.dataSync(), viaOps.dataSync());
   tf.dispose([x, f, b, ref, got, viaOps]);
   const taken = convForwardSimdTakes(k, k, Ci, Co, s, s);
   before += c * count;
   simd += v * count;
   chosen += (taken ? v : c) * count;
-  const flops = 2 * N * Ho * Wo * k * k * Ci * Co;
-  const name = `${H}x${W} ${Ci}->${Co} k${k} s${s}`;
-  console.log(`${name.padEnd(30)} ${String(count).padStart(5)} ${c.toFixed(1).padStart(12)} ${v.toFixed(1).padStart(9)} ${(flops / v / 1e6).toFixed(1).padStart(14)} ${(c / v).toFixed(2).padStart(9)}x ${(diff / scale).toExponential(1).padStart(14)}   ${taken ? 'yes' : 'no'}`);
+  console.log(`${name.padEnd(30)} ${String(count).padStart(5)} ${c.toFixed(1).padStart(12)} ${v.toFixed(1).padStart(9)} ${(flops / v / 1e6).toFixed(1).padStart(14)} ${(c / v).toFixed(2).padStart(9)}x ${rel.toExponential(1).padStart(14)}   ${taken ? 'yes' : 'no'}`);
 }
 console.log(`per training step (weighted by count): XNNPACK ${before.toFixed(0)} ms, SIMD everywhere ${simd.toFixed(0)} ms, conv2dForward (taken shapes on SIMD) ${chosen.toFixed(0)} ms`);
 console.log(`live tensors: ${tf.memory().numTensors}`);
