@@ -1,74 +1,115 @@
-// One training step of the MPELU nopre ResNet-164 (CIFAR-10, 1.70M parameters) at batch 32,
-// the fb.resnet.torch way: forward, CrossEntropyCriterion, zeroGradParameters, backward,
-// optim.sgd (nesterov, momentum 0.9, nnlr learningRates/weightDecays vectors) on the flat
-// parameter vector. Prints images/s for training and for evaluation (forward only), and the
-// live tfjs tensor count after each step (it must not grow).
+// Training and evaluating the MPELU nopre ResNet (CIFAR-10) the fb.resnet.torch way, against
+// the same network in PyTorch, in one run: for each configuration (depth x batch) mpelu runs
+// in its own Node process, then the PyTorch peer (../shared/bench/peer_pytorch_mpelu_resnet.py
+// or MPELU_PEER, run with /usr/bin/python3 when it has torch) on the same thread count, and
+// the bench prints both and their ratio: training images/s (forward, CrossEntropyCriterion,
+// zeroGradParameters, backward, optim.sgd nesterov with nnlr vectors on the flat parameters),
+// evaluation images/s (forward only) and peak RSS. mpelu also prints, per step, what moved
+// between host and device (uploads, downloads, blocking reads, weight-sized transposes) and
+// the live tfjs tensor count (it must stay flat), and the peak tfjs bytes of a step.
 //
-// Reference on this kind of machine (DESIGN.md): PyTorch 1.13 on CPU, 2 threads, trains this
-// network at about 24 images/s and evaluates at about 93 images/s.
-//
-// Run: npx tsx bench/train_step.bench.ts [backend ...]   (default: wasm cpu)
-//      MPELU_BENCH_DEPTH=20 for a quick look at a smaller network.
+// Run: npm run bench -- train_step
+//   MPELU_BENCH_CONFIGS=164x32,164x64,1001x64   configurations (default: all three; the
+//                                               1001-layer one runs one timed step)
+//   MPELU_BENCH_THREADS=2                       threads for both (default: the core count)
+//   MPELU_BENCH_STEPS=3                         timed steps (default 3, 2 at batch 64, 1 for 1001)
+//   MPELU_BENCH_BACKEND=wasm                    mpelu's backend (cpu takes minutes a step)
+//   MPELU_BENCH_PEER=0                          skip the peer
 
-import * as tf from '@tensorflow/tfjs-core';
-import { initBackend, type BackendName } from '../src/backend/index.js';
-import { manualSeed } from '../src/torch/random.js';
-import { Tensor } from '../src/torch/tensor.js';
-import { nn } from '../src/nn/index.js';
-import { createMpeluNopreResNet } from '../src/models/mpelu_nopre_resnet.js';
-import { getOptimConfig } from '../src/optim/nnlr.js';
-import { sgd } from '../src/optim/sgd.js';
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { coreCount } from '../src/backend/threads.js';
 
-const BATCH = 32;
-const depth = Number(process.env.MPELU_BENCH_DEPTH ?? 164);
-// The pure-JS cpu backend takes about a minute a step: one timed step there unless asked.
-const stepsFor = (backend: string) => Number(process.env.MPELU_BENCH_STEPS ?? (backend === 'cpu' ? 1 : 3));
-const backends = (process.argv.slice(2).length ? process.argv.slice(2) : (process.env.MPELU_BENCH_BACKENDS ?? 'wasm,cpu').split(',')) as BackendName[];
+const here = dirname(fileURLToPath(import.meta.url));
 
-for (const backend of backends) {
-  try {
-    await initBackend(backend);
-  } catch (e) {
-    console.log(`${backend}: not available (${(e as Error).message})`);
-    continue;
-  }
-  const steps = stepsFor(backend);
-  manualSeed(1);
-  const t0 = performance.now();
-  const model = createMpeluNopreResNet({ depth });
-  const [params, gradParams] = model.getParameters();
-  const [learningRates, weightDecays] = getOptimConfig(model, 0.1, 1e-4);
-  const buildMs = performance.now() - t0;
-  const criterion = nn.CrossEntropyCriterion().float();
-  const optimState: Record<string, unknown> = {
-    learningRate: 0.1, momentum: 0.9, nesterov: true, dampening: 0, learningRates, weightDecays,
-  };
-  const input = Tensor.create('Float', [BATCH, 3, 32, 32]).normal(0, 1);
-  const target = Tensor.create('Long', [BATCH]);
-  for (let i = 1; i <= BATCH; i++) target.put(i, ((i * 7) % 10) + 1);
-
-  console.log(`${backend}: ResNet-${depth}, ${params.nElement()} parameters, built in ${buildMs.toFixed(0)} ms, batch ${BATCH}`);
-  model.training();
-  const times: number[] = [];
-  for (let s = 0; s <= steps; s++) {
-    const start = performance.now();
-    const [, fx] = sgd(() => {
-      const out = model.forward(input) as Tensor;
-      const loss = criterion.forward(out, target);
-      model.zeroGradParameters();
-      model.backward(input, criterion.backward(out, target) as Tensor);
-      return [loss, gradParams];
-    }, params, optimState);
-    const ms = performance.now() - start;
-    if (s > 0) times.push(ms); // step 0 warms up kernels and allocations
-    console.log(`  train step ${s}: ${ms.toFixed(0)} ms, loss ${fx[0]!.toFixed(4)}, live tfjs tensors ${tf.memory().numTensors}`);
-  }
-  const trainMs = times.reduce((a, b) => a + b, 0) / times.length;
-  model.evaluate();
-  model.forward(input);
-  const evalStart = performance.now();
-  for (let s = 0; s < steps; s++) (model.forward(input) as Tensor).get(1, 1);
-  const evalMs = (performance.now() - evalStart) / steps;
-  console.log(`  ${backend}: train ${(BATCH / (trainMs / 1000)).toFixed(1)} images/s (${trainMs.toFixed(0)} ms/step), ` +
-    `evaluate ${(BATCH / (evalMs / 1000)).toFixed(1)} images/s (${evalMs.toFixed(0)} ms/batch)`);
+interface Config {
+  depth: number;
+  batch: number;
+  steps: number;
 }
+
+/** One side's figures. */
+interface Figures {
+  train: number;
+  evaluate: number;
+  peakRssMb: number;
+}
+
+function configs(): Config[] {
+  const spec = process.env.MPELU_BENCH_CONFIGS ?? '164x32,164x64,1001x64';
+  return spec.split(',').map((s) => {
+    const [depth, batch] = s.trim().split('x').map(Number) as [number, number];
+    if (!Number.isInteger(depth) || !Number.isInteger(batch) || (depth - 2) % 9 !== 0 || batch < 1) {
+      throw new Error(`MPELU_BENCH_CONFIGS: expected DEPTHxBATCH with DEPTH = 9n+2 (e.g. 164x32), found '${s}'`);
+    }
+    const steps = Number(process.env.MPELU_BENCH_STEPS ?? (depth > 200 ? 1 : batch > 32 ? 2 : 3));
+    return { depth, batch, steps };
+  });
+}
+
+function peerScript(): string | null {
+  if (process.env.MPELU_BENCH_PEER === '0') return null;
+  const candidates = [process.env.MPELU_PEER, resolve(here, '../../shared/bench/peer_pytorch_mpelu_resnet.py'), '/work/shared/bench/peer_pytorch_mpelu_resnet.py'];
+  return candidates.find((p) => p && existsSync(p)) ?? null;
+}
+
+function pythonWithTorch(): string | null {
+  for (const py of ['/usr/bin/python3', 'python3']) {
+    const r = spawnSync(py, ['-c', 'import torch'], { stdio: 'ignore' });
+    if (r.status === 0) return py;
+  }
+  return null;
+}
+
+function runMpelu(c: Config, threads: number): Figures | null {
+  const r = spawnSync(process.execPath, ['--import', 'tsx', join(here, 'helpers/train_step_child.ts')], {
+    env: { ...process.env, MPELU_THREADS: String(threads), MPELU_BENCH_CHILD: `${c.depth},${c.batch},${c.steps}` },
+    stdio: ['ignore', 'pipe', 'inherit'],
+    encoding: 'utf8',
+    maxBuffer: 64 << 20,
+  });
+  let figures: Figures | null = null;
+  for (const line of r.stdout.split('\n')) {
+    if (line.startsWith('RESULT ')) figures = JSON.parse(line.slice(7)) as Figures;
+    else if (line) console.log(line);
+  }
+  if (r.status !== 0) console.log(`  mpelu: exited with ${r.status ?? r.signal}`);
+  return figures;
+}
+
+function runPeer(py: string, script: string, c: Config, threads: number): Figures | null {
+  const r = spawnSync(py, [script, String(c.depth), String(c.batch), String(threads), String(c.steps)], { encoding: 'utf8', maxBuffer: 16 << 20 });
+  const line = r.stdout.split('\n').find((l) => l.startsWith('pytorch'));
+  if (!line) {
+    console.log(`  peer: failed (exit ${r.status ?? r.signal}): ${(r.stderr || '').trim().split('\n').slice(-1)[0] ?? ''}`);
+    return null;
+  }
+  console.log(`  ${line}`);
+  const get = (k: string) => Number(new RegExp(`\\b${k}=([\\d.]+)`).exec(line)?.[1]);
+  return { train: get('train_img_per_s'), evaluate: get('eval_img_per_s'), peakRssMb: get('peak_rss_mb') };
+}
+
+const threads = Number(process.env.MPELU_BENCH_THREADS ?? coreCount());
+const script = peerScript();
+const py = script ? pythonWithTorch() : null;
+const load = () => (existsSync('/proc/loadavg') ? spawnSync('cat', ['/proc/loadavg'], { encoding: 'utf8' }).stdout.trim().split(' ').slice(0, 3).join(' ') : 'n/a');
+console.log(`threads ${threads} for both; load average ${load()}`);
+if (!script) console.log('peer: not found (set MPELU_PEER to peer_pytorch_mpelu_resnet.py), mpelu only');
+else if (!py) console.log('peer: no python3 with torch (Debian: apt-get install python3-torch), mpelu only');
+
+const rows: string[] = [];
+for (const c of configs()) {
+  console.log(`\n--- ResNet-${c.depth}, batch ${c.batch}, ${c.steps} timed step(s), ${threads} thread(s) ---`);
+  const m = runMpelu(c, threads);
+  const p = script && py ? runPeer(py, script, c, threads) : null;
+  const ratio = (a?: number, b?: number) => (a && b ? `${(a / b).toFixed(2)}x` : 'n/a');
+  const row = `${c.depth}@${c.batch}: train ${m?.train.toFixed(1) ?? '-'} vs ${p?.train.toFixed(1) ?? '-'} img/s (${ratio(m?.train, p?.train)}), ` +
+    `evaluate ${m?.evaluate.toFixed(1) ?? '-'} vs ${p?.evaluate.toFixed(1) ?? '-'} img/s (${ratio(m?.evaluate, p?.evaluate)}), ` +
+    `peak RSS ${m?.peakRssMb.toFixed(0) ?? '-'} vs ${p?.peakRssMb.toFixed(0) ?? '-'} MB (${ratio(m?.peakRssMb, p?.peakRssMb)})`;
+  console.log(`  mpelu vs pytorch, ${row}`);
+  rows.push(row);
+}
+console.log(`\nsummary (mpelu vs pytorch, ${threads} threads each; load average now ${load()}):`);
+for (const r of rows) console.log(`  ${r}`);

@@ -4,6 +4,7 @@
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
+import { getNumThreads } from '../src/backend/threads.js';
 import {
   availableBackends,
   backendInfo,
@@ -47,14 +48,16 @@ describe('initBackend', () => {
     expect(info.threads).toBeGreaterThanOrEqual(1);
   });
 
-  it('wasm loads its binaries from node_modules and reports one thread', async () => {
+  it('wasm loads its binaries from node_modules, on a shared heap, and reports the kernel thread count', async () => {
     const info = await initBackendInfo('wasm');
     expect(info.backend).toBe('wasm');
     expect(info.wasmPath).toBe(wasmBinaryDir());
     expect(existsSync(join(wasmBinaryDir(), info.wasmBinary!))).toBe(true);
     // The threaded build needs Web Workers from blob: URLs, which Node refuses.
     expect(info.wasmBinary).not.toBe('tfjs-backend-wasm-threaded-simd.wasm');
-    expect(info.threads).toBe(1);
+    // tfjs's own kernels run on one thread; mpelu's split over getNumThreads() on the shared heap
+    expect(info.sharedHeap).toBe(true);
+    expect(info.threads).toBe(getNumThreads());
   });
 
   it('honours MPELU_BACKEND and explicit names', async () => {

@@ -7,6 +7,8 @@ import * as tfwasm from '@tensorflow/tfjs-backend-wasm';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { registerMissingKernels } from './kernels.js';
+import { sharedHeapPatched, startWithSharedHeap } from './shared_heap.js';
+import { getNumThreads } from './threads.js';
 
 export type BackendName = 'tensorflow' | 'wasm' | 'cpu';
 export type BackendRequest = BackendName | 'auto';
@@ -30,8 +32,10 @@ export interface BackendInfo {
   tfjsVersion: string;
   /** For tensorflow: the native package that was loaded. */
   nativePackage?: string;
-  /** Threads the backend computes with (1 for cpu; wasm reports its XNNPACK pool). */
+  /** Threads the backend computes with (1 for cpu; wasm: mpelu's kernels on a shared heap, else XNNPACK's pool). */
   threads: number;
+  /** wasm only: whether the heap is a shared memory (mpelu's kernels then use worker threads). */
+  sharedHeap?: boolean;
   /** wasm only: which binary was loaded. */
   wasmBinary?: 'tfjs-backend-wasm.wasm' | 'tfjs-backend-wasm-simd.wasm' | 'tfjs-backend-wasm-threaded-simd.wasm';
   /** wasm only: the folder the .wasm files are loaded from. */
@@ -109,13 +113,22 @@ function prepareWasm(): void {
 }
 
 async function trySet(name: string): Promise<boolean> {
-  try {
+  const set = async () => {
     const ok = await tf.setBackend(name);
     if (ok) await tf.ready();
     return ok;
+  };
+  try {
+    // wasm's heap is made shared (shared_heap.ts) so the kernels can use worker threads
+    return name === 'wasm' && sharedHeapWanted() ? await startWithSharedHeap(set) : await set();
   } catch {
     return false;
   }
+}
+
+/** MPELU_SHARED_HEAP=0 keeps tfjs-wasm's heap unshared (and mpelu's kernels on one thread). */
+function sharedHeapWanted(): boolean {
+  return isNode() && process.env.MPELU_SHARED_HEAP !== '0' && typeof SharedArrayBuffer !== 'undefined';
 }
 
 function describe(backend: BackendName): BackendInfo {
@@ -131,7 +144,10 @@ function describe(backend: BackendName): BackendInfo {
     info.threads = Number(process.env.TF_NUM_INTRAOP_THREADS) || (isNode() ? osCores() : 1);
   }
   if (backend === 'wasm') {
-    info.threads = tfwasm.getThreadsCount();
+    // tfjs-wasm's own kernels run on one thread in Node; mpelu's split over getNumThreads()
+    // when the heap is shared
+    info.sharedHeap = sharedHeapPatched();
+    info.threads = info.sharedHeap ? getNumThreads() : tfwasm.getThreadsCount();
     const flags = tf.env();
     const simd = flags.getBool('WASM_HAS_SIMD_SUPPORT');
     const mt = flags.getBool('WASM_HAS_MULTITHREAD_SUPPORT');

@@ -69,13 +69,21 @@ function readOwnVersion(): string | null {
   }
 }
 
+/** Where the thread count comes from, as `mpelu env` prints it. */
+function threadSource(b: EnvReport['backend']): string {
+  if (b.backend !== 'wasm') return '';
+  if (!b.sharedHeap) return ' (shared heap off: MPELU_SHARED_HEAP=0; mpelu\'s kernels on one thread)';
+  const env = process.env.MPELU_THREADS;
+  return env ? ` (MPELU_THREADS=${env}; mpelu's kernels on a shared heap)` : ` (the core count; MPELU_THREADS or torch.setnumthreads change it)`;
+}
+
 export function formatEnv(r: EnvReport): string {
   const b = r.backend;
   const lines = [
     `mpelu          ${r.mpelu ?? 'unknown'}`,
     `node           ${r.node} (${r.platform})`,
     `backend        ${b.backend}${r.requested !== 'auto' ? ` (requested: ${r.requested})` : ' (auto)'}`,
-    `threads        ${b.threads}`,
+    `threads        ${b.threads}${threadSource(b)}`,
   ];
   if (b.backend === 'wasm') {
     lines.push(`wasm binary    ${b.wasmBinary}${b.wasmPath ? ` from ${b.wasmPath}` : ''}`);

@@ -4,6 +4,7 @@ import { Tensor, defaultTensorType, getDefaultTensorType, setDefaultTensorType, 
 import type { TensorType } from './types.js';
 import { mathFunctions } from './functional.js';
 import { randomFunctions } from './random_functions.js';
+import { getNumThreads, setNumThreads } from '../backend/threads.js';
 export { Generator } from './random.js';
 
 export { Storage, Tensor };
@@ -54,6 +55,9 @@ export const torch = {
   HalfStorage: storageFactory('Half'),
   setdefaulttensortype: setDefaultTensorType,
   getdefaulttensortype: getDefaultTensorType,
+  /** Threads mpelu's wasm kernels split their work over (default: the core count, or MPELU_THREADS). */
+  setnumthreads: setNumThreads,
+  getnumthreads: getNumThreads,
   isTensor: (x: unknown): x is Tensor => x instanceof Tensor,
   isStorage: (x: unknown): x is Storage => x instanceof Storage,
   ...mathFunctions,

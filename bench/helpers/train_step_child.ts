@@ -1,0 +1,73 @@
+// One mpelu side of bench/train_step (its own process, so peak RSS is this configuration's):
+// MPELU_BENCH_CHILD=depth,batch,steps. Prints each step's time, loss, live tfjs tensors and
+// transfers, then a `RESULT {json}` line for the parent.
+
+import * as tf from '@tensorflow/tfjs-core';
+import { initBackendInfo } from '../../src/backend/index.js';
+import { manualSeed } from '../../src/torch/random.js';
+import { Tensor } from '../../src/torch/tensor.js';
+import { nn } from '../../src/nn/index.js';
+import { createMpeluNopreResNet } from '../../src/models/mpelu_nopre_resnet.js';
+import { getOptimConfig } from '../../src/optim/nnlr.js';
+import { sgd } from '../../src/optim/sgd.js';
+import { formatTransferCounts, installTransferCounters, takeTransferCounts } from './transfer_counters.js';
+
+const [depth, batch, steps] = (process.env.MPELU_BENCH_CHILD ?? '164,32,3').split(',').map(Number) as [number, number, number];
+const info = await initBackendInfo(process.env.MPELU_BENCH_BACKEND ?? 'wasm');
+
+manualSeed(1);
+const t0 = performance.now();
+const model = createMpeluNopreResNet({ depth });
+const [params, gradParams] = model.getParameters();
+const [learningRates, weightDecays] = getOptimConfig(model, 0.1, 1e-4);
+const buildMs = performance.now() - t0;
+const criterion = nn.CrossEntropyCriterion().float();
+const optimState: Record<string, unknown> = { learningRate: 0.1, momentum: 0.9, nesterov: true, dampening: 0, learningRates, weightDecays };
+const input = Tensor.create('Float', [batch, 3, 32, 32]).normal(0, 1);
+const target = Tensor.create('Long', [batch]);
+for (let i = 1; i <= batch; i++) target.put(i, ((i * 7) % 10) + 1);
+const largest = Math.max(...model.parameters()[0].map((p) => p.nElement()));
+installTransferCounters(largest);
+
+console.log(`  mpelu on ${info.backend} (${info.threads} thread(s)${info.backend === 'wasm' ? `, shared heap ${info.sharedHeap ? 'yes' : 'no'}` : ''}): ` +
+  `ResNet-${depth}, ${params.nElement()} parameters, built in ${buildMs.toFixed(0)} ms, batch ${batch}`);
+
+function step(): number {
+  const [, fx] = sgd(() => {
+    const out = model.forward(input) as Tensor;
+    const loss = criterion.forward(out, target);
+    model.zeroGradParameters();
+    model.backward(input, criterion.backward(out, target) as Tensor);
+    return [loss, gradParams];
+  }, params, optimState);
+  return fx[0]!;
+}
+
+model.training();
+const times: number[] = [];
+takeTransferCounts();
+for (let s = 0; s <= steps; s++) {
+  const start = performance.now();
+  const loss = step();
+  const ms = performance.now() - start;
+  if (s > 0) times.push(ms); // step 0 warms up kernels and allocations
+  console.log(`  train step ${s}: ${ms.toFixed(0)} ms, loss ${loss.toFixed(4)}, live tfjs tensors ${tf.memory().numTensors}; ${formatTransferCounts(takeTransferCounts())}`);
+}
+const trainMs = times.reduce((a, b) => a + b, 0) / times.length;
+// one more step under tf.profile for the peak tfjs bytes (not timed)
+const profile = await tf.profile(() => {
+  step();
+});
+model.evaluate();
+(model.forward(input) as Tensor).get(1, 1);
+const evalStart = performance.now();
+for (let s = 0; s < steps; s++) (model.forward(input) as Tensor).get(1, 1);
+const evalMs = (performance.now() - evalStart) / steps;
+const peakRssMb = process.resourceUsage().maxRSS / 1024;
+const heap = (tf.backend() as { wasm?: { HEAPU8?: Uint8Array } }).wasm?.HEAPU8?.byteLength;
+const train = batch / (trainMs / 1000);
+const evaluate = batch / (evalMs / 1000);
+console.log(`  mpelu ${info.backend}: train ${train.toFixed(1)} images/s (${trainMs.toFixed(0)} ms/step), evaluate ${evaluate.toFixed(1)} images/s (${evalMs.toFixed(0)} ms/batch), ` +
+  `peak RSS ${peakRssMb.toFixed(0)} MB, peak tfjs bytes of a step ${(profile.peakBytes / 1e6).toFixed(0)} MB${heap ? `, wasm heap ${(heap / 1e6).toFixed(0)} MB` : ''}`);
+console.log(`RESULT ${JSON.stringify({ train, evaluate, peakRssMb })}`);
+process.exit(0);

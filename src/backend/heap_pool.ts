@@ -1,0 +1,282 @@
+// Worker threads that run mpelu's WebAssembly kernels on tfjs-backend-wasm's heap, so one
+// kernel call can use every core. The heap must be a shared WebAssembly.Memory (shared_heap.ts
+// makes tfjs-wasm's SIMD build allocate one); each worker instantiates the kernel modules on
+// that same memory and runs lists of calls the calling thread records: a kernel splits its
+// work into parts (whole images, or disjoint tiles of a result), runs part 0 itself and hands
+// part i to worker i - 1. Parts never split a sum, so results do not depend on the thread
+// count.
+//
+// The caller blocks in Atomics.wait until its workers are done (the nn API is synchronous).
+// Control lives in one SharedArrayBuffer per worker: a job sequence number, a done number,
+// a status and the records [function id, 16 i32 arguments]. Kernel modules reach the workers
+// over a MessagePort read with receiveMessageOnPort (a busy worker runs no event loop).
+// Workers are unref'd (they never keep the process alive) and told to stop on exit; an error
+// inside a worker comes back as an Error in the caller; a worker that stops answering makes
+// the call fail after WAIT_LIMIT_MS instead of hanging.
+
+import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
+
+export type KernelFn = (...args: number[]) => void;
+
+interface SharedWasmMemory {
+  readonly buffer: ArrayBuffer | SharedArrayBuffer;
+}
+declare const WebAssembly: {
+  Module: new (bytes: Uint8Array) => object;
+  Instance: new (module: object, imports: Record<string, Record<string, unknown>>) => { exports: Record<string, unknown> };
+};
+
+/** Control block layout (Int32Array indices). */
+const SEQ = 0;
+const DONE = 1;
+const STATUS = 2;
+const COUNT = 3;
+const FNS = 4;
+const DEAD = 5;
+const MSG_LEN = 6;
+const MSG = 16;
+const MSG_MAX = 1000;
+const REC = 1024;
+/** Ints per record: function id, then up to 16 arguments. */
+export const REC_INTS = 17;
+/** Records per round (a longer part runs in several rounds). */
+const CAPACITY = 8192;
+const WAIT_LIMIT_MS = 300_000;
+
+const WORKER_SOURCE = `
+const { workerData, receiveMessageOnPort } = require('node:worker_threads');
+const { memory, ctl, port } = workerData;
+const I = new Int32Array(ctl);
+const fns = [];
+function need(n) {
+  while (fns.length < n) {
+    const got = receiveMessageOnPort(port);
+    if (!got) throw new Error('kernel module for function ' + fns.length + ' never arrived');
+    const inst = new WebAssembly.Instance(got.message.module, { env: { memory } });
+    for (const name of got.message.names) fns.push(inst.exports[name]);
+  }
+}
+function fail(e) {
+  const text = String((e && e.stack) || e).slice(0, ${MSG_MAX});
+  for (let i = 0; i < text.length; i++) I[${MSG} + i] = text.charCodeAt(i);
+  I[${MSG_LEN}] = text.length;
+}
+let seen = 0;
+try {
+  for (;;) {
+    Atomics.wait(I, ${SEQ}, seen);
+    const seq = Atomics.load(I, ${SEQ});
+    if (seq === seen) continue;
+    if (seq < 0) break;
+    seen = seq;
+    try {
+      need(I[${FNS}]);
+      const n = I[${COUNT}];
+      for (let r = 0, p = ${REC}; r < n; r++, p += ${REC_INTS}) {
+        fns[I[p]](I[p + 1], I[p + 2], I[p + 3], I[p + 4], I[p + 5], I[p + 6], I[p + 7], I[p + 8],
+          I[p + 9], I[p + 10], I[p + 11], I[p + 12], I[p + 13], I[p + 14], I[p + 15], I[p + 16]);
+      }
+      I[${STATUS}] = 0;
+    } catch (e) {
+      fail(e);
+      I[${STATUS}] = 1;
+    }
+    Atomics.store(I, ${DONE}, seq);
+    Atomics.notify(I, ${DONE});
+  }
+} catch (e) {
+  fail(e);
+  Atomics.store(I, ${DEAD}, 1);
+  Atomics.notify(I, ${DONE});
+}
+`;
+
+/** One part's recorded calls: function id and up to 16 i32 arguments each. */
+export class CallList {
+  ints: Int32Array = new Int32Array(REC_INTS * 64);
+  count = 0;
+
+  add(fn: number, args: readonly number[]): void {
+    if ((this.count + 1) * REC_INTS > this.ints.length) {
+      const grown = new Int32Array(this.ints.length * 2);
+      grown.set(this.ints);
+      this.ints = grown;
+    }
+    const p = this.count * REC_INTS;
+    this.ints[p] = fn;
+    for (let i = 0; i < args.length; i++) this.ints[p + 1 + i] = args[i]!;
+    this.count++;
+  }
+}
+
+class PoolWorker {
+  readonly ctl = new Int32Array(new SharedArrayBuffer(4 * (REC + CAPACITY * REC_INTS)));
+  readonly port: MessagePort;
+  readonly worker: Worker;
+  seq = 0;
+  /** Modules sent to this worker so far. */
+  sentModules = 0;
+
+  constructor(memory: SharedWasmMemory) {
+    const channel = new MessageChannel();
+    this.port = channel.port1;
+    this.worker = new Worker(WORKER_SOURCE, {
+      eval: true,
+      workerData: { memory, ctl: this.ctl.buffer, port: channel.port2 },
+      transferList: [channel.port2],
+    });
+    this.worker.unref();
+    this.port.unref();
+    // A worker that fails on its own (not inside a job) is seen by run() through DEAD.
+    this.worker.on('error', () => undefined);
+  }
+
+  post(records: Int32Array, from: number, count: number, fnCount: number): void {
+    const c = this.ctl;
+    c.set(records.subarray(from * REC_INTS, (from + count) * REC_INTS), REC);
+    c[COUNT] = count;
+    c[FNS] = fnCount;
+    c[STATUS] = 0;
+    this.seq = this.seq >= 0x3fffffff ? 1 : this.seq + 1;
+    Atomics.store(c, SEQ, this.seq);
+    Atomics.notify(c, SEQ);
+  }
+
+  /** Waits for the posted job; throws the worker's error, or after WAIT_LIMIT_MS. */
+  wait(index: number): void {
+    const c = this.ctl;
+    const start = Date.now();
+    for (;;) {
+      const done = Atomics.load(c, DONE);
+      if (done === this.seq) break;
+      if (Atomics.load(c, DEAD)) throw new Error(`heap pool: worker ${index} stopped: ${this.message()}`);
+      if (Date.now() - start > WAIT_LIMIT_MS) throw new Error(`heap pool: worker ${index} did not answer within ${WAIT_LIMIT_MS / 1000} s`);
+      Atomics.wait(c, DONE, done, 1000);
+    }
+    if (c[STATUS] !== 0) throw new Error(`heap pool: a kernel failed in worker ${index}: ${this.message()}`);
+  }
+
+  message(): string {
+    const c = this.ctl;
+    return String.fromCharCode(...c.subarray(MSG, MSG + Math.min(MSG_MAX, c[MSG_LEN]!)));
+  }
+
+  stop(): void {
+    Atomics.store(this.ctl, SEQ, -1);
+    Atomics.notify(this.ctl, SEQ);
+    void this.worker.terminate();
+  }
+}
+
+/** Worker threads over one shared heap, with the kernel modules registered on it. */
+export class HeapPool {
+  private readonly workers: PoolWorker[] = [];
+  /** Functions by id, instantiated on the calling thread. */
+  private readonly fns: KernelFn[] = [];
+  private readonly modules: { module: object; names: string[] }[] = [];
+  private readonly ids = new Map<string, number>();
+  private broken: Error | null = null;
+
+  constructor(private readonly memory: SharedWasmMemory) {
+    if (!(memory.buffer instanceof SharedArrayBuffer)) throw new Error('heap pool: the heap is not a shared WebAssembly.Memory');
+    poolsToStop.add(this);
+  }
+
+  /**
+   * The id of export `name` of the module `bytes` (a module imports env.memory shared),
+   * registering the module on first use; `key` names the module.
+   */
+  fn(key: string, bytes: () => Uint8Array, name: string): number {
+    const id = this.ids.get(`${key}:${name}`);
+    if (id !== undefined) return id;
+    const module = new WebAssembly.Module(bytes());
+    const exports = new WebAssembly.Instance(module, { env: { memory: this.memory } }).exports;
+    const names = Object.keys(exports).filter((n) => typeof exports[n] === 'function');
+    this.modules.push({ module, names });
+    for (const n of names) {
+      this.ids.set(`${key}:${n}`, this.fns.length);
+      this.fns.push(exports[n] as KernelFn);
+    }
+    const got = this.ids.get(`${key}:${name}`);
+    if (got === undefined) throw new Error(`heap pool: module '${key}' has no function '${name}'`);
+    return got;
+  }
+
+  /** Runs parts[0] here and parts[i] on worker i - 1, all at once; returns when all are done. */
+  run(parts: readonly CallList[]): void {
+    if (this.broken) throw this.broken;
+    const busy: number[] = [];
+    for (let w = 1; w < parts.length; w++) if (parts[w]!.count > 0) busy.push(w);
+    for (const w of busy) this.ensureWorker(w - 1);
+    const sent = new Map<number, number>(busy.map((w) => [w, 0]));
+    const round = () => {
+      const posted: number[] = [];
+      for (const w of busy) {
+        const part = parts[w]!;
+        const from = sent.get(w)!;
+        if (from >= part.count) continue;
+        const count = Math.min(CAPACITY, part.count - from);
+        this.workers[w - 1]!.post(part.ints, from, count, this.fns.length);
+        sent.set(w, from + count);
+        posted.push(w);
+      }
+      return posted;
+    };
+    let posted = round();
+    let local: unknown = null;
+    try {
+      this.runHere(parts[0]!);
+    } catch (e) {
+      local = e;
+    }
+    try {
+      while (posted.length) {
+        for (const w of posted) this.workers[w - 1]!.wait(w - 1);
+        posted = round();
+      }
+    } catch (e) {
+      // a worker that fails cannot be trusted with the next call
+      this.broken = e as Error;
+      this.stop();
+      throw e;
+    }
+    if (local) throw local;
+  }
+
+  private runHere(part: CallList): void {
+    const r = part.ints;
+    const fns = this.fns;
+    for (let i = 0, p = 0; i < part.count; i++, p += REC_INTS) {
+      fns[r[p]!]!(r[p + 1]!, r[p + 2]!, r[p + 3]!, r[p + 4]!, r[p + 5]!, r[p + 6]!, r[p + 7]!, r[p + 8]!,
+        r[p + 9]!, r[p + 10]!, r[p + 11]!, r[p + 12]!, r[p + 13]!, r[p + 14]!, r[p + 15]!, r[p + 16]!);
+    }
+  }
+
+  private ensureWorker(i: number): void {
+    while (this.workers.length <= i) this.workers.push(new PoolWorker(this.memory));
+    const w = this.workers[i]!;
+    // modules registered since this worker last heard: send them before the job
+    for (let m = w.sentModules; m < this.modules.length; m++) w.port.postMessage(this.modules[m]);
+    w.sentModules = this.modules.length;
+  }
+
+  /** Workers started so far. */
+  get workerCount(): number {
+    return this.workers.length;
+  }
+
+  /** Stops every worker (the pool refuses further calls). */
+  stop(): void {
+    for (const w of this.workers) w.stop();
+    this.workers.length = 0;
+    this.broken ??= new Error('heap pool: stopped');
+    poolsToStop.delete(this);
+  }
+}
+
+const poolsToStop = new Set<HeapPool>();
+if (typeof process !== 'undefined' && typeof process.on === 'function') {
+  process.on('exit', () => {
+    for (const p of [...poolsToStop]) p.stop();
+  });
+}

@@ -1,0 +1,67 @@
+// How a wasm kernel spreads its calls over threads: it asks for the heap's pool, cuts its
+// work into `parts` pieces that write disjoint outputs (whole images, or tiles of a result)
+// and records each piece's calls; finish() runs them all at once (part 0 on the calling
+// thread). Without a pool (one thread, or a heap that is not shared) every call runs at
+// once, in the order recorded, which is the order one thread would have run them anyway.
+
+import { CallList, HeapPool, type KernelFn } from './heap_pool.js';
+import { getNumThreads } from './threads.js';
+
+interface MemoryHolder {
+  readonly buffer: ArrayBuffer | SharedArrayBuffer;
+}
+
+const pools = new WeakMap<object, HeapPool | null>();
+
+/** The worker pool on this heap when it is shared and more than one thread is asked for. */
+export function heapPoolFor(memory: MemoryHolder): HeapPool | null {
+  if (getNumThreads() < 2 || !(memory.buffer instanceof SharedArrayBuffer)) return null;
+  let pool = pools.get(memory);
+  if (pool === undefined) {
+    try {
+      pool = new HeapPool(memory);
+    } catch {
+      pool = null;
+    }
+    pools.set(memory, pool);
+  }
+  return pool;
+}
+
+/** A kernel function: its id in the pool's table and the calling thread's own instance. */
+export interface PoolFn {
+  id: number;
+  direct: KernelFn;
+}
+
+export class SplitCalls {
+  readonly parts: number;
+  private readonly lists: CallList[] | null;
+
+  /** `wanted` parts at most (the thread count when a pool runs them, else 1). */
+  constructor(private readonly pool: HeapPool | null, wanted: number) {
+    this.parts = pool ? Math.max(1, Math.min(wanted, getNumThreads())) : 1;
+    this.lists = pool && this.parts > 1 ? Array.from({ length: this.parts }, () => new CallList()) : null;
+  }
+
+  /** Records (or, without a pool, runs) fn(...args) as part `part`'s next call. */
+  call(part: number, fn: PoolFn, args: readonly number[]): void {
+    if (this.lists) this.lists[part]!.add(fn.id, args);
+    else fn.direct(...args);
+  }
+
+  /** Runs the recorded parts, one per thread; returns when every part is done. */
+  finish(): void {
+    if (this.lists && this.pool) this.pool.run(this.lists);
+  }
+}
+
+/** The part (0 .. parts - 1) that owns item i of `count` items cut into equal runs. */
+export function partOf(i: number, count: number, parts: number): number {
+  return Math.min(parts - 1, Math.floor((i * parts) / count));
+}
+
+/** [start, end) of part p when `count` items are cut into `parts` runs. */
+export function partRange(p: number, count: number, parts: number): [number, number] {
+  return [Math.ceil((p * count) / parts), Math.ceil(((p + 1) * count) / parts)];
+}

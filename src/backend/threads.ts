@@ -1,0 +1,38 @@
+// How many threads mpelu's own kernels compute with: torch.setnumthreads(n) /
+// torch.getnumthreads(), MPELU_THREADS, default the number of cores. The wasm kernels split
+// their work (never the order of a sum) over this many threads: the calling thread and
+// threads - 1 workers (heap_pool.ts).
+
+import { availableParallelism } from 'node:os';
+
+let requested: number | null = null;
+
+/** The cores Node sees (1 where it cannot tell). */
+export function coreCount(): number {
+  try {
+    return Math.max(1, availableParallelism());
+  } catch {
+    return 1;
+  }
+}
+
+function fromEnv(): number | null {
+  const raw = typeof process !== 'undefined' ? process.env?.['MPELU_THREADS'] : undefined;
+  if (raw === undefined || raw.trim() === '') return null;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 1) {
+    throw new RangeError(`MPELU_THREADS: expected a whole number >= 1, found '${raw}'`);
+  }
+  return n;
+}
+
+/** The thread count in force: setNumThreads, else MPELU_THREADS, else the core count. */
+export function getNumThreads(): number {
+  return requested ?? fromEnv() ?? coreCount();
+}
+
+/** Torch's torch.setnumthreads(n): the kernels use n threads from their next call on. */
+export function setNumThreads(n: number): void {
+  if (!Number.isInteger(n) || n < 1) throw new RangeError(`setnumthreads: expected a whole number >= 1, got ${String(n)}`);
+  requested = n;
+}

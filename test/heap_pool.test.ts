@@ -1,0 +1,121 @@
+// The worker pool that splits mpelu's wasm kernels over threads (src/backend/heap_pool.ts),
+// the shared-heap patch of tfjs-wasm (shared_heap.ts) and the thread count setting.
+import { afterAll, describe, expect, it } from 'vitest';
+import * as tf from '@tensorflow/tfjs-core';
+import { CallList, HeapPool } from '../src/backend/heap_pool.js';
+import { assemble, Code, T } from '../src/backend/wasm_asm.js';
+import { withSharedMemory } from '../src/backend/shared_heap.js';
+import { getNumThreads, setNumThreads } from '../src/backend/threads.js';
+import { SplitCalls, partOf, partRange } from '../src/backend/split_calls.js';
+import { initBackendInfo } from '../src/backend/index.js';
+
+declare const WebAssembly: { Memory: new (d: { initial: number; maximum: number; shared: boolean }) => { buffer: SharedArrayBuffer } };
+
+/** fill(dst, count, value): 4 * count ints of value from byte address dst (count v128 stores). */
+function fillModule(): Uint8Array {
+  const c = new Code();
+  c.block().get(1).op('i32.eqz').brIf(0);
+  c.loop();
+  c.get(0).get(2).simd('i32x4.splat').v128Store(0);
+  c.get(0).i32(16).op('i32.add').set(0);
+  c.get(1).i32(1).op('i32.sub').tee(1).brIf(0);
+  c.end().end();
+  return assemble([{ name: 'fill', params: [T.i32, T.i32, T.i32], locals: [], body: c }], true);
+}
+
+const pools: HeapPool[] = [];
+afterAll(() => pools.forEach((p) => p.stop()));
+
+describe('heap pool', () => {
+  it('runs each part on its own thread over the same shared memory', () => {
+    const memory = new WebAssembly.Memory({ initial: 4, maximum: 16, shared: true });
+    const pool = new HeapPool(memory);
+    pools.push(pool);
+    const fill = pool.fn('fill', fillModule, 'fill');
+    const parts = [new CallList(), new CallList(), new CallList()];
+    // part p fills ints [p*1000, (p+1)*1000) with p + 7, in 10 calls of 100
+    for (let p = 0; p < 3; p++) for (let k = 0; k < 10; k++) parts[p]!.add(fill, [4 * (p * 1000 + k * 100), 25, p + 7]);
+    pool.run(parts);
+    expect(pool.workerCount).toBe(2);
+    const ints = new Int32Array(memory.buffer, 0, 3000);
+    for (let p = 0; p < 3; p++) expect(ints.subarray(p * 1000, (p + 1) * 1000).every((v) => v === p + 7)).toBe(true);
+    // parts longer than a round (8192 records) run in several rounds
+    const long = [new CallList(), new CallList()];
+    for (let k = 0; k < 9000; k++) long[1]!.add(fill, [16 * (1000 + k), 1, k]);
+    pool.run(long);
+    const got = new Int32Array(memory.buffer, 16 * 1000, 4 * 9000);
+    expect(got.every((v, i) => v === i >> 2)).toBe(true);
+  });
+
+  it('turns a trap inside a worker into an Error in the caller, and refuses further calls', () => {
+    const memory = new WebAssembly.Memory({ initial: 1, maximum: 1, shared: true });
+    const pool = new HeapPool(memory);
+    pools.push(pool);
+    const fill = pool.fn('fill', fillModule, 'fill');
+    const parts = [new CallList(), new CallList()];
+    parts[0]!.add(fill, [0, 4, 1]);
+    parts[1]!.add(fill, [65536 - 32, 4, 1]); // runs past the one 64 KiB page
+    expect(() => pool.run(parts)).toThrow(/a kernel failed in worker 0: .*out of bounds/);
+    expect(() => pool.run([new CallList()])).toThrow(/worker 0/);
+  });
+
+  it('refuses a memory that is not shared', () => {
+    expect(() => new HeapPool({ buffer: new ArrayBuffer(8) })).toThrow(/not a shared WebAssembly.Memory/);
+  });
+
+  it('cuts items into parts consistently', () => {
+    for (const count of [1, 2, 3, 5, 32, 33]) {
+      for (const parts of [1, 2, 3, 4]) {
+        for (let p = 0; p < parts; p++) {
+          const [a, b] = partRange(p, count, parts);
+          for (let i = a; i < b; i++) expect(partOf(i, count, parts)).toBe(p);
+        }
+        expect(partRange(parts - 1, count, parts)[1]).toBe(count);
+      }
+    }
+  });
+
+  it('runs calls directly, in order, without a pool', () => {
+    const seen: number[] = [];
+    const split = new SplitCalls(null, 4);
+    expect(split.parts).toBe(1);
+    split.call(0, { id: -1, direct: (v) => seen.push(v!) }, [1]);
+    split.call(0, { id: -1, direct: (v) => seen.push(v!) }, [2]);
+    split.finish();
+    expect(seen).toEqual([1, 2]);
+  });
+});
+
+describe('shared heap', () => {
+  it('marks a defined memory with a maximum as shared and leaves other modules alone', () => {
+    // magic, version, memory section: 1 memory, flags 1, min 2, max 10
+    const mod = new Uint8Array([0, 0x61, 0x73, 0x6d, 1, 0, 0, 0, 5, 4, 1, 1, 2, 10]);
+    const out = withSharedMemory(mod)!;
+    expect([...out.subarray(8)]).toEqual([5, 4, 1, 3, 2, 10]);
+    expect(mod[11]).toBe(1); // input untouched
+    expect(withSharedMemory(new Uint8Array([0, 0x61, 0x73, 0x6d, 1, 0, 0, 0, 5, 3, 1, 0, 2]))).toBeNull(); // no maximum
+    expect(withSharedMemory(new Uint8Array([1, 2, 3]))).toBeNull();
+  });
+
+  it('gives tfjs-wasm a shared heap that its kernels still compute on', async () => {
+    const info = await initBackendInfo('wasm');
+    expect(info.sharedHeap).toBe(true);
+    const be = tf.backend() as unknown as { wasm: { HEAPU8: Uint8Array } };
+    expect(be.wasm.HEAPU8.buffer).toBeInstanceOf(SharedArrayBuffer);
+    const y = tf.tidy(() => tf.matMul(tf.tensor2d([1, 2, 3, 4], [2, 2]), tf.tensor2d([5, 6, 7, 8], [2, 2])));
+    expect([...y.dataSync()]).toEqual([19, 22, 43, 50]);
+    y.dispose();
+  });
+});
+
+describe('thread count', () => {
+  it('follows setnumthreads and refuses nonsense', () => {
+    const before = getNumThreads();
+    expect(before).toBeGreaterThanOrEqual(1);
+    setNumThreads(3);
+    expect(getNumThreads()).toBe(3);
+    expect(() => setNumThreads(0)).toThrow(/whole number >= 1, got 0/);
+    expect(() => setNumThreads(1.5)).toThrow(/whole number/);
+    setNumThreads(before);
+  });
+});
