@@ -52,8 +52,18 @@ export class SplitCalls {
 
   /** Runs the recorded parts, one per thread; returns when every part is done. */
   finish(): void {
-    if (this.lists && this.pool) this.pool.run(this.lists);
+    if (this.lists && this.pool) {
+      this.pool.run(this.lists);
+      pooled++;
+    }
   }
+}
+
+let pooled = 0;
+
+/** How many kernel calls ran split over the pool (for tests and benchmarks). */
+export function pooledRuns(): number {
+  return pooled;
 }
 
 /** The part (0 .. parts - 1) that owns item i of `count` items cut into equal runs. */
