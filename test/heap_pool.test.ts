@@ -2,11 +2,11 @@
 // the shared-heap patch of tfjs-wasm (shared_heap.ts) and the thread count setting.
 import { afterAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
-import { CallList, HeapPool } from '../src/backend/heap_pool.js';
-import { assemble, Code, T } from '../src/backend/wasm_asm.js';
-import { withSharedMemory } from '../src/backend/shared_heap.js';
+import { CallList, HeapPool } from '../src/backend/wasm/heap_pool.js';
+import { assemble, Code, T } from '../src/backend/wasm/encoder.js';
+import { withSharedMemory } from '../src/backend/wasm/shared_heap.js';
 import { getNumThreads, setNumThreads } from '../src/backend/threads.js';
-import { SplitCalls, partOf, partRange } from '../src/backend/split_calls.js';
+import { SplitCalls, partOf, partRange } from '../src/backend/wasm/split_calls.js';
 import { initBackendInfo } from '../src/backend/index.js';
 
 declare const WebAssembly: { Memory: new (d: { initial: number; maximum: number; shared: boolean }) => { buffer: SharedArrayBuffer } };

@@ -5,7 +5,7 @@
 // once, in the order recorded, which is the order one thread would have run them anyway.
 
 import { CallList, HeapPool, type KernelFn } from './heap_pool.js';
-import { getNumThreads } from './threads.js';
+import { getNumThreads } from '../threads.js';
 
 interface MemoryHolder {
   readonly buffer: ArrayBuffer | SharedArrayBuffer;
