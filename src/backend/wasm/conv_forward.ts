@@ -16,6 +16,7 @@
 
 import type * as tf from '@tensorflow/tfjs-core';
 import { perHeap, type WasmHeapBackend } from './heap.js';
+import { partOf } from './split_calls.js';
 import { wasmSimd, KillSwitch } from './kill_switch.js';
 import { copyOutPadded, NC, TapKernels, tapGemmSupported, tapOrder, tapRanges, type ConvTapGeometry } from './tap_gemm.js';
 
@@ -115,7 +116,11 @@ export function conv2dForwardWasmSimd(backend: tf.KernelBackend, x: Info, filter
   const colsInner = ci * ldb * 4 <= INNER_B_BYTES;
   const aw = { outer: h * w * xPos, row: sh * w * xPos, col: sw * xPos };
   const cw = { outer: ho * wo * cPos, row: wo * cPos, col: cPos };
-  for (let n0 = 0; n0 < n; n0 += group) {
+  // threads take whole groups of images: each y position is summed by one thread, as before
+  const groups = Math.ceil(n / group);
+  const split = kern.split(groups);
+  for (let gi = 0, n0 = 0; n0 < n; n0 += group, gi++) {
+    const part = partOf(gi, groups, split.parts);
     const outer = Math.min(group, n - n0);
     for (let idx = 0; idx < order.length; idx++) {
       const t = order[idx]!;
@@ -127,9 +132,10 @@ export function conv2dForwardWasmSimd(backend: tf.KernelBackend, x: Info, filter
       const ap = xOff + ((n0 * h + oh0 * sh + a - pt) * w + ow0 * sw + e - pl) * xPos;
       const cp = cBase + ((n0 * ho + oh0) * wo + ow0) * cPos;
       const bp = bBase + t * ci * ldb * 4;
-      kern.run(colsInner, ap, bp, cp, nTiles, ci, outer, oh1 - oh0, ow1 - ow0, aw, cw, load);
+      kern.run(split, part, colsInner, ap, bp, cp, nTiles, ci, outer, oh1 - oh0, ow1 - ow0, aw, cw, load);
     }
   }
+  split.finish();
   if (!direct) copyOutPadded(kern.memory, cBase, outOff, positions, ldb, co);
   convForwardSimd.ran();
   return out;

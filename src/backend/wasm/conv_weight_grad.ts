@@ -25,6 +25,7 @@ import { assemble, Fn, T, type FuncDef } from './encoder.js';
 import { instantiateOnMemory, perHeap, ScratchBlock, validatesOnce, type WasmHeapBackend } from './heap.js';
 import { wasmSimd, KillSwitch } from './kill_switch.js';
 import { tapRanges, type ConvTapGeometry } from './tap_gemm.js';
+import { heapPoolFor, partRange, SplitCalls } from './split_calls.js';
 
 type Info = tf.TensorInfo;
 
@@ -182,7 +183,10 @@ export function conv2dBackpropFilterWasmSimd(backend: tf.KernelBackend, x: Info,
   const groupImages = perImage <= BLOCK ? Math.max(1, Math.floor(BLOCK / perImage)) : 1;
   const chunkRows = perImage <= BLOCK ? ho : Math.max(1, Math.floor(BLOCK / wo));
   const ranges = tapRanges(g, ho, wo, h, w);
-  const fn = gemm.gemm;
+  // threads take disjoint row tiles of C: every C element still sums its blocks in the one order
+  const split = new SplitCalls(heapPoolFor(gemm.memory), mTiles);
+  const tiles = Array.from({ length: split.parts }, (_, p) => partRange(p, mTiles, split.parts));
+  const fn = split.fn('conv_weight_grad', convWeightGradModuleBytes, 'gemm_tn', gemm.gemm);
   for (let n0 = 0; n0 < n; n0 += groupImages) {
     const outer = Math.min(groupImages, n - n0);
     for (let r0 = 0; r0 < ho; r0 += chunkRows) {
@@ -199,10 +203,18 @@ export function conv2dBackpropFilterWasmSimd(backend: tf.KernelBackend, x: Info,
         const xs = [h * w * xb, sh * w * xb, sw * xb];
         const ds = [ho * wo * db, wo * db, db];
         const [as, bs] = aIsX ? [xs, ds] : [ds, xs];
-        fn(aIsX ? xp : dp, aIsX ? dp : xp, cBase + t * mTiles * MR * ldc * 8, mTiles, nTiles, outer, hi - lo, ow1 - ow0, as[0]!, as[1]!, as[2]!, bs[0]!, bs[1]!, bs[2]!, ldc * 8);
+        const ap = aIsX ? xp : dp;
+        const cp = cBase + t * mTiles * MR * ldc * 8;
+        for (let p = 0; p < split.parts; p++) {
+          const [t0, t1] = tiles[p]!;
+          if (t1 <= t0) continue;
+          const args = [ap + t0 * MR * 4, aIsX ? dp : xp, cp + t0 * MR * ldc * 8, t1 - t0, nTiles, outer, hi - lo, ow1 - ow0, as[0]!, as[1]!, as[2]!, bs[0]!, bs[1]!, bs[2]!, ldc * 8];
+          split.call(p, fn, args);
+        }
       }
     }
   }
+  split.finish();
 
   // Views only now: the scratch malloc may have grown (and detached) the heap's buffer.
   const acc = new Float64Array(gemm.memory.buffer, cBase, cBytes / 8);

@@ -44,6 +44,14 @@ export class SplitCalls {
     this.lists = pool && this.parts > 1 ? Array.from({ length: this.parts }, () => new CallList()) : null;
   }
 
+  /**
+   * Function `name` of a kernel module (`bytes(sharedMemory)`, named `key`): its id in the
+   * pool's table, and `direct`, the calling thread's own instance of it.
+   */
+  fn(key: string, bytes: (sharedMemory: boolean) => Uint8Array, name: string, direct: KernelFn): PoolFn {
+    return { id: this.lists && this.pool ? this.pool.fn(key, () => bytes(true), name) : -1, direct };
+  }
+
   /** Records (or, without a pool, runs) fn(...args) as part `part`'s next call. */
   call(part: number, fn: PoolFn, args: readonly number[]): void {
     if (this.lists) this.lists[part]!.add(fn.id, args);

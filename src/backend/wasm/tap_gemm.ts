@@ -14,6 +14,7 @@
 
 import { assemble, Fn, T, type FuncDef } from './encoder.js';
 import { instantiateOnMemory, ScratchBlock, validatesOnce, type HeapAccess } from './heap.js';
+import { heapPoolFor, SplitCalls } from './split_calls.js';
 
 /** Register tile: MR positions (splat operand) by 4*NV channels (vector operand). */
 // 2 x 16 measured fastest on V8 (x64) on the ResNet-164 shapes among 2x16, 4x8, 3x16,
@@ -168,20 +169,29 @@ export class TapKernels {
   }
 
   /**
-   * One tap over outer x rows x cols positions: C = (load ? C : 0) + A B, A's rows of k
-   * floats at `a` walked by `aw`, C's at `c` walked by `cw`, B at `b` with nTiles column tiles
-   * per row. `colsInner` picks the loop order. Whole tiles of MR positions first, the rest after.
+   * Calls for at most `wanted` parts (one per thread, on the heap's worker pool when the heap
+   * is shared and more than one thread is asked for), run by the result's finish().
+   */
+  split(wanted: number): SplitCalls {
+    return new SplitCalls(heapPoolFor(this.memory), wanted);
+  }
+
+  /**
+   * One tap over outer x rows x cols positions, as part `part` of `split`: C = (load ? C : 0)
+   * + A B, A's rows of k floats at `a` walked by `aw`, C's at `c` walked by `cw`, B at `b`
+   * with nTiles column tiles per row. `colsInner` picks the loop order. Whole tiles of MR
+   * positions first, the rest after.
    */
   run(
-    colsInner: boolean, a: number, b: number, c: number, nTiles: number, k: number,
+    split: SplitCalls, part: number, colsInner: boolean, a: number, b: number, c: number, nTiles: number, k: number,
     outer: number, rows: number, cols: number, aw: Walk, cw: Walk, load: number,
   ): void {
-    const fns = colsInner ? this.fnsInner : this.fns;
+    const fn = (m: number) => split.fn('tap_gemm', tapGemmModuleBytes, `tap_mr${m}${colsInner ? '_inner' : ''}`, (colsInner ? this.fnsInner : this.fns)[m - 1]!);
     const ldb = nTiles * NC * 4;
     const full = Math.floor(cols / MR);
     const rest = cols - full * MR;
-    if (full > 0) fns[MR - 1]!(a, b, c, nTiles, k, outer, rows, full, aw.outer, aw.row, aw.col, cw.outer, cw.row, cw.col, ldb, load);
-    if (rest > 0) fns[rest - 1]!(a + full * MR * aw.col, b, c + full * MR * cw.col, nTiles, k, outer, rows, 1, aw.outer, aw.row, aw.col, cw.outer, cw.row, cw.col, ldb, load);
+    if (full > 0) split.call(part, fn(MR), [a, b, c, nTiles, k, outer, rows, full, aw.outer, aw.row, aw.col, cw.outer, cw.row, cw.col, ldb, load]);
+    if (rest > 0) split.call(part, fn(rest), [a + full * MR * aw.col, b, c + full * MR * cw.col, nTiles, k, outer, rows, 1, aw.outer, aw.row, aw.col, cw.outer, cw.row, cw.col, ldb, load]);
   }
 }
 
