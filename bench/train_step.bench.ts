@@ -6,7 +6,9 @@
 // zeroGradParameters, backward, optim.sgd nesterov with nnlr vectors on the flat parameters),
 // evaluation images/s (forward only) and peak RSS. mpelu also prints, per step, what moved
 // between host and device (uploads, downloads, blocking reads, weight-sized transposes) and
-// the live tfjs tensor count (it must stay flat), and the peak tfjs bytes of a step.
+// the live tfjs tensor count (it must stay flat), and for one extra profiled step its
+// convolution-gradient kernels, Transposes (on parameters / on activations), channels-last
+// permutations and peak tfjs bytes.
 //
 // Run: npm run bench -- train_step
 //   MPELU_BENCH_CONFIGS=164x32,164x64,1001x64   configurations (default: all three; the

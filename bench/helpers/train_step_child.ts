@@ -10,6 +10,7 @@ import { nn } from '../../src/nn/index.js';
 import { createMpeluNopreResNet } from '../../src/models/mpelu_nopre_resnet.js';
 import { getOptimConfig } from '../../src/optim/nnlr.js';
 import { sgd } from '../../src/optim/sgd.js';
+import { formatCounts, stepCounts } from './kernel_counts.js';
 import { formatTransferCounts, installTransferCounters, takeTransferCounts } from './transfer_counters.js';
 
 const [depth, batch, steps] = (process.env.MPELU_BENCH_CHILD ?? '164,32,3').split(',').map(Number) as [number, number, number];
@@ -54,10 +55,11 @@ for (let s = 0; s <= steps; s++) {
   console.log(`  train step ${s}: ${ms.toFixed(0)} ms, loss ${loss.toFixed(4)}, live tfjs tensors ${tf.memory().numTensors}; ${formatTransferCounts(takeTransferCounts())}`);
 }
 const trainMs = times.reduce((a, b) => a + b, 0) / times.length;
-// one more step under tf.profile for the peak tfjs bytes (not timed)
-const profile = await tf.profile(() => {
+// one more step under tf.profile (not timed): its kernels, transposes and peak tfjs bytes
+const profile = await stepCounts(() => {
   step();
-});
+}, largest);
+console.log(`  kernels of one step: ${formatCounts(profile, ['Conv2DBackpropInput', 'Conv2DBackpropFilter'])}`);
 model.evaluate();
 (model.forward(input) as Tensor).get(1, 1);
 const evalStart = performance.now();
