@@ -4,45 +4,21 @@
 
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackendInfo } from '../../src/backend/index.js';
-import { manualSeed } from '../../src/torch/random.js';
 import { Tensor } from '../../src/torch/tensor.js';
-import { nn } from '../../src/nn/index.js';
-import { createMpeluNopreResNet } from '../../src/models/mpelu_nopre_resnet.js';
-import { getOptimConfig } from '../../src/optim/nnlr.js';
-import { sgd } from '../../src/optim/sgd.js';
+import { resnetTrainer } from './resnet_trainer.js';
 import { formatCounts, stepCounts } from './kernel_counts.js';
 import { formatTransferCounts, installTransferCounters, takeTransferCounts } from './transfer_counters.js';
 
 const [depth, batch, steps] = (process.env.MPELU_BENCH_CHILD ?? '164,32,3').split(',').map(Number) as [number, number, number];
 const info = await initBackendInfo(process.env.MPELU_BENCH_BACKEND ?? 'wasm');
 
-manualSeed(1);
 const t0 = performance.now();
-const model = createMpeluNopreResNet({ depth });
-const [params, gradParams] = model.getParameters();
-const [learningRates, weightDecays] = getOptimConfig(model, 0.1, 1e-4);
+const { model, nParameters, largestParameter: largest, input, step } = resnetTrainer(depth, batch);
 const buildMs = performance.now() - t0;
-const criterion = nn.CrossEntropyCriterion().float();
-const optimState: Record<string, unknown> = { learningRate: 0.1, momentum: 0.9, nesterov: true, dampening: 0, learningRates, weightDecays };
-const input = Tensor.create('Float', [batch, 3, 32, 32]).normal(0, 1);
-const target = Tensor.create('Long', [batch]);
-for (let i = 1; i <= batch; i++) target.put(i, ((i * 7) % 10) + 1);
-const largest = Math.max(...model.parameters()[0].map((p) => p.nElement()));
 installTransferCounters(largest);
 
 console.log(`  mpelu on ${info.backend} (${info.threads} thread(s)${info.backend === 'wasm' ? `, shared heap ${info.sharedHeap ? 'yes' : 'no'}` : ''}): ` +
-  `ResNet-${depth}, ${params.nElement()} parameters, built in ${buildMs.toFixed(0)} ms, batch ${batch}`);
-
-function step(): number {
-  const [, fx] = sgd(() => {
-    const out = model.forward(input) as Tensor;
-    const loss = criterion.forward(out, target);
-    model.zeroGradParameters();
-    model.backward(input, criterion.backward(out, target) as Tensor);
-    return [loss, gradParams];
-  }, params, optimState);
-  return fx[0]!;
-}
+  `ResNet-${depth}, ${nParameters} parameters, built in ${buildMs.toFixed(0)} ms, batch ${batch}`);
 
 model.training();
 const times: number[] = [];

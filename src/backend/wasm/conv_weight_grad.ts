@@ -22,6 +22,7 @@
 
 import type * as tf from '@tensorflow/tfjs-core';
 import { assemble, Fn, T, type FuncDef } from './encoder.js';
+import { emitMulAdd } from './relaxed_simd.js';
 import { instantiateOnMemory, perHeap, ScratchBlock, validatesOnce, type WasmHeapBackend } from './heap.js';
 import { wasmSimd, KillSwitch } from './kill_switch.js';
 import { tapRanges, type ConvTapGeometry } from './tap_gemm.js';
@@ -79,7 +80,7 @@ function gemmKernel(): FuncDef {
   for (let v = 0; v < NV; v++) c.get(bp).v128Load(16 * v).set(bv[v]!);
   for (let q = 0; q < MR; q++) {
     c.get(ap).simd('v128.load32_splat', 2, 4 * q).set(s);
-    for (let v = 0; v < NV; v++) c.get(acc[q]![v]!).get(s).get(bv[v]!).simd('f32x4.mul').simd('f32x4.add').set(acc[q]![v]!);
+    for (let v = 0; v < NV; v++) emitMulAdd(c, acc[q]![v]!, s, bv[v]!).set(acc[q]![v]!);
   }
   inc(ap, P('aStep'));
   inc(bp, P('bStep'));

@@ -98,6 +98,8 @@ export const SIMD = {
   'f64x2.mul': 0xf2,
   'i32x4.trunc_sat_f32x4_s': 0xf8,
   'f32x4.convert_i32x4_s': 0xfa,
+  /** Relaxed SIMD (relaxed_simd.ts): a * b + c, fused or not. */
+  'f32x4.relaxed_madd': 0x105,
 } as const;
 export type SimdOp = keyof typeof SIMD;
 

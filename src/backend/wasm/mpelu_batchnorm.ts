@@ -11,6 +11,7 @@
 
 import { assemble, Code, Fn, T, type FuncDef } from './encoder.js';
 import { instantiateOnMemory, ScratchBlock, validatesOnce, type HeapAccess } from './heap.js';
+import { heapPoolFor, partRange, SplitCalls } from './split_calls.js';
 
 // ---------------------------------------------------------------------------------
 // exp(t) for float32 lanes:
@@ -332,7 +333,7 @@ export class SimdKernels {
   mpeluForward(x: Ptr, y: Ptr, total: number, W: number, alpha: ArrayLike<number>, beta: ArrayLike<number>): void {
     this.reserve(SimdKernels.scratchFor(W));
     const prm = this.params([alpha, beta], W);
-    this.k['mpelu_forward']!(x, y, prm, 4 * total, 4 * W);
+    this.map('mpelu_forward', [x, y], prm, total, W);
   }
 
   /** Returns per-lane sums of dy*(e-1) and of dy*x*e over x <= 0 (float64, length W). */
@@ -367,16 +368,38 @@ export class SimdKernels {
   affine(x: Ptr, y: Ptr, total: number, W: number, m: Float32Array, s: Float32Array, w: Float32Array, b: Float32Array): void {
     this.reserve(SimdKernels.scratchFor(W));
     const prm = this.params([m, s, w, b], W);
-    this.k['bn_affine']!(x, y, prm, 4 * total, 4 * W);
+    this.map('bn_affine', [x, y], prm, total, W);
   }
 
   /** dx = (dy * a + d) + (x - m) * k per lane. */
   backwardDx(x: Ptr, dy: Ptr, dx: Ptr, total: number, W: number, m: Float32Array, a: Float32Array, k: Float32Array, d: Float32Array): void {
     this.reserve(SimdKernels.scratchFor(W));
     const prm = this.params([m, a, k, d], W);
-    this.k['bn_backward_dx']!(x, dy, dx, prm, 4 * total, 4 * W);
+    this.map('bn_backward_dx', [x, dy, dx], prm, total, W);
+  }
+
+  /**
+   * An elementwise kernel over `total` floats in rows of W lanes, its rows cut among the
+   * threads (each element is computed alone, so any cut gives the same result).
+   */
+  private map(name: string, ptrs: readonly Ptr[], prm: Ptr, total: number, W: number): void {
+    const rows = total % W === 0 ? total / W : 0;
+    const split = new SplitCalls(rows > 0 ? heapPoolFor(this.heap.memory) : null, Math.floor((total * 4) / MIN_SPLIT_BYTES));
+    const fn = split.fn('mpelu_batchnorm', simdModuleBytes, name, this.k[name]!);
+    if (split.parts === 1) {
+      split.call(0, fn, [...ptrs, prm, 4 * total, 4 * W]);
+    } else {
+      for (let p = 0; p < split.parts; p++) {
+        const [r0, r1] = partRange(p, rows, split.parts);
+        if (r1 > r0) split.call(p, fn, [...ptrs.map((q) => q + r0 * 4 * W), prm, (r1 - r0) * 4 * W, 4 * W]);
+      }
+    }
+    split.finish();
   }
 }
+
+/** Bytes of one tensor below which an elementwise pass stays on one thread (a hand-off costs more). */
+const MIN_SPLIT_BYTES = 256 * 1024;
 
 /** Per-lane parameters for rows of W lanes over C channels (C = 1: one shared value). */
 export function tile(p: ArrayLike<number>, W: number): Float32Array {

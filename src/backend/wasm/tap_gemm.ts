@@ -13,6 +13,7 @@
 // the XNNPACK convolution it replaces) and stored.
 
 import { assemble, Fn, T, type FuncDef } from './encoder.js';
+import { emitMulAdd } from './relaxed_simd.js';
 import { instantiateOnMemory, ScratchBlock, validatesOnce, type HeapAccess } from './heap.js';
 import { heapPoolFor, SplitCalls } from './split_calls.js';
 
@@ -75,7 +76,7 @@ function tapKernel(m: number, colsInner: boolean): FuncDef {
     for (let v = 0; v < NV; v++) c.get(bp).v128Load(16 * v).set(bv[v]!);
     for (let q = 0; q < m; q++) {
       c.get(aq[q]!).simd('v128.load32_splat', 2, 0).set(s);
-      for (let v = 0; v < NV; v++) c.get(acc[q]![v]!).get(s).get(bv[v]!).simd('f32x4.mul').simd('f32x4.add').set(acc[q]![v]!);
+      for (let v = 0; v < NV; v++) emitMulAdd(c, acc[q]![v]!, s, bv[v]!).set(acc[q]![v]!);
       c.get(aq[q]!).i32(4).op('i32.add').set(aq[q]!);
     }
     inc(bp, P('ldb'));
