@@ -8,6 +8,7 @@ import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { addEnvCommand } from './env.js';
 import { addT7Commands } from './inspect.js';
+import { addRunCommand } from './run.js';
 
 function ownVersion(): string {
   try {
@@ -23,6 +24,7 @@ export function buildProgram(): Command {
     .name('mpelu')
     .description('Torch7-era deep learning on Node: MPELU networks, .t7 files, Torch nn on TensorFlow.js')
     .version(ownVersion())
+    .enablePositionalOptions()
     .option('--backend <name>', 'compute backend: auto | tensorflow | wasm | cpu (default: $MPELU_BACKEND or auto)')
     .hook('preAction', (cmd) => {
       const backend = cmd.opts<{ backend?: string }>().backend;
@@ -30,6 +32,7 @@ export function buildProgram(): Command {
     });
   addEnvCommand(program);
   addT7Commands(program);
+  addRunCommand(program);
   return program;
 }
 
