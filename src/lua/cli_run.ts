@@ -1,4 +1,4 @@
-// What `mpelu run` does: start the backend, make a Lua runtime, run -l, -e, the script
+// What `mpelu run` does once the command has started the backend: make a Lua runtime, run -l, -e, the script
 // or the prompt; a Lua error prints its message and traceback on stderr and exits 1.
 
 import { dirname, resolve } from 'node:path';
@@ -6,7 +6,6 @@ import { createInterface } from 'node:readline';
 import { homedir } from 'node:os';
 import { appendFileSync, existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { initBackend } from '../backend/index.js';
 import { LuaRuntime, LuaScriptError, LuaExit } from './runtime.js';
 import { setDefaultTensorType } from '../torch/tensor.js';
 
@@ -30,7 +29,6 @@ function report(rt: LuaRuntime, e: unknown): number {
 }
 
 export async function runLua(o: RunOptions): Promise<number> {
-  await initBackend();
   setDefaultTensorType('torch.DoubleTensor'); // th's default
   const rt = new LuaRuntime();
   rt.setArgs(o.script ?? 'mpelu', o.args);

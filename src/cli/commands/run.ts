@@ -1,6 +1,7 @@
 // `mpelu run SCRIPT.lua [args...]`: Torch's `th`, on Fengari and mpelu's nn.
 
 import type { Command } from 'commander';
+import { startBackend } from '../backend.js';
 
 export function addRunCommand(program: Command): void {
   program
@@ -13,8 +14,9 @@ export function addRunCommand(program: Command): void {
     .option('-i, --interactive', 'the prompt after the script')
     .allowUnknownOption(true)
     .passThroughOptions(true)
-    .action(async (script: string | undefined, args: string[], opts: { execute?: string; library?: string[]; interactive?: boolean }) => {
-      const { runLua } = await import('../lua/cli_run.js');
+    .action(async (script: string | undefined, args: string[], opts: { execute?: string; library?: string[]; interactive?: boolean }, cmd: Command) => {
+      await startBackend(cmd);
+      const { runLua } = await import('../../lua/cli_run.js');
       process.exitCode = await runLua({ script, args, execute: opts.execute, libraries: opts.library ?? [], interactive: opts.interactive ?? false });
     });
 }
