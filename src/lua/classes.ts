@@ -16,6 +16,7 @@ import { LuaTable } from '../t7/lua_table.js';
 import { Module } from '../nn/module.js';
 import { moduleClass, registerModule, registeredModuleNames } from '../nn/registry.js';
 import { Criterion } from '../nn/Criterion.js';
+import '../nn/index.js'; // registers every module class
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 
