@@ -80,8 +80,8 @@ torch.serialize = js.serialize
 torch.deserialize = function(s, format) return mpelu.revive(js.deserialize(s, format)) end
 torch.save = function(file, obj, format, referenced) js.save(file, obj, format) end
 torch.load = function(file, format) return mpelu.revive(js.load(file, format)) end
-torch.setnumthreads = function() end
-torch.getnumthreads = function() return 1 end
+torch.setnumthreads = function(n) js.setnumthreads(n) end   -- mpelu's wasm kernel threads
+torch.getnumthreads = function() return js.getnumthreads() end
 torch.setheaptracking = function() end
 torch.updateerrorhandlers = function() end
 

@@ -24,6 +24,12 @@ describe('mpelu run', () => {
     expect(r.code).toBe(0);
   });
 
+  it('torch.setnumthreads / getnumthreads set and read the wasm kernels\' thread count', async () => {
+    const r = await mpeluRun(['-e', 'torch.setnumthreads(3) print(torch.getnumthreads())']);
+    expect(r.stdout.toString()).toBe('3\t\n');
+    expect(r.code).toBe(0);
+  });
+
   it('gives the script arg and an empty ...', async () => {
     const f = script('args.lua', "print(#arg, arg[1], arg[2], select('#', ...), arg[0] ~= nil)\n");
     const r = await mpeluRun([f, 'alpha', '--flag']);

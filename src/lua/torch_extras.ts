@@ -15,6 +15,7 @@ import { LuaTable } from '../t7/lua_table.js';
 import { TorchObject } from '../t7/torch_object.js';
 import { Tensor } from '../torch/tensor.js';
 import { sgd } from '../optim/sgd.js';
+import { getNumThreads, setNumThreads } from '../backend/threads.js';
 import { getOptimConfig, learningRate, weightDecay, type Accessor } from '../optim/nnlr.js';
 import { Module } from '../nn/module.js';
 import * as tf from '@tensorflow/tfjs-core';
@@ -89,6 +90,8 @@ export function installTorchExtras(rt: LuaRuntime, mpelu: number, classes: Class
     },
     deserialize: (s: string, format?: string) => t7.deserialize(Buffer.from(s, 'latin1'), format ? ({ format } as any) : {}),
     Timer: () => new Timer(),
+    setnumthreads: (n: number) => setNumThreads(n),
+    getnumthreads: () => getNumThreads(),
     // ---- optim / nnlr ----
     sgd: (opfunc: (x: Tensor) => unknown, x: Tensor, config: unknown, state: unknown) => {
       const cfg = config instanceof LuaTable ? config : new LuaTable();
