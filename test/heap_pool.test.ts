@@ -55,8 +55,9 @@ describe('heap pool', () => {
     const parts = [new CallList(), new CallList()];
     parts[0]!.add(fill, [0, 4, 1]);
     parts[1]!.add(fill, [65536 - 32, 4, 1]); // runs past the one 64 KiB page
-    expect(() => pool.run(parts)).toThrow(/a kernel failed in worker 0: .*out of bounds/);
-    expect(() => pool.run([new CallList()])).toThrow(/worker 0/);
+    // the worker runs it, or the caller takes it back when the worker has not started yet
+    expect(() => pool.run(parts)).toThrow(/a kernel failed in (worker 0|part 1 \(taken back by the calling thread\)): .*out of bounds/);
+    expect(() => pool.run([new CallList()])).toThrow(/heap pool/);
   });
 
   it('refuses a memory that is not shared', () => {

@@ -10,6 +10,9 @@
 // Control lives in one SharedArrayBuffer per worker: a job sequence number, a done number,
 // a status and the records [function id, 16 i32 arguments]. Kernel modules reach the workers
 // over a MessagePort read with receiveMessageOnPort (a busy worker runs no event loop).
+// A worker that has not started on its part when the caller is done with its own (not
+// scheduled yet, on a busy machine) has the part taken back and run by the caller, so a call
+// never waits for a thread to be scheduled. Which thread runs a part does not change it.
 // Workers are unref'd (they never keep the process alive) and told to stop on exit; an error
 // inside a worker comes back as an Error in the caller; a worker that stops answering makes
 // the call fail after WAIT_LIMIT_MS instead of hanging.
@@ -34,6 +37,13 @@ const COUNT = 3;
 const FNS = 4;
 const DEAD = 5;
 const MSG_LEN = 6;
+/** Who runs the posted records: POSTED, then the worker (TAKEN_BY_WORKER) or the caller (TAKEN_BY_CALLER). */
+const CLAIM = 7;
+const POSTED = 1;
+const TAKEN_BY_WORKER = 2;
+const TAKEN_BY_CALLER = 3;
+/** The sequence number of the records in place (written before they are POSTED). */
+const JOB = 8;
 const MSG = 16;
 const MSG_MAX = 1000;
 const REC = 1024;
@@ -69,6 +79,10 @@ try {
     if (seq === seen) continue;
     if (seq < 0) break;
     seen = seq;
+    // the caller may have run these records itself while this thread was not scheduled
+    if (Atomics.compareExchange(I, ${CLAIM}, ${POSTED}, ${TAKEN_BY_WORKER}) !== ${POSTED}) continue;
+    const job = Atomics.load(I, ${JOB});
+    seen = job;
     try {
       need(I[${FNS}]);
       const n = I[${COUNT}];
@@ -81,7 +95,7 @@ try {
       fail(e);
       I[${STATUS}] = 1;
     }
-    Atomics.store(I, ${DONE}, seq);
+    Atomics.store(I, ${DONE}, job);
     Atomics.notify(I, ${DONE});
   }
 } catch (e) {
@@ -138,8 +152,27 @@ class PoolWorker {
     c[FNS] = fnCount;
     c[STATUS] = 0;
     this.seq = this.seq >= 0x3fffffff ? 1 : this.seq + 1;
+    Atomics.store(c, JOB, this.seq);
+    Atomics.store(c, CLAIM, POSTED);
     Atomics.store(c, SEQ, this.seq);
     Atomics.notify(c, SEQ);
+  }
+
+  /**
+   * Takes the posted records back when the worker has not started on them (not scheduled
+   * yet, on a busy machine): the caller then runs them itself instead of waiting.
+   */
+  takeBack(): boolean {
+    return Atomics.compareExchange(this.ctl, CLAIM, POSTED, TAKEN_BY_CALLER) === POSTED;
+  }
+
+  /** The records posted last (for the caller to run after takeBack). */
+  posted(): CallList {
+    const list = new CallList();
+    const count = this.ctl[COUNT]!;
+    list.ints = this.ctl.slice(REC, REC + count * REC_INTS);
+    list.count = count;
+    return list;
   }
 
   /** Waits for the posted job; throws the worker's error, or after WAIT_LIMIT_MS. */
@@ -231,7 +264,11 @@ export class HeapPool {
     }
     try {
       while (posted.length) {
-        for (const w of posted) this.workers[w - 1]!.wait(w - 1);
+        for (const w of posted) {
+          const worker = this.workers[w - 1]!;
+          if (worker.takeBack()) this.runTakenBack(worker.posted(), w);
+          else worker.wait(w - 1);
+        }
         posted = round();
       }
     } catch (e) {
@@ -241,6 +278,14 @@ export class HeapPool {
       throw e;
     }
     if (local) throw local;
+  }
+
+  private runTakenBack(part: CallList, index: number): void {
+    try {
+      this.runHere(part);
+    } catch (e) {
+      throw new Error(`heap pool: a kernel failed in part ${index} (taken back by the calling thread): ${String(e)}`);
+    }
   }
 
   private runHere(part: CallList): void {
