@@ -8,5 +8,7 @@ export default defineConfig({
     testTimeout: 120_000,
     hookTimeout: 120_000,
     reporters: ['default', './test/helpers/summary_reporter.ts'],
+    // Every test must check something through expect (a test that only runs code asserts nothing).
+    expect: { requireAssertions: true },
   },
 });
