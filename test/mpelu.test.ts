@@ -38,8 +38,6 @@ function tensorField(m: Module, name: string): Tensor {
   return v;
 }
 
-/** |got - want| <= rtol * |want| + rtol * max|want| for every element (see nn_activations.test.ts). */
-
 /** A seeded random tensor (Torch's generator), normal(0, std). */
 function randn(type: 'Float' | 'Double', sizes: number[], seed: number, std = 1): Tensor {
   manualSeed(seed);

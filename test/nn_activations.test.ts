@@ -32,14 +32,8 @@ function field(t: LuaTable, key: string): Tensor {
   return v;
 }
 
-/**
- * Float agreement: |got - want| <= rtol * |want| + atol, atol = rtol * max|want| (values
- * near zero are differences of float32 quantities, e.g. exp(x) - 1, whose error is
- * absolute). Returns the worst ratio err / bound so failures show how far off they are.
- */
-
 /** Runs Torch's fixture protocol on a loaded module and compares every recorded result. */
-function checkAgainstTorch(name: string, type: 'Float' | 'Double'): void {
+function checkAgainstTorch(name: string, type: 'Float' | 'Double'): Tensor[] {
   const data = io(name);
   const m = loadModule(name);
   if (type === 'Double') m.double();
@@ -60,6 +54,7 @@ function checkAgainstTorch(name: string, type: 'Float' | 'Double'): void {
   }
   // The input was not touched (none of these fixtures is in place).
   expectClose(input, field(data, 'input'), 0, `${name} input unchanged`);
+  return [input, gradOutput];
 }
 
 const FIXTURES = ['ReLU', 'ELU', 'ELU_alpha0.7', 'PReLU_shared', 'PReLU_channel'];
@@ -73,7 +68,8 @@ for (const backend of BACKENDS) {
     for (const name of FIXTURES) {
       it(`${name}: output (training, evaluate), gradInput, gradWeight`, () => {
         const before = tf.memory().numTensors;
-        checkAgainstTorch(name, 'Float');
+        // The host input and gradOutput may keep a device copy (released with them, or here).
+        for (const t of checkAgainstTorch(name, 'Float')) t.storage().dispose();
         // The module's output/gradInput buffers own at most two device tensors.
         expect(tf.memory().numTensors - before).toBeLessThanOrEqual(2);
       });

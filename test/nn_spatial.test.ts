@@ -53,11 +53,6 @@ function io(m: Map<string, Tensor | boolean>, key: string): Tensor {
   return v;
 }
 
-/**
- * Element-wise |a - e| <= rtol * (|e| + max|e|): 1e-5 relative to the values and to the
- * tensor's scale (a single relative bound is meaningless for elements near zero).
- */
-
 const t4 = (a: unknown) => a as Tensor;
 
 for (const backend of testBackends()) {

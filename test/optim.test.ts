@@ -50,7 +50,6 @@ function quadratic(A: Tensor, b: Tensor): (x: Tensor) => [number, Tensor] {
   };
 }
 
-
 const cases = readdirSync(OPTIM)
   .filter((f) => f.endsWith('.t7'))
   .sort();

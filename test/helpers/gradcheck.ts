@@ -130,6 +130,7 @@ export function gradCheck(module: Module, input: Activity, options: GradCheckOpt
   module.zeroGradParameters();
   module.forward(input);
   const gradInput = module.backward(input, gradOutput);
+  if (gradInput === undefined) throw new Error(`gradcheck: ${module.className}.backward returned no gradInput`);
   const analyticInput = leaves(gradInput).map((t) => t.values());
   const p = module.parameters();
   const analyticParams = p ? p[1].map((g) => g.values()) : [];
