@@ -4,7 +4,12 @@
 // every file starts as it would in a fresh process: the default tensor type and the
 // fused / SIMD kernel switches. (tfjs's active backend is not reset: every suite that
 // depends on it selects it itself, through initBackend or forEachBackend.)
+//
+// Fengari reads its configuration once, when first loaded: src/lua/fengari.ts must load
+// it (LuaJIT's number printing and numerals) before any suite loads plain 'fengari', or
+// the Lua suites that follow in the same process would print "2.0" for 2.
 
+import '../../src/lua/fengari.js';
 import { setDefaultTensorType } from '../../src/torch/tensor.js';
 import { setFusedKernelsEnabled } from '../../src/backend/fused/register.js';
 import { wasmSimd } from '../../src/backend/wasm/kill_switch.js';
