@@ -36,3 +36,8 @@ export function setNumThreads(n: number): void {
   if (!Number.isInteger(n) || n < 1) throw new RangeError(`setnumthreads: expected a whole number >= 1, got ${String(n)}`);
   requested = n;
 }
+
+/** Forgets setNumThreads (back to MPELU_THREADS or the core count). */
+export function resetNumThreads(): void {
+  requested = null;
+}

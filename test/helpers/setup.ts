@@ -2,7 +2,7 @@
 // (vitest.config.ts: isolate off, so tfjs and its wasm binary load once per worker, not
 // once per file); this puts back the process-wide settings a file may have changed, so
 // every file starts as it would in a fresh process: the default tensor type and the
-// fused / SIMD kernel switches. (tfjs's active backend is not reset: every suite that
+// fused / SIMD kernel switches and the kernel thread count. (tfjs's active backend is not reset: every suite that
 // depends on it selects it itself, through initBackend or forEachBackend.)
 //
 // Fengari reads its configuration once, when first loaded: src/lua/fengari.ts must load
@@ -16,7 +16,9 @@ import { wasmSimd } from '../../src/backend/wasm/kill_switch.js';
 import { convForwardSimd } from '../../src/backend/wasm/conv_forward.js';
 import { convInputGradSimd } from '../../src/backend/wasm/conv_input_grad.js';
 import { convWeightGradSimd } from '../../src/backend/wasm/conv_weight_grad.js';
+import { resetNumThreads } from '../../src/backend/threads.js';
 
 setDefaultTensorType('torch.DoubleTensor');
 setFusedKernelsEnabled(true);
 for (const s of [wasmSimd, convForwardSimd, convInputGradSimd, convWeightGradSimd]) s.reset();
+resetNumThreads();
