@@ -7,7 +7,7 @@ import * as tfwasm from '@tensorflow/tfjs-backend-wasm';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { patchTfjsKernels } from './tfjs_patches.js';
-import { sharedHeapPatched, startWithSharedHeap } from './wasm/shared_heap.js';
+import { startWithSharedHeap, wasmHeapShared } from './wasm/shared_heap.js';
 import { getNumThreads } from './threads.js';
 import { BACKEND_NAMES, type BackendName, type BackendRequest } from './names.js';
 
@@ -117,8 +117,7 @@ async function trySet(name: string): Promise<boolean> {
     return ok;
   };
   try {
-    // wasm's heap is made shared (shared_heap.ts) so the kernels can use worker threads
-    return name === 'wasm' && sharedHeapWanted() ? await startWithSharedHeap(set) : await set();
+    return await set();
   } catch {
     return false;
   }
@@ -128,6 +127,23 @@ async function trySet(name: string): Promise<boolean> {
 function sharedHeapWanted(): boolean {
   return isNode() && process.env.MPELU_SHARED_HEAP !== '0' && typeof SharedArrayBuffer !== 'undefined';
 }
+
+/**
+ * Re-registers tfjs-wasm's backend factory so that whoever starts it (initBackend,
+ * tf.setBackend, tf.ready) gets a shared heap (shared_heap.ts): once, before it starts.
+ */
+function shareWasmHeapWhenStarted(): void {
+  if (!sharedHeapWanted()) return;
+  const engine = tf.engine() as unknown as {
+    registry: Record<string, unknown>;
+    registryFactory: Record<string, { factory: () => tf.KernelBackend | Promise<tf.KernelBackend>; priority: number }>;
+  };
+  const entry = engine.registryFactory?.['wasm'];
+  if (!entry || engine.registry?.['wasm']) return;
+  tf.removeBackend('wasm');
+  tf.registerBackend('wasm', () => startWithSharedHeap(async () => entry.factory()), entry.priority);
+}
+shareWasmHeapWhenStarted();
 
 function describe(backend: BackendName): BackendInfo {
   const info: BackendInfo = {
@@ -144,7 +160,7 @@ function describe(backend: BackendName): BackendInfo {
   if (backend === 'wasm') {
     // tfjs-wasm's own kernels run on one thread in Node; mpelu's split over getNumThreads()
     // when the heap is shared
-    info.sharedHeap = sharedHeapPatched();
+    info.sharedHeap = wasmHeapShared(tf.backend());
     info.threads = info.sharedHeap ? getNumThreads() : tfwasm.getThreadsCount();
     const flags = tf.env();
     const simd = flags.getBool('WASM_HAS_SIMD_SUPPORT');

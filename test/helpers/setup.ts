@@ -10,6 +10,8 @@
 // the Lua suites that follow in the same process would print "2.0" for 2.
 
 import '../../src/lua/fengari.js';
+// before any suite starts tfjs-wasm: its heap is then shared (mpelu's kernels on every thread)
+import '../../src/backend/select.js';
 import { setDefaultTensorType } from '../../src/torch/tensor.js';
 import { setFusedKernelsEnabled } from '../../src/backend/fused/register.js';
 import { wasmSimd } from '../../src/backend/wasm/kill_switch.js';

@@ -7,7 +7,8 @@
 // by setting the shared bit of its limits (flags 0x01 -> 0x03, WebAssembly threads
 // proposal, on by default in Node 20). Nothing else in the module changes: a shared memory
 // behaves the same for single-threaded code, and `memory.buffer` is a SharedArrayBuffer
-// that other threads can map. The patch applies only while the backend starts (the
+// that other threads can map. The patch applies only while the backend starts (select.ts
+// wraps tfjs-wasm's registered factory, so it holds whoever starts the backend; the
 // module's bytes pass through WebAssembly.instantiate), and only to a module whose one
 // defined memory has flags 0x01; anything else is left as it was.
 
@@ -15,11 +16,10 @@ declare const WebAssembly: {
   instantiate(bytes: unknown, imports?: unknown): Promise<unknown>;
 };
 
-let lastPatched = false;
-
-/** Whether the last backend start ran on a shared heap. */
-export function sharedHeapPatched(): boolean {
-  return lastPatched;
+/** Whether a tfjs-wasm backend's heap is a shared memory. */
+export function wasmHeapShared(backend: unknown): boolean {
+  const heap = (backend as { wasm?: { HEAPU8?: Uint8Array } } | null)?.wasm?.HEAPU8;
+  return typeof SharedArrayBuffer !== 'undefined' && heap?.buffer instanceof SharedArrayBuffer;
 }
 
 function readUleb(b: Uint8Array, at: number): [number, number] {
@@ -64,13 +64,11 @@ export function withSharedMemory(bytes: Uint8Array): Uint8Array | null {
 export async function startWithSharedHeap<T>(start: () => Promise<T>): Promise<T> {
   const wa = WebAssembly as { instantiate: (bytes: unknown, imports?: unknown) => Promise<unknown> };
   const original = wa.instantiate;
-  lastPatched = false;
   wa.instantiate = function (bytes: unknown, imports?: unknown) {
     let view: Uint8Array | null = null;
     if (bytes instanceof Uint8Array) view = bytes;
     else if (bytes instanceof ArrayBuffer) view = new Uint8Array(bytes);
     const patched = view ? withSharedMemory(view) : null;
-    if (patched) lastPatched = true;
     return original.call(this, patched ?? bytes, imports);
   };
   try {
