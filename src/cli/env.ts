@@ -1,12 +1,11 @@
 // `mpelu env`: which backend computes, with which versions and threads, and which
 // optional native packages (tfjs-node-gpu / tfjs-node) were found.
 
-import type { Command } from 'commander';
 import { createRequire } from 'node:module';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackendInfo, probeNativePackages, type BackendInfo, type NativeProbe } from '../backend/select.js';
-import { REGISTERED_KERNELS } from '../backend/kernels.js';
-import { FUSED, fusedKernelsEnabled, wasmSimdActive } from '../backend/fused.js';
+import { TFJS_PATCHED_KERNELS } from '../backend/tfjs_patches.js';
+import { FUSED, fusedKernelsEnabled, wasmSimdActive } from '../backend/fused/register.js';
 
 const require = createRequire(import.meta.url);
 
@@ -51,7 +50,7 @@ export async function collectEnv(requested = process.env.MPELU_BACKEND ?? 'auto'
       simd: Boolean(await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT')),
       multithread: Boolean(await tf.env().getAsync('WASM_HAS_MULTITHREAD_SUPPORT')),
     },
-    kernelsAdded: REGISTERED_KERNELS,
+    kernelsAdded: TFJS_PATCHED_KERNELS,
     fusedKernels: {
       enabled: fusedKernelsEnabled(),
       active: Object.values(FUSED).filter((k) => tf.getKernel(k, active) !== undefined),
@@ -93,16 +92,4 @@ export function formatEnv(r: EnvReport): string {
     lines.push(`               run as ${r.fusedKernels.wasmSimd ? 'WebAssembly SIMD (MPELU_WASM_SIMD=0 turns it off)' : 'JS loops (WebAssembly SIMD off or unavailable)'}`);
   }
   return lines.join('\n');
-}
-
-export function addEnvCommand(program: Command): Command {
-  program
-    .command('env')
-    .description('print the compute backend in use, its version and thread count, and the optional native packages found')
-    .option('--json', 'machine-readable output')
-    .action(async (opts: { json?: boolean }) => {
-      const report = await collectEnv();
-      process.stdout.write((opts.json ? JSON.stringify(report, null, 2) : formatEnv(report)) + '\n');
-    });
-  return program;
 }
