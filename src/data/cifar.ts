@@ -217,16 +217,20 @@ export function readCifarFolder(dataset: CifarName, dir: string): CifarData | nu
   return null;
 }
 
-/** What to put where, for the error when nothing is found. */
+/** True when `dir` (or dir/<release folder>) holds a complete binary release or set of Torch batches. */
+export function hasCifarFolder(dataset: CifarName, dir: string): boolean {
+  const release = CIFAR_RELEASES[dataset];
+  if (findFolder(dir, release.folder, [...release.train, ...release.test])) return true;
+  return dataset === 'cifar10' && findFolder(dir, T7_BATCHES.folder, [...T7_BATCHES.train, ...T7_BATCHES.test]) !== null;
+}
+
+/** What to put where, for the error when nothing is found (one line). */
 export function missingDataMessage(dataset: CifarName, dataDir: string, cacheFile: string): string {
   const r = CIFAR_RELEASES[dataset];
-  const dir = dataDir === '' ? '(-data not given)' : dataDir;
-  const lines = [
-    `${dataset === 'cifar10' ? 'CIFAR-10' : 'CIFAR-100'} not found: no cache ${cacheFile} and no data set in -data ${dir}.`,
-    `Put the official binary release there: ${join(dataDir || '<data>', r.folder)}/{${[...r.train, ...r.test].join(',')}}`,
-    `(from ${r.url}, extracted into -data)`,
-  ];
-  if (dataset === 'cifar10') lines.push(`or the Torch ascii batches ${join(dataDir || '<data>', T7_BATCHES.folder)}/{data_batch_1..5,test_batch}.t7`);
-  lines.push('or run with --download to fetch the binary release into -data.');
-  return lines.join('\n');
+  const base = dataDir || '<-data>';
+  const batches = dataset === 'cifar10' ? `, or the Torch ascii batches in ${join(base, T7_BATCHES.folder)}/` : '';
+  return (
+    `${dataset === 'cifar10' ? 'CIFAR-10' : 'CIFAR-100'} not found: no cache ${cacheFile} and no data set in -data ${dataDir === '' ? "'' (not given)" : dataDir}; ` +
+    `put the official binary release in ${join(base, r.folder)}/ (${[...r.train, ...r.test].join(', ')}; from ${r.url})${batches}, or add --download`
+  );
 }

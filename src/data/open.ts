@@ -6,7 +6,7 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { CIFAR_CLASSES, CIFAR_RELEASES, DataError, missingDataMessage, readCifarFolder, readGenCache, writeGenCache, type CifarData, type CifarName } from './cifar.js';
+import { CIFAR_CLASSES, CIFAR_RELEASES, DataError, hasCifarFolder, missingDataMessage, readCifarFolder, readGenCache, writeGenCache, type CifarData, type CifarName } from './cifar.js';
 
 export interface OpenCifarOptions {
   dataset: CifarName;
@@ -40,6 +40,14 @@ export async function downloadCifar(dataset: CifarName, dir: string, log: (line:
   } finally {
     rmSync(archive, { force: true });
   }
+}
+
+/** Fails early (before a model is built) when openCifar would find nothing and may not download. */
+export function checkCifarAvailable(options: OpenCifarOptions): void {
+  const cacheFile = join(options.gen, `${options.dataset}.t7`);
+  if (existsSync(cacheFile) || (options.data !== '' && hasCifarFolder(options.dataset, options.data))) return;
+  if (options.download && options.data !== '') return;
+  throw new DataError(missingDataMessage(options.dataset, options.data, cacheFile));
 }
 
 export async function openCifar(options: OpenCifarOptions): Promise<CifarData> {

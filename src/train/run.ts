@@ -16,7 +16,7 @@ import { defaultGenerator } from '../torch/random.js';
 import { Tensor } from '../torch/tensor.js';
 import { CIFAR_CLASSES } from '../data/cifar.js';
 import { DataLoader } from '../data/loader.js';
-import { openCifar } from '../data/open.js';
+import { checkCifarAvailable, openCifar } from '../data/open.js';
 import { loadModel, readLatest, readResumeState, saveCheckpoint, type ResumeState } from './checkpoints.js';
 import { OptionError, type TrainOptions } from './options.js';
 import { cFixed, createReporter } from './reporter.js';
@@ -107,6 +107,8 @@ export async function runTraining(opt: TrainOptions, reporter: TrainReporter = c
     }
   } else if (!statSync(opt.save).isDirectory()) throw new OptionError(`error: unable to create checkpoint directory: ${opt.save} (a file is in the way)`);
 
+  const dataOptions = { dataset: opt.dataset, data: opt.data, gen: opt.gen, download: opt.download, log: print };
+  checkCifarAvailable(dataOptions);
   await initBackend();
   const mainGenerator = defaultGenerator();
   mainGenerator.manualSeed(opt.manualSeed);
@@ -138,7 +140,7 @@ export async function runTraining(opt: TrainOptions, reporter: TrainReporter = c
   const criterion = createCriterion();
 
   // DataLoader.create
-  const data = await openCifar({ dataset: opt.dataset, data: opt.data, gen: opt.gen, download: opt.download, log: print });
+  const data = await openCifar(dataOptions);
   const trainLoader = new DataLoader(data.train, { dataset: opt.dataset, split: 'train', batchSize: opt.batchSize, nThreads: opt.nThreads, manualSeed: opt.manualSeed });
   const valLoader = new DataLoader(data.val, { dataset: opt.dataset, split: 'val', batchSize: opt.batchSize, nThreads: opt.nThreads, manualSeed: opt.manualSeed, tenCrop: opt.tenCrop });
 
