@@ -27,7 +27,7 @@ const NET_TYPES = ['resnet', 'preresnet', 'mpelu-preactivation-nopre'] as const;
 /** opts.lua's options in its order, then mpelu's additions. */
 export const OPTION_SPECS: readonly OptionSpec[] = [
   { name: 'data', kind: 'string', default: '', help: 'Path to dataset (CIFAR binary release, cifar-10-batches-t7, or where --download puts it)' },
-  { name: 'dataset', kind: 'string', default: 'imagenet', help: 'Options: cifar10 | cifar100 (imagenet is not supported by mpelu)', choices: ['cifar10', 'cifar100'] },
+  { name: 'dataset', kind: 'string', default: 'imagenet', help: 'Options: cifar10 | cifar100 (imagenet is not supported by mpelu)' },
   { name: 'manualSeed', kind: 'integer', default: 0, help: 'Manually set RNG seed (0: loader threads are not seeded)' },
   { name: 'nGPU', kind: 'integer', default: 1, help: 'Number of GPUs to use by default', noEffect: (v) => (v !== 1 ? 'mpelu trains on one tfjs backend; -nGPU > 1 (DataParallelTable) is not available, one device is used' : undefined) },
   { name: 'backend', kind: 'string', default: 'cudnn', help: 'Options: cudnn | cunn', choices: ['cudnn', 'cunn', 'nn'], noEffect: () => 'mpelu computes with tfjs (see `mpelu env`); -backend only names the classes, and the model files keep the class names of the model definition' },
