@@ -235,7 +235,8 @@ local plainPreload = package.preload
 plainPreload.nn = function() nn = nnTable; return nnTable end
 plainPreload.cunn = function() nn = nnTable; cutorch = cutorch or mpelu.cutorch; _G.cutorch = mpelu.cutorch; return nnTable end
 plainPreload.cutorch = function() _G.cutorch = mpelu.cutorch; return mpelu.cutorch end
-plainPreload.cudnn = function() nn = nn or nnTable; _G.cudnn = cudnn; return cudnn end
+local cudnnTable = cudnn  -- the global is cleared below: keep the table for require
+plainPreload.cudnn = function() nn = nn or nnTable; _G.cudnn = cudnnTable; return cudnnTable end
 plainPreload.optim = function() _G.optim = optim; return optim end
 plainPreload.nnlr = function() nn = nn or nnTable; return nnlr end
 cudnn = nil

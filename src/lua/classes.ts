@@ -40,7 +40,8 @@ function allMethods(proto: object | null): Set<string> {
 
 /** What a module method returns, as Lua sees it. */
 function moduleReturn(name: string, r: unknown): unknown {
-  if ((name === 'getParameters' || name === 'parameters') && Array.isArray(r)) return new Multi(r);
+  // Torch returns two values from these (findModules: the modules and their containers)
+  if ((name === 'getParameters' || name === 'parameters' || name === 'findModules') && Array.isArray(r)) return new Multi(r);
   return r;
 }
 
