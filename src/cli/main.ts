@@ -18,6 +18,7 @@ import { UsageError } from './errors.js';
 import { addConvertCommand } from './commands/convert.js';
 import { addEnvCommand } from './commands/env.js';
 import { addInspectCommand } from './commands/inspect.js';
+import { addPlotCommand } from './commands/plot.js';
 import { addRunCommand } from './commands/run.js';
 import { addTrainCommand } from './commands/train.js';
 
@@ -25,6 +26,7 @@ const COMMANDS: readonly ((program: Command) => void)[] = [
   addConvertCommand,
   addEnvCommand,
   addInspectCommand,
+  addPlotCommand,
   addRunCommand,
   addTrainCommand,
 ];

@@ -17,6 +17,7 @@ import { Tensor } from '../torch/tensor.js';
 import { CIFAR_CLASSES } from '../data/cifar.js';
 import { DataLoader } from '../data/loader.js';
 import { checkCifarAvailable, openCifar } from '../data/open.js';
+import { createLuaModel } from './lua_model.js';
 import { loadModel, readLatest, readResumeState, saveCheckpoint, type ResumeState } from './checkpoints.js';
 import { OptionError, type TrainOptions } from './options.js';
 import { cFixed, createReporter } from './reporter.js';
@@ -47,7 +48,7 @@ const dsName = (d: string) => (d === 'cifar10' ? 'CIFAR-10' : 'CIFAR-100');
 
 /** models/init.lua's creation branch for the built-in models (and the Lua model file case). */
 export function createModel(opt: TrainOptions, print: (s: string) => void): Module {
-  print(`=> Creating model from file: models/${opt.netType}${opt.netType.endsWith('.lua') ? '' : '.lua'}`);
+  print(`=> Creating model from file: models/${opt.netType}.lua`);
   const dataset = opt.dataset;
   switch (opt.netType) {
     case 'resnet':
@@ -66,9 +67,7 @@ export function createModel(opt: TrainOptions, print: (s: string) => void): Modu
       print(` | ResNet-${opt.depth} ${dsName(dataset)}`);
       return createMpeluNopreResNet({ depth: opt.depth, dataset, classes: 'cudnn' });
     default:
-      throw new OptionError(
-        `-netType ${opt.netType}: running a Lua model file needs mpelu's Lua runtime (src/lua), which this build does not have yet; use one of the built-in models resnet | preresnet | mpelu-preactivation-nopre`,
-      );
+      throw new OptionError(`-netType ${opt.netType}: not a built-in model (a FILE.lua model goes through createLuaModel)`);
   }
 }
 
@@ -130,6 +129,8 @@ export async function runTraining(opt: TrainOptions, reporter: TrainReporter = c
     if (!existsSync(opt.retrain)) throw new OptionError(`-retrain: File not found: ${opt.retrain}`);
     print(`Loading model from file: ${opt.retrain}`);
     model = loadModel(opt.retrain).float();
+  } else if (opt.netType.endsWith('.lua')) {
+    model = await createLuaModel(opt.netType, opt, print);
   } else {
     model = createModel(opt, print);
   }
