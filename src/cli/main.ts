@@ -8,6 +8,7 @@ import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { addEnvCommand } from './env.js';
 import { addT7Commands } from './inspect.js';
+import { addExportCommands } from './export.js';
 
 function ownVersion(): string {
   try {
@@ -30,6 +31,7 @@ export function buildProgram(): Command {
     });
   addEnvCommand(program);
   addT7Commands(program);
+  addExportCommands(program);
   return program;
 }
 
