@@ -7,7 +7,6 @@
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Command } from 'commander';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { initBackend } from '../src/backend/index.js';
 import * as t7 from '../src/t7/index.js';
@@ -16,7 +15,7 @@ import { manualSeed } from '../src/torch/random.js';
 import { createMpeluNopreResNet } from '../src/models/mpelu_nopre_resnet.js';
 import { exportModel, importWeights, namedTensors, decodeSafetensors } from '../src/export/index.js';
 import { decodeModel } from '../src/export/onnx_graph.js';
-import { addExportCommands } from '../src/cli/export.js';
+import { buildProgram } from '../src/cli/main.js';
 import { compareWithOrt, onnxCheck, onnxPython } from './helpers/onnx_compare.js';
 import { createFbResNet } from './helpers/fb_resnet.js';
 
@@ -176,7 +175,7 @@ describe('safetensors export and import', () => {
 
 describe('mpelu export / import-weights', () => {
   async function run(...args: string[]): Promise<string> {
-    const program = addExportCommands(new Command().exitOverride());
+    const program = buildProgram();
     let out = '';
     const spy = vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
       out += String(chunk);
@@ -210,7 +209,7 @@ describe('mpelu export / import-weights', () => {
     await expect(run('export', RESNET20, RESNET20)).rejects.toThrow(/is the input model/);
     await expect(run('export', RESNET20, join(tmp, 'x.pt'))).rejects.toThrow(/expected a \.onnx or \.safetensors file name/);
     await expect(run('export', RESNET20, join(tmp, 'x.onnx'), '--names', 'pytorch')).rejects.toThrow(/--names applies to safetensors/);
-    await expect(run('export', RESNET20, join(tmp, 'x.onnx'), '--input', '3x-1')).rejects.toThrow(/--input expects one sample's sizes/);
+    await expect(run('export', RESNET20, join(tmp, 'x.onnx'), '--input', '3x-1')).rejects.toThrow(/--input.*expected one sample's sizes like 3x32x32/);
     expect(existsSync(join(tmp, 'x.onnx'))).toBe(false);
   });
 });

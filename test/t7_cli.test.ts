@@ -3,7 +3,6 @@
 import { linkSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Command } from 'commander';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import * as t7 from '../src/t7/index.js';
 import { compareWithDescription } from '../src/t7/compare.js';
@@ -11,7 +10,8 @@ import { LuaTable } from '../src/t7/lua_table.js';
 import { TorchObject } from '../src/t7/torch_object.js';
 import { Tensor } from '../src/torch/tensor.js';
 import { Storage } from '../src/torch/storage.js';
-import { addT7Commands, inspectFile, inspectText } from '../src/cli/inspect.js';
+import { inspectFile, inspectText } from '../src/cli/inspect.js';
+import { buildProgram } from '../src/cli/main.js';
 import { convertFile } from '../src/cli/convert.js';
 
 const FIX = new URL('../fixtures/', import.meta.url).pathname;
@@ -21,15 +21,15 @@ const tmp = mkdtempSync(join(tmpdir(), 't7-cli-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 /** Runs `mpelu <args>` through commander and returns what it printed. */
-function run(...args: string[]): string {
-  const program = addT7Commands(new Command().exitOverride());
+async function run(...args: string[]): Promise<string> {
+  const program = buildProgram();
   let out = '';
   const spy = vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
     out += String(chunk);
     return true;
   });
   try {
-    program.parse(['node', 'mpelu', ...args]);
+    await program.parseAsync(['node', 'mpelu', ...args]);
   } finally {
     spy.mockRestore();
   }
@@ -37,8 +37,8 @@ function run(...args: string[]): string {
 }
 
 describe('mpelu inspect', () => {
-  it("prints an nn model in Torch's print(model) format", () => {
-    const text = run('inspect', join(RESNET, 'model_1.t7'));
+  it("prints an nn model in Torch's print(model) format", async () => {
+    const text = await run('inspect', join(RESNET, 'model_1.t7'));
     const [head, ...rest] = text.trimEnd().split('\n');
     expect(head).toMatch(/model_1\.t7: binary, 8-byte longs, 1821746 bytes/);
     const torchPrint = readFileSync(join(FIX, 'torch7/print/depth20.txt'), 'utf8').trimEnd();
@@ -57,8 +57,8 @@ describe('mpelu inspect', () => {
     expect(tree).toMatch(/child : \{\n {4}name : "child"\n {4}parent : <same as \(root\)>\n {2}\}/);
   });
 
-  it('--path narrows to one object', () => {
-    const text = run('inspect', join(RESNET, 'model_1.t7'), '--path', 'modules[1].weight');
+  it('--path narrows to one object', async () => {
+    const text = await run('inspect', join(RESNET, 'model_1.t7'), '--path', 'modules[1].weight');
     const w = ((t7.load(join(RESNET, 'model_1.t7')) as TorchObject).fields.get('modules') as LuaTable).get(1) as TorchObject;
     const st = t7.tensorStats(w.fields.get('weight') as Tensor)!;
     expect(text).toContain('torch.FloatTensor of size 16x3x3x3');
@@ -67,15 +67,15 @@ describe('mpelu inspect', () => {
     expect(() => inspectFile(join(RESNET, 'model_1.t7'), { path: 'modules[99]' })).toThrow(/no \[99\] in modules/);
   });
 
-  it('--json gives the sidecar description format', () => {
-    const json = JSON.parse(run('inspect', join(SER, 'tensor_shared_storage.t7'), '--json')) as { format: string; longSize: number; object: t7.Description };
+  it('--json gives the sidecar description format', async () => {
+    const json = JSON.parse(await run('inspect', join(SER, 'tensor_shared_storage.t7'), '--json')) as { format: string; longSize: number; object: t7.Description };
     expect(json.format).toBe('binary');
     expect(json.longSize).toBe(8);
     const side = JSON.parse(readFileSync(join(SER, 'tensor_shared_storage.expected.json'), 'utf8')) as { object: t7.Description };
     // the printed description checks out against the file it describes, as the sidecar does
     expect(compareWithDescription(json.object, t7.load(join(SER, 'tensor_shared_storage.t7')))).toEqual([]);
     expect(json.object.nEntries).toBe(side.object.nEntries);
-    const sub = JSON.parse(run('inspect', join(RESNET, 'optimState_1.t7'), '--json', '--path', 'learningRates')) as { object: t7.Description };
+    const sub = JSON.parse(await run('inspect', join(RESNET, 'optimState_1.t7'), '--json', '--path', 'learningRates')) as { object: t7.Description };
     expect(sub.object.kind).toBe('tensor');
     expect(sub.object.size).toEqual([219642]);
     expect(typeof sub.object.mean).toBe('number');
@@ -89,26 +89,26 @@ describe('mpelu inspect', () => {
 });
 
 describe('mpelu convert', () => {
-  it('binary <-> ascii keeps the content; back again gives the original bytes', () => {
+  it('binary <-> ascii keeps the content; back again gives the original bytes', async () => {
     const src = join(RESNET, 'optimState_1.t7');
     const ascii = join(tmp, 'optim.ascii.t7');
     const bin = join(tmp, 'optim.bin.t7');
-    expect(run('convert', src, ascii, '--ascii')).toMatch(/wrote .*optim\.ascii\.t7 \(ascii\)/);
+    expect(await run('convert', src, ascii, '--ascii')).toMatch(/wrote .*optim\.ascii\.t7 \(ascii\)/);
     expect(t7.loadWithInfo(ascii).format).toBe('ascii');
-    run('convert', ascii, bin, '--binary');
+    await run('convert', ascii, bin, '--binary');
     expect(Buffer.compare(readFileSync(bin), readFileSync(src))).toBe(0);
   });
 
-  it('--long-size 4 writes 4-byte longs that load by detection', () => {
+  it('--long-size 4 writes 4-byte longs that load by detection', async () => {
     const out = join(tmp, 'model_b32.t7');
-    run('convert', join(RESNET, 'model_init.t7'), out, '--long-size', '4');
+    await run('convert', join(RESNET, 'model_init.t7'), out, '--long-size', '4');
     const info = t7.loadWithInfo(out);
     expect(info.longSize).toBe(4);
     expect(t7.describe(info.value)).toEqual(t7.describe(t7.load(join(RESNET, 'model_init.t7'))));
-    expect(() => run('convert', join(RESNET, 'model_init.t7'), out, '--long-size', '2')).toThrow(/4 or 8/);
+    await expect(run('convert', join(RESNET, 'model_init.t7'), out, '--long-size', '2')).rejects.toThrow(/4 or 8/);
   });
 
-  it('--float turns Double and CUDA tensors into Float, keeping views and sharing', () => {
+  it('--float turns Double and CUDA tensors into Float, keeping views and sharing', async () => {
     const s = new Storage('Double', new Float64Array([1, 2, 3, 4, 5, 6]));
     const a = Tensor.fromStorage(s, 0, [2, 3]);
     const m = new TorchObject('nn.Linear', 1, LuaTable.fromRecord({ weight: a, bias: a.select(1, 2), _type: 'torch.DoubleTensor' }));
@@ -118,7 +118,7 @@ describe('mpelu convert', () => {
     const file = join(tmp, 'double.t7');
     t7.save(file, { m, idx });
     const out = join(tmp, 'float.t7');
-    expect(run('convert', file, out, '--float')).toMatch(/3 tensors and 2 storages made Float\/CPU/);
+    expect(await run('convert', file, out, '--float')).toMatch(/3 tensors and 2 storages made Float\/CPU/);
     const back = t7.load(out) as LuaTable;
     const bm = back.get('m') as TorchObject;
     const w = bm.fields.get('weight') as Tensor;
@@ -132,11 +132,11 @@ describe('mpelu convert', () => {
     expect(bi.bigValues()).toEqual([3n, 1n]);
   });
 
-  it('never overwrites its input, even through a hard link', () => {
+  it('never overwrites its input, even through a hard link', async () => {
     const src = join(tmp, 'keep.t7');
     t7.save(src, { a: 1 });
     const before = readFileSync(src);
-    expect(() => run('convert', src, src, '--ascii')).toThrow(/refusing to overwrite the input/);
+    await expect(run('convert', src, src, '--ascii')).rejects.toThrow(/refusing to overwrite the input/);
     const link = join(tmp, 'keep-link.t7');
     linkSync(src, link);
     expect(() => convertFile(src, link, { format: 'ascii' })).toThrow(/refusing to overwrite the input/);

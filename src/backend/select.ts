@@ -7,11 +7,9 @@ import * as tfwasm from '@tensorflow/tfjs-backend-wasm';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { registerMissingKernels } from './kernels.js';
+import { BACKEND_NAMES, type BackendName, type BackendRequest } from './names.js';
 
-export type BackendName = 'tensorflow' | 'wasm' | 'cpu';
-export type BackendRequest = BackendName | 'auto';
-
-const BACKEND_NAMES: readonly BackendRequest[] = ['auto', 'tensorflow', 'wasm', 'cpu'];
+export { BACKEND_NAMES, type BackendName, type BackendRequest };
 
 /** The optional native packages, in the order auto tries them. */
 export const NATIVE_PACKAGES = ['@tensorflow/tfjs-node-gpu', '@tensorflow/tfjs-node'] as const;

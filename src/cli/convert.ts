@@ -3,7 +3,6 @@
 // (--float) and cudnn modules made nn ones (--nn). It never overwrites its input and
 // writes atomically (temporary file + rename).
 
-import type { Command } from 'commander';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import '../nn/index.js';
@@ -195,35 +194,4 @@ export function convertFile(input: string, output: string, options: ConvertOptio
   if (options.float) value = toFloat(value, report);
   save(output, value, { format: report.format, longSize: report.longSize });
   return report;
-}
-
-export function addConvertCommand(program: Command): Command {
-  program
-    .command('convert')
-    .description('rewrite a .t7 file: ascii/binary, 4/8-byte longs, CUDA/Double -> Float, cudnn -> nn (never overwrites IN)')
-    .argument('<in>', 'input .t7 file')
-    .argument('<out>', 'output .t7 file (written atomically)')
-    .option('--ascii', 'write ascii mode')
-    .option('--binary', 'write binary mode')
-    .option('--float', 'CUDA and Double tensors and storages become Float (torch.CudaTensor -> torch.FloatTensor)')
-    .option('--nn', 'cudnn.* modules become their nn.* twins (as cudnn.convert(model, nn))')
-    .option('--long-size <n>', 'bytes per long in binary mode: 4 or 8 (default: as the input)', (v) => {
-      if (v !== '4' && v !== '8') throw new Error(`--long-size must be 4 or 8, got '${v}'`);
-      return Number(v) as 4 | 8;
-    })
-    .action((input: string, output: string, opts: { ascii?: boolean; binary?: boolean; float?: boolean; nn?: boolean; longSize?: 4 | 8 }) => {
-      if (opts.ascii && opts.binary) throw new Error('convert: choose one of --ascii and --binary');
-      const r = convertFile(input, output, {
-        format: opts.ascii ? 'ascii' : opts.binary ? 'binary' : undefined,
-        longSize: opts.longSize,
-        float: opts.float,
-        nn: opts.nn,
-      });
-      const what = [
-        opts.float ? `${r.tensorsConverted} tensors and ${r.storagesConverted} storages made Float/CPU` : '',
-        opts.nn ? `${r.modulesRenamed} cudnn modules made nn` : '',
-      ].filter(Boolean);
-      process.stdout.write(`wrote ${output} (${r.format}${r.format === 'binary' ? `, ${r.longSize}-byte longs` : ''})${what.length ? `: ${what.join(', ')}` : ''}\n`);
-    });
-  return program;
 }

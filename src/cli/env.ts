@@ -1,7 +1,6 @@
 // `mpelu env`: which backend computes, with which versions and threads, and which
 // optional native packages (tfjs-node-gpu / tfjs-node) were found.
 
-import type { Command } from 'commander';
 import { createRequire } from 'node:module';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackendInfo, probeNativePackages, type BackendInfo, type NativeProbe } from '../backend/select.js';
@@ -93,16 +92,4 @@ export function formatEnv(r: EnvReport): string {
     lines.push(`               run as ${r.fusedKernels.wasmSimd ? 'WebAssembly SIMD (MPELU_WASM_SIMD=0 turns it off)' : 'JS loops (WebAssembly SIMD off or unavailable)'}`);
   }
   return lines.join('\n');
-}
-
-export function addEnvCommand(program: Command): Command {
-  program
-    .command('env')
-    .description('print the compute backend in use, its version and thread count, and the optional native packages found')
-    .option('--json', 'machine-readable output')
-    .action(async (opts: { json?: boolean }) => {
-      const report = await collectEnv();
-      process.stdout.write((opts.json ? JSON.stringify(report, null, 2) : formatEnv(report)) + '\n');
-    });
-  return program;
 }

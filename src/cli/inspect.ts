@@ -3,7 +3,6 @@
 // tensors as type, sizes and min/max/mean/std, tables as a tree. --json gives the
 // sidecar-format description; --path 'modules[2].weight' narrows to one object.
 
-import type { Command } from 'commander';
 import { statSync } from 'node:fs';
 import { UnknownModule } from '../nn/index.js';
 import { Storage } from '../torch/storage.js';
@@ -17,7 +16,6 @@ import { formatG } from '../t7/number_format.js';
 import { formatPath, parsePath, resolvePath, type PathSegment } from '../t7/path.js';
 import { TdsHash, TdsVec } from '../t7/tds.js';
 import { TorchObject } from '../t7/torch_object.js';
-import { addConvertCommand } from './convert.js';
 
 export interface InspectOptions {
   json?: boolean;
@@ -174,35 +172,4 @@ export function inspectFile(file: string, options: InspectOptions = {}): string 
   }
   const head = `${file}: ${info.format}${info.format === 'binary' ? `, ${info.longSize}-byte longs` : ''}, ${size} bytes${options.path ? `; ${formatPath(keys)}` : ''}`;
   return `${head}\n${inspectText(value, options)}`;
-}
-
-function parseIntOption(v: string): number {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 0) throw new Error(`expected a non-negative integer, got '${v}'`);
-  return n;
-}
-
-export function addInspectCommand(program: Command): Command {
-  program
-    .command('inspect')
-    .description('print what a .t7 file holds (torch objects, tensors with statistics, tables as a tree)')
-    .argument('<file>', '.t7 file (binary or ascii)')
-    .option('--json', 'machine-readable description (the fixtures sidecar format)')
-    .option('--path <path>', "narrow to one object, e.g. 'modules[2].weight'")
-    .option('--depth <n>', 'table levels to expand', parseIntOption, 6)
-    .option('--long-size <n>', 'bytes per long in a binary file (default: detected)', (v) => {
-      if (v !== '4' && v !== '8') throw new Error(`--long-size must be 4 or 8, got '${v}'`);
-      return Number(v) as 4 | 8;
-    })
-    .action((file: string, opts: { json?: boolean; path?: string; depth: number; longSize?: 4 | 8 }) => {
-      process.stdout.write(`${inspectFile(file, opts)}\n`);
-    });
-  return program;
-}
-
-/** Adds `inspect` and `convert` to the mpelu command. */
-export function addT7Commands(program: Command): Command {
-  addInspectCommand(program);
-  addConvertCommand(program);
-  return program;
 }

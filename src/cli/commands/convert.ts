@@ -1,0 +1,33 @@
+// `mpelu convert IN.t7 OUT.t7`: rewrites a .t7 file (the work is in ../convert.ts).
+
+import type { Command } from 'commander';
+import { UsageError } from '../errors.js';
+import { parseLongSize } from './options.js';
+
+export function addConvertCommand(program: Command): void {
+  program
+    .command('convert')
+    .description('rewrite a .t7 file: ascii/binary, 4/8-byte longs, CUDA/Double -> Float, cudnn -> nn (never overwrites IN)')
+    .argument('<in>', 'input .t7 file')
+    .argument('<out>', 'output .t7 file (written atomically)')
+    .option('--ascii', 'write ascii mode')
+    .option('--binary', 'write binary mode')
+    .option('--float', 'CUDA and Double tensors and storages become Float (torch.CudaTensor -> torch.FloatTensor)')
+    .option('--nn', 'cudnn.* modules become their nn.* twins (as cudnn.convert(model, nn))')
+    .option('--long-size <n>', 'bytes per long in binary mode: 4 or 8 (default: as the input)', parseLongSize)
+    .action(async (input: string, output: string, opts: { ascii?: boolean; binary?: boolean; float?: boolean; nn?: boolean; longSize?: 4 | 8 }) => {
+      if (opts.ascii && opts.binary) throw new UsageError('convert: choose one of --ascii and --binary');
+      const { convertFile } = await import('../convert.js');
+      const r = convertFile(input, output, {
+        format: opts.ascii ? 'ascii' : opts.binary ? 'binary' : undefined,
+        longSize: opts.longSize,
+        float: opts.float,
+        nn: opts.nn,
+      });
+      const what = [
+        opts.float ? `${r.tensorsConverted} tensors and ${r.storagesConverted} storages made Float/CPU` : '',
+        opts.nn ? `${r.modulesRenamed} cudnn modules made nn` : '',
+      ].filter(Boolean);
+      process.stdout.write(`wrote ${output} (${r.format}${r.format === 'binary' ? `, ${r.longSize}-byte longs` : ''})${what.length ? `: ${what.join(', ')}` : ''}\n`);
+    });
+}

@@ -1,0 +1,80 @@
+// The real `mpelu` command for tests: src/ transpiled once per test file (esbuild, no
+// type check, ~0.1 s) into node_modules/.cache, then run as a child process with real
+// files, the way a user runs dist/cli/main.js. Not dist/ itself: it may be stale.
+
+import { spawnSync, type SpawnSyncOptions } from 'node:child_process';
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { buildSync } from 'esbuild';
+
+export const ROOT = new URL('../../', import.meta.url).pathname;
+
+function sources(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+    e.isDirectory() ? sources(join(dir, e.name)) : e.name.endsWith('.ts') && !e.name.endsWith('.d.ts') ? [join(dir, e.name)] : [],
+  );
+}
+
+export interface BuiltCli {
+  /** The transpiled dist/cli/main.js. */
+  main: string;
+  /** The folder holding the build (a package.json beside dist/, so --version works). */
+  dir: string;
+  remove(): void;
+}
+
+/** Transpiles src/ to a private dist/ (inside node_modules, so packages resolve). */
+export function buildCli(): BuiltCli {
+  const cache = join(ROOT, 'node_modules', '.cache');
+  mkdirSync(cache, { recursive: true });
+  const dir = mkdtempSync(join(cache, 'mpelu-cli-'));
+  buildSync({
+    entryPoints: sources(join(ROOT, 'src')),
+    outdir: join(dir, 'dist'),
+    outbase: join(ROOT, 'src'),
+    format: 'esm',
+    platform: 'node',
+    target: 'node20',
+    logLevel: 'error',
+  });
+  cpSync(join(ROOT, 'package.json'), join(dir, 'package.json'));
+  return { main: join(dir, 'dist', 'cli', 'main.js'), dir, remove: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+export interface CliResult {
+  status: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs `node main.js ...args` and waits for it (60 s at most: a hang fails the test). */
+export function runCli(cli: BuiltCli, args: string[], options: SpawnSyncOptions & { nodeArgs?: string[] } = {}): CliResult {
+  const { nodeArgs = [], ...spawnOptions } = options;
+  const r = spawnSync(process.execPath, [...nodeArgs, cli.main, ...args], {
+    encoding: 'utf8',
+    timeout: 60_000,
+    ...spawnOptions,
+    env: { ...process.env, MPELU_BACKEND: undefined, ...spawnOptions.env },
+  });
+  if (r.error) throw r.error;
+  return { status: r.status, stdout: String(r.stdout), stderr: String(r.stderr) };
+}
+
+const TRACE_HOOKS = join(ROOT, 'test', 'helpers', 'import_trace.mjs');
+
+/** Runs the command recording every module it imports; returns them relative to node_modules or the build. */
+export function runCliTracingImports(cli: BuiltCli, args: string[]): CliResult & { modules: string[] } {
+  const log = join(cli.dir, `imports.${process.pid}.${Math.random().toString(16).slice(2)}.log`);
+  const r = runCli(cli, args, { nodeArgs: ['--import', TRACE_HOOKS], env: { MPELU_IMPORT_TRACE: log } });
+  let text = '';
+  try {
+    text = readFileSync(log, 'utf8');
+  } catch {
+    // nothing imported beyond the entry point
+  }
+  const modules = text
+    .split('\n')
+    .filter(Boolean)
+    .map((p) => (p.includes('/node_modules/') && !p.startsWith(cli.dir) ? p.slice(p.lastIndexOf('/node_modules/') + 14) : relative(cli.dir, p)));
+  return { ...r, modules };
+}
