@@ -80,21 +80,17 @@ describe('ONNX export of whole models, checked by ONNX Runtime', () => {
     expect(ops.Conv).toBe(13);
   });
 
-  it('fb.resnet.torch-style CIFAR resnet-20 (shortcut A) and preresnet-20 (shortcut B), ImageNet ResNet-18 with cudnn twins', async () => {
+  it('fb.resnet.torch-style CIFAR resnet-20 (shortcut A, cudnn twins) and preresnet-20 (shortcut B, folded)', async () => {
     manualSeed(3);
-    const resnet = count(await checkOnnx('fb_resnet20_A', createFbResNet({ depth: 20, dataset: 'cifar10' }), [3, 32, 32]));
+    const resnet = count(await checkOnnx('fb_resnet20_A', createFbResNet({ depth: 20, dataset: 'cifar10', cudnn: true }), [3, 32, 32]));
     expect(resnet.Concat).toBe(2);
     expect(resnet.Relu).toBe(19);
     const pre = count(await checkOnnx('fb_preresnet20_B', createFbResNet({ depth: 20, dataset: 'cifar10', preact: true, shortcutType: 'B' }), [3, 32, 32], { foldBn: true }));
     expect(pre.Conv).toBe(21);
-    const imagenet = createFbResNet({ depth: 18, dataset: 'imagenet', cudnn: true });
-    // Batch 1 only: at 224x224 a batch of 7 would take the suite's time for little more coverage.
-    const ops = count(await checkOnnx('fb_resnet18_imagenet', imagenet, [3, 224, 224], { batches: [1] }));
-    expect(ops.MaxPool).toBe(1);
   });
 
   it.runIf(onnxPython() !== null)('the exported files pass the ONNX checker (python3-onnx)', () => {
-    expect(onnxFiles.length).toBe(7);
+    expect(onnxFiles.length).toBe(6);
     expect(onnxCheck(onnxFiles)).toEqual([]);
   });
   if (onnxPython() === null) console.warn('export_resnet: ONNX checker test skipped: python3 cannot import onnx (Debian: apt-get install python3-onnx)');

@@ -1,6 +1,6 @@
 // fb.resnet.torch-style models built from mpelu's nn modules, after the structure of its
-// models/resnet.lua and models/preresnet.lua (CIFAR and ImageNet layouts, shortcut types A
-// and B, basic and bottleneck blocks), for the export tests. Weights are Torch's default
+// models/resnet.lua and models/preresnet.lua (the CIFAR layout, shortcut types A and B,
+// basic blocks), for the export tests. Weights are Torch's default
 // draws; batch-norm statistics are then set to seeded values so evaluation is not trivial.
 
 import { nn, cudnn, type Module } from '../../src/nn/index.js';
@@ -9,7 +9,7 @@ import { rng } from './random_data.js';
 
 export interface FbResNetOptions {
   depth: number;
-  dataset: 'cifar10' | 'imagenet';
+  dataset: 'cifar10';
   preact?: boolean;
   shortcutType?: 'A' | 'B';
   /** Build with cudnn.* twins (as fb.resnet.torch does) instead of nn.*. */
@@ -57,43 +57,19 @@ export function createFbResNet(opt: FbResNetOptions): Module {
     return block;
   };
 
-  const bottleneck = (n: number, stride: number): Module => {
-    const nIn = iChannels;
-    iChannels = n * 4;
-    const s = nn.Sequential()
-      .add(Convolution(nIn, n, 1, 1, 1, 1, 0, 0)).add(SBatchNorm(n)).add(ReLU())
-      .add(Convolution(n, n, 3, 3, stride, stride, 1, 1)).add(SBatchNorm(n)).add(ReLU())
-      .add(Convolution(n, n * 4, 1, 1, 1, 1, 0, 0)).add(SBatchNorm(n * 4));
-    return nn.Sequential().add(nn.ConcatTable().add(s).add(shortcut(nIn, n * 4, stride))).add(nn.CAddTable(true)).add(ReLU());
-  };
-
-  const layer = (block: (n: number, stride: number, first: boolean) => Module, features: number, count: number, stride = 1): Module => {
+  const layer = (block: typeof basicblock, features: number, count: number, stride = 1): Module => {
     const s = nn.Sequential();
     for (let i = 1; i <= count; i++) s.add(block(features, i === 1 ? stride : 1, i === 1));
     return s;
   };
 
   const model = nn.Sequential();
-  if (opt.dataset === 'imagenet') {
-    const cfg: Record<number, [number[], number, 'basic' | 'bottleneck']> = {
-      18: [[2, 2, 2, 2], 512, 'basic'],
-      50: [[3, 4, 6, 3], 2048, 'bottleneck'],
-    };
-    const [def, nFeatures, kind] = cfg[opt.depth] ?? (() => { throw new Error(`no ImageNet ResNet-${opt.depth} here`); })();
-    const block = kind === 'basic' ? basicblock : bottleneck;
-    iChannels = 64;
-    model.add(Convolution(3, 64, 7, 7, 2, 2, 3, 3)).add(SBatchNorm(64)).add(ReLU());
-    model.add(lib.SpatialMaxPooling(3, 3, 2, 2, 1, 1));
-    model.add(layer(block, 64, def[0]!)).add(layer(block, 128, def[1]!, 2)).add(layer(block, 256, def[2]!, 2)).add(layer(block, 512, def[3]!, 2));
-    model.add(lib.SpatialAveragePooling(7, 7, 1, 1)).add(nn.View(nFeatures).setNumInputDims(3)).add(nn.Linear(nFeatures, 1000));
-  } else {
-    const n = (opt.depth - 2) / 6;
-    iChannels = 16;
-    model.add(Convolution(3, 16, 3, 3, 1, 1, 1, 1)).add(SBatchNorm(16)).add(ReLU());
-    model.add(layer(basicblock, 16, n)).add(layer(basicblock, 32, n, 2)).add(layer(basicblock, 64, n, 2));
-    if (opt.preact) model.add(SBatchNorm(iChannels)).add(ReLU());
-    model.add(lib.SpatialAveragePooling(8, 8, 1, 1)).add(nn.View(64).setNumInputDims(3)).add(nn.Linear(64, 10));
-  }
+  const n = (opt.depth - 2) / 6;
+  iChannels = 16;
+  model.add(Convolution(3, 16, 3, 3, 1, 1, 1, 1)).add(SBatchNorm(16)).add(ReLU());
+  model.add(layer(basicblock, 16, n)).add(layer(basicblock, 32, n, 2)).add(layer(basicblock, 64, n, 2));
+  if (opt.preact) model.add(SBatchNorm(iChannels)).add(ReLU());
+  model.add(lib.SpatialAveragePooling(8, 8, 1, 1)).add(nn.View(64).setNumInputDims(3)).add(nn.Linear(64, 10));
   randomizeBatchNorm(model, 7);
   return model;
 }
