@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../src/backend/index.js';
 import { nn, cudnn, UnknownModule, type Module } from '../src/nn/index.js';
-import { Tensor } from '../src/torch/tensor.js';
+import { Tensor } from '../src/torch/index.js';
 import { exportOnnx, ONNX_OPSET } from '../src/export/onnx.js';
 import { decodeModel } from '../src/export/onnx_graph.js';
 import { ExportError } from '../src/export/module_path.js';
@@ -126,6 +126,10 @@ describe('ONNX export of each module, checked by ONNX Runtime', () => {
       const o = await check(name, nn.Sequential().add(make()), sample);
       expect(o.length, name).toBe(1);
     }
+    // Without the input size: ONNX's own ceil mode (THNN drops no window when there is no padding).
+    const symbolic = () => nn.Sequential().add(conv(2, 3)).add(nn.SpatialMaxPooling(3, 3, 2, 2).ceil()).add(nn.SpatialAveragePooling(2, 2, 2, 2).ceil());
+    expect(await check('pool_ceil_symbolic_9', symbolic(), [2, 9, 9], { symbolicSize: true })).toEqual(['Conv', 'MaxPool', 'AveragePool']);
+    expect(await check('pool_ceil_symbolic_8', symbolic(), [2, 8, 10], { symbolicSize: true })).toEqual(['Conv', 'MaxPool', 'AveragePool']);
   });
 
   it('Linear with and without bias, View (setNumInputDims, -1) and Reshape', async () => {

@@ -9,7 +9,7 @@
 
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { Module } from '../nn/module.js';
+import { Module } from '../nn/index.js';
 import { writeFileAtomic } from '../t7/index.js';
 import { exportOnnx, type OnnxExportOptions } from './onnx.js';
 import { exportSafetensors, importSafetensors, type ImportReport, type NameStyle } from './weights.js';

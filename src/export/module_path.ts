@@ -2,7 +2,7 @@
 // the root down. Errors name it the way `mpelu inspect --path` reads it
 // (`modules[4].modules[1]`); tensor names use the dotted form (`modules.4.modules.1`).
 
-import type { Module } from '../nn/module.js';
+import type { Module } from '../nn/index.js';
 
 export type ModulePath = readonly number[];
 

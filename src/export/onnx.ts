@@ -7,7 +7,7 @@
 // NCHW float32 with a symbolic batch dimension ('batch').
 
 import { createRequire } from 'node:module';
-import { Module } from '../nn/module.js';
+import { Module } from '../nn/index.js';
 import './onnx_layers.js';
 import './onnx_activations.js';
 import { convertModule } from './onnx_convert.js';

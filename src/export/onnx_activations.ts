@@ -10,7 +10,7 @@
 // A beta <= 0 anywhere takes the literal formula: Mul, Exp, Sub, Mul, Greater, Where.
 // SPELU is MPELU with beta = 1.
 
-import type { Module } from '../nn/module.js';
+import type { Module } from '../nn/index.js';
 import { ExportError, type ModulePath } from './module_path.js';
 import type { Flow, Value } from './onnx_graph.js';
 import { baseName, numberField, registerConverter, requireRank, sameShape, tensorIn, type ConvertContext } from './onnx_convert.js';

@@ -3,8 +3,7 @@
 // nodes to the graph and returns what flows out. Containers recurse. A class without a
 // converter is an ExportError naming the class and its path, never a guess.
 
-import type { Module } from '../nn/module.js';
-import { UnknownModule } from '../nn/UnknownModule.js';
+import { UnknownModule, type Module } from '../nn/index.js';
 import { ExportError, dottedPath, type ModulePath } from './module_path.js';
 import type { Dim, Flow, OnnxGraph, Value } from './onnx_graph.js';
 

@@ -3,9 +3,8 @@
 // Torch's (THNN's) ceil-mode and padding rules, Linear, View/Reshape with Torch's batch
 // rules, MulConstant, Dropout and (Log)SoftMax.
 
-import type { Module } from '../nn/module.js';
-import { Tensor } from '../torch/tensor.js';
-import { Storage } from '../torch/storage.js';
+import type { Module } from '../nn/index.js';
+import { Storage, Tensor } from '../torch/index.js';
 import { ExportError, type ModulePath } from './module_path.js';
 import type { Dim, Flow, Value } from './onnx_graph.js';
 import {

@@ -4,7 +4,7 @@
 // back. Reading checks everything a malformed file could get wrong and says where.
 
 import { endianness } from 'node:os';
-import { halfToNumber } from '../torch/types.js';
+import { halfToNumber } from '../torch/index.js';
 
 export type SafetensorsDtype = 'F64' | 'F32' | 'F16' | 'BF16' | 'I64' | 'I32' | 'I16' | 'I8' | 'U8' | 'BOOL';
 

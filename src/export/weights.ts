@@ -5,8 +5,8 @@
 // torch.nn.Sequential-shaped PyTorch model calls it (0-based, no `modules.`), convolution
 // weights are 4-d, and each batch normalization gets PyTorch's `num_batches_tracked`.
 
-import { Tensor } from '../torch/tensor.js';
-import type { Module } from '../nn/module.js';
+import { Tensor } from '../torch/index.js';
+import type { Module } from '../nn/index.js';
 import { mpeluVersion } from './onnx.js';
 import { dottedPath, pytorchPath, walkModules, type ModulePath } from './module_path.js';
 import { decodeSafetensors, encodeSafetensors, floatBytes, floatValues, type SafetensorsEntry } from './safetensors.js';

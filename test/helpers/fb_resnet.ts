@@ -4,7 +4,7 @@
 // draws; batch-norm statistics are then set to seeded values so evaluation is not trivial.
 
 import { nn, cudnn, type Module } from '../../src/nn/index.js';
-import { Tensor } from '../../src/torch/tensor.js';
+import { Tensor } from '../../src/torch/index.js';
 import { rng } from './random_data.js';
 
 export interface FbResNetOptions {

@@ -5,8 +5,8 @@
 import { spawnSync } from 'node:child_process';
 import * as ort from 'onnxruntime-node';
 import { expect } from 'vitest';
-import { Tensor } from '../../src/torch/tensor.js';
-import type { Activity, Module } from '../../src/nn/module.js';
+import { Tensor } from '../../src/torch/index.js';
+import type { Activity, Module } from '../../src/nn/index.js';
 import { exportOnnx, type OnnxExportOptions } from '../../src/export/onnx.js';
 import { data } from './random_data.js';
 
@@ -21,14 +21,15 @@ export interface CompareResult {
   worst: number;
 }
 
-/** Exports `model` for one sample of `sample` sizes and checks ORT against mpelu at each batch size. */
+/** Exports `model` (for one sample of `sample` sizes) and checks ORT against mpelu at each batch size. */
 export async function compareWithOrt(
   model: Module,
   sample: readonly number[],
-  options: OnnxExportOptions & { batches?: number[]; seed?: number; lo?: number; hi?: number } = {},
+  options: OnnxExportOptions & { batches?: number[]; seed?: number; lo?: number; hi?: number; symbolicSize?: boolean } = {},
 ): Promise<CompareResult> {
   model.float().evaluate();
-  const bytes = exportOnnx(model, { inputShape: sample, ...options });
+  // symbolicSize: exported without the input size (symbolic height and width), run at `sample`.
+  const bytes = exportOnnx(model, { inputShape: options.symbolicSize ? undefined : sample, ...options });
   const session = await ort.InferenceSession.create(bytes);
   let worst = 0;
   for (const n of options.batches ?? [1, 7]) {
