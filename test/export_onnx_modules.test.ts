@@ -5,6 +5,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import * as ort from 'onnxruntime-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../src/backend/index.js';
 import { nn, cudnn, UnknownModule, type Module } from '../src/nn/index.js';
@@ -12,7 +13,7 @@ import { Tensor } from '../src/torch/index.js';
 import { exportOnnx, ONNX_OPSET } from '../src/export/onnx.js';
 import { decodeModel } from '../src/export/onnx_graph.js';
 import { ExportError } from '../src/export/module_path.js';
-import { compareWithOrt, onnxPython, onnxCheck } from './helpers/onnx_compare.js';
+import { SESSION_OPTIONS, compareWithOrt, onnxPython, onnxCheck } from './helpers/onnx_compare.js';
 import { randomizeBatchNorm } from './helpers/fb_resnet.js';
 import { rng } from './helpers/random_data.js';
 
@@ -137,6 +138,13 @@ describe('ONNX export of each module, checked by ONNX Runtime', () => {
     expect(await check('view_linear', flat, [2, 4, 4])).toEqual(['Conv', 'Reshape', 'Gemm', 'Gemm']);
     expect(await check('view_infer', nn.Sequential().add(nn.View(-1, 8).setNumInputDims(3)).add(nn.View(16).setNumInputDims(2)), [2, 4, 4])).toEqual(['Reshape', 'Reshape']);
     expect(await check('view_all', nn.Sequential().add(nn.View(-1)), [2, 3, 3])).toEqual(['Reshape']);
+    // Without setNumInputDims Torch drops the batch dim at batch 1 ([12], where ONNX gives [1, 12]; documented).
+    const { bytes } = await compareWithOrt(nn.Sequential().add(nn.View(12)), [3, 2, 2], { batches: [7] });
+    const session = await ort.InferenceSession.create(bytes, SESSION_OPTIONS);
+    const one = await session.run({ input: new ort.Tensor('float32', new Float32Array(12).fill(1), [1, 3, 2, 2]) });
+    expect([...one[session.outputNames[0]!]!.dims]).toEqual([1, 12]);
+    await session.release();
+    expect((nn.View(12).float().forward(Tensor.create('Float', [1, 3, 2, 2])) as Tensor).size()).toEqual([12]);
     expect(await check('reshape', nn.Sequential().add(nn.Reshape(6, 3)).add(nn.Reshape(2, 9)), [2, 3, 3])).toEqual(['Reshape', 'Reshape']);
   });
 

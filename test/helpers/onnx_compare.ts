@@ -12,6 +12,13 @@ import { data } from './random_data.js';
 
 export const RELATIVE_TOLERANCE = 1e-5;
 
+/** One thread, no spinning: the tests share 2 cores with other suites. */
+export const SESSION_OPTIONS: ort.InferenceSession.SessionOptions = {
+  intraOpNumThreads: 1,
+  interOpNumThreads: 1,
+  extra: { session: { intra_op: { allow_spinning: '0' } } },
+};
+
 function tensors(a: Activity): Tensor[] {
   return Array.isArray(a) ? a.flatMap(tensors) : [a];
 }
@@ -30,7 +37,7 @@ export async function compareWithOrt(
   model.float().evaluate();
   // symbolicSize: exported without the input size (symbolic height and width), run at `sample`.
   const bytes = exportOnnx(model, { inputShape: options.symbolicSize ? undefined : sample, ...options });
-  const session = await ort.InferenceSession.create(bytes);
+  const session = await ort.InferenceSession.create(bytes, SESSION_OPTIONS);
   let worst = 0;
   for (const n of options.batches ?? [1, 7]) {
     const shape = [n, ...sample];
