@@ -19,6 +19,7 @@ import { addConvertCommand } from './commands/convert.js';
 import { addEnvCommand } from './commands/env.js';
 import { addExportCommand, addImportWeightsCommand } from './commands/export.js';
 import { addInspectCommand } from './commands/inspect.js';
+import { addRunCommand } from './commands/run.js';
 
 const COMMANDS: readonly ((program: Command) => void)[] = [
   addConvertCommand,
@@ -26,6 +27,7 @@ const COMMANDS: readonly ((program: Command) => void)[] = [
   addExportCommand,
   addImportWeightsCommand,
   addInspectCommand,
+  addRunCommand,
 ];
 
 function ownVersion(): string {
@@ -52,6 +54,8 @@ export function buildProgram(): Command {
     .name('mpelu')
     .description('Torch7-era deep learning on Node: MPELU networks, .t7 files, Torch nn on TensorFlow.js')
     .version(ownVersion())
+    // `mpelu run script.lua -x` passes -x to the script (th does the same)
+    .enablePositionalOptions()
     .option('--backend <name>', 'compute backend: auto | tensorflow | wasm | cpu (default: $MPELU_BACKEND or auto)')
     // Errors are printed by main as one `mpelu:` line; subcommands inherit these settings.
     .exitOverride()
