@@ -21,7 +21,7 @@ import { createFbResNet } from './helpers/fb_resnet.js';
 
 const FIX = new URL('../fixtures/torch7/', import.meta.url).pathname;
 const RESNET20 = join(FIX, 'resnet/depth20/model_1.t7');
-const FBRESNET = join(FIX, 'fbresnet/model_2.t7');
+const FBRESNET = join(FIX, 'fbresnet/run_a/model_2.t7');
 const tmp = mkdtempSync(join(tmpdir(), 'mpelu-export-'));
 const onnxFiles: string[] = [];
 

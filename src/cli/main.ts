@@ -19,7 +19,9 @@ import { addConvertCommand } from './commands/convert.js';
 import { addEnvCommand } from './commands/env.js';
 import { addExportCommand, addImportWeightsCommand } from './commands/export.js';
 import { addInspectCommand } from './commands/inspect.js';
+import { addPlotCommand } from './commands/plot.js';
 import { addRunCommand } from './commands/run.js';
+import { addTrainCommand } from './commands/train.js';
 
 const COMMANDS: readonly ((program: Command) => void)[] = [
   addConvertCommand,
@@ -27,7 +29,9 @@ const COMMANDS: readonly ((program: Command) => void)[] = [
   addExportCommand,
   addImportWeightsCommand,
   addInspectCommand,
+  addPlotCommand,
   addRunCommand,
+  addTrainCommand,
 ];
 
 function ownVersion(): string {
