@@ -8,7 +8,7 @@
 // Run: npm run bench -- train_cli    (MPELU_BENCH_DEPTH=20 for a quick look;
 //      MPELU_BENCH_BATCHES=N training batches per measurement, default 4)
 
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { initBackend } from '../src/backend/index.js';
@@ -93,6 +93,7 @@ console.log(`MPELU nopre ResNet-${depth}, ${nBatches} training batches per pass,
 for (const batch of [32, 64]) {
   const dir = mkdtempSync(join(tmpdir(), 'mpelu-bench-train-'));
   try {
+    mkdirSync(join(dir, 'gen'));
     writeGenCache(join(dir, 'gen', 'cifar10.t7'), { train: split(batch * (nBatches + 1), 1), val: split(batch * 3, 2), source: 'bench' });
     const recorder = new Recorder();
     const opt = parseTrainOptions(

@@ -224,6 +224,13 @@ provide('nnlr', nnlr)
 provide('xlua', xlua)
 provide('sys', sys)
 provide('dok', {})
+-- mpelu.export: the model to ONNX or safetensors, safetensors weights back (src/export)
+provide('mpelu.export', {
+  export = function(model, path, opt) return js.exportModel(model, path, nil, opt) end,
+  onnx = function(model, path, opt) return js.exportModel(model, path, 'onnx', opt) end,
+  safetensors = function(model, path, opt) return js.exportModel(model, path, 'safetensors', opt) end,
+  importWeights = function(model, path) return js.importWeights(model, path) end,
+})
 provide('image', nil)
 package.preload.image = nil
 package.loaded.torch = torch

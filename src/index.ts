@@ -14,3 +14,4 @@ export * as init from './init/index.js';
 export * as models from './models/index.js';
 export * as data from './data/index.js';
 export * as train from './train/index.js';
+export * as exporter from './export/index.js';

@@ -55,7 +55,7 @@ describe('arguments: one `mpelu:` line, exit 2 for a wrong command line', () => 
   });
 
   it('parser errors, numeric options and backends name themselves', () => {
-    usage([], /expected a command \(convert, env, inspect/);
+    usage([], /expected a command \(convert, env, export, import-weights, inspect/);
     usage(['fly'], /unknown command 'fly'/);
     usage(['inspect'], /missing required argument 'file'/);
     usage(['inspect', SMALL, '--depth', '-1'], /'--depth <n>' argument '-1' is invalid\. expected a non-negative integer/);

@@ -17,6 +17,7 @@ import { backendRequest, checkBackendName } from './backend.js';
 import { UsageError } from './errors.js';
 import { addConvertCommand } from './commands/convert.js';
 import { addEnvCommand } from './commands/env.js';
+import { addExportCommand, addImportWeightsCommand } from './commands/export.js';
 import { addInspectCommand } from './commands/inspect.js';
 import { addPlotCommand } from './commands/plot.js';
 import { addRunCommand } from './commands/run.js';
@@ -25,6 +26,8 @@ import { addTrainCommand } from './commands/train.js';
 const COMMANDS: readonly ((program: Command) => void)[] = [
   addConvertCommand,
   addEnvCommand,
+  addExportCommand,
+  addImportWeightsCommand,
   addInspectCommand,
   addPlotCommand,
   addRunCommand,

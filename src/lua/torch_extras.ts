@@ -1,6 +1,7 @@
 // The rest of the packages: nn / cudnn namespaces, save/load, Timer, optim, nnlr, the
 // file-system helpers paths uses, and the Lua side in lua/packages.lua.
 
+import { exportFunctions } from './export_package.js';
 import { existsSync, mkdirSync, readdirSync, statSync, rmSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import { randomBytes } from 'node:crypto';
@@ -139,6 +140,7 @@ export function installTorchExtras(rt: LuaRuntime, mpelu: number, classes: Class
     },
     backendName: () => tf.getBackend(),
     luaDir,
+    ...exportFunctions(),
   });
   const js = lua.lua_gettop(L);
   runLuaFile(rt, 'packages.lua', [mpelu, js]);
