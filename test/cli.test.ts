@@ -1,8 +1,12 @@
 // The mpelu command as a user runs it: a child process, real files, exit codes, stderr.
 
+import { spawnSync } from 'node:child_process';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:net';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildCli, runCli, runCliTracingImports, ROOT, type BuiltCli } from './helpers/cli.js';
+import { buildCli, runCli, runCliTracingImports, runCliUnprivileged, unprivileged, ROOT, type BuiltCli } from './helpers/cli.js';
 
 const SMALL = join(ROOT, 'fixtures/torch7/serialization/tensor_shared_storage.t7');
 let cli: BuiltCli;
@@ -71,5 +75,94 @@ describe('arguments: one `mpelu:` line, exit 2 for a wrong command line', () => 
     expect(r.status).toBe(2);
     // a command that does not compute does not care
     expect(runCli(cli, ['inspect', SMALL], { env: { MPELU_BACKEND: 'foo' } }).status).toBe(0);
+  });
+});
+
+describe('output files: regular files only, atomically, errors naming the given path', () => {
+  let dir: string;
+  let server: Server | undefined;
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'mpelu-cli-out-'));
+    chmodSync(dir, 0o777);
+  });
+  afterAll(() => {
+    server?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  const failure = (args: string[], message: string) => {
+    const r = runCli(cli, args);
+    expect(r.stderr, args.join(' ')).toBe(`mpelu: ${message}\n`);
+    expect(r.stdout).toBe('');
+    expect(r.status).toBe(1);
+  };
+  const noTempFiles = (folder: string) => expect(readdirSync(folder).filter((f) => f.endsWith('.tmp'))).toEqual([]);
+
+  it('refuses devices, a FIFO, a socket and a directory, leaving them as they were', async () => {
+    failure(['convert', '--ascii', SMALL, '/dev/full'], "cannot write /dev/full: it is a character device, not a regular file (give a file name, or '-' for standard output)");
+    expect(statSync('/dev/full').isCharacterDevice()).toBe(true);
+    failure(['convert', SMALL, '/dev/null'], "cannot write /dev/null: it is a character device, not a regular file (give a file name, or '-' for standard output)");
+    expect(statSync('/dev/null').isCharacterDevice()).toBe(true);
+    const sub = join(dir, 'sub');
+    mkdirSync(sub);
+    failure(['convert', SMALL, sub], `cannot write ${sub}: it is a directory, not a regular file (give a file name, or '-' for standard output)`);
+    const fifo = join(dir, 'fifo');
+    if (spawnSync('mkfifo', [fifo]).status === 0) {
+      failure(['convert', SMALL, fifo], `cannot write ${fifo}: it is a FIFO (named pipe), not a regular file (give a file name, or '-' for standard output)`);
+      expect(statSync(fifo).isFIFO()).toBe(true);
+    } else {
+      console.warn('mkfifo not available: FIFO destination not checked');
+    }
+    const sock = join(dir, 'sock');
+    server = createServer();
+    await new Promise<void>((resolve) => server!.listen(sock, resolve));
+    failure(['convert', SMALL, sock], `cannot write ${sock}: it is a socket, not a regular file (give a file name, or '-' for standard output)`);
+    expect(statSync(sock).isSocket()).toBe(true);
+    noTempFiles(dir);
+  });
+
+  it('names the given path (never a temporary file) when a folder is missing or a file unreadable', () => {
+    const missing = join(dir, 'nodir', 'x.t7');
+    failure(['convert', SMALL, missing], `cannot write ${missing}: folder ${join(dir, 'nodir')} does not exist`);
+    failure(['inspect', dir], `cannot read ${dir}: it is a directory, not a .t7 file`);
+    failure(['inspect', join(dir, 'none.t7')], `cannot read ${join(dir, 'none.t7')}: no such file`);
+    noTempFiles(dir);
+  });
+
+  it("'-' is standard output and standard input: binary -> ascii -> binary through pipes gives the same bytes", () => {
+    const ascii = runCli(cli, ['convert', '--ascii', SMALL, '-'], { encoding: 'buffer' });
+    expect(ascii.status).toBe(0);
+    expect(ascii.stderr).toBe('');
+    const r = spawnSync(process.execPath, [cli.main, 'convert', '--binary', '-', '-'], { input: Buffer.from(ascii.stdout, 'latin1') });
+    expect(r.status).toBe(0);
+    expect(Buffer.compare(r.stdout, readFileSync(SMALL))).toBe(0);
+    const inspect = spawnSync(process.execPath, [cli.main, 'inspect', '-'], { input: readFileSync(SMALL), encoding: 'utf8' });
+    expect(inspect.stdout).toMatch(/^-: binary, 8-byte longs, 1022 bytes\n/);
+  });
+
+  it('a read-only folder: refused for an unprivileged user, naming the folder; nothing left behind', () => {
+    const how = unprivileged();
+    if (!how) {
+      console.warn('running as root without setpriv: read-only folder not checked as an unprivileged user');
+      return;
+    }
+    const ro = join(dir, 'readonly');
+    mkdirSync(ro);
+    writeFileSync(join(ro, 'old.t7'), 'old');
+    chmodSync(ro, 0o555);
+    const r = runCliUnprivileged(cli, ['convert', SMALL, join(ro, 'old.t7')]);
+    expect(r.stderr).toBe(`mpelu: cannot write ${join(ro, 'old.t7')}: permission denied (folder ${ro})\n`);
+    expect(r.status).toBe(1);
+    expect(readFileSync(join(ro, 'old.t7'), 'utf8')).toBe('old');
+    noTempFiles(ro);
+    // /dev/stdout as an unprivileged user (a pipe here): refused with the way out, not EACCES on /dev
+    const out = runCliUnprivileged(cli, ['convert', SMALL, '/dev/stdout']);
+    expect(out.stderr).toMatch(/^mpelu: cannot write \/dev\/stdout: it is a (FIFO \(named pipe\)|socket), not a regular file \(give a file name, or '-' for standard output\)\n$/);
+    if (how.uid !== 0 && (process.getuid?.() ?? 0) === 0) {
+      // as root the same folder is writable (root ignores the mode), as Torch's fopen would find
+      const root = runCli(cli, ['convert', '--ascii', SMALL, join(ro, 'root.t7')]);
+      expect(root.status).toBe(0);
+      expect(existsSync(join(ro, 'root.t7'))).toBe(true);
+    }
+    chmodSync(ro, 0o755);
   });
 });

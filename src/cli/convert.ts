@@ -9,7 +9,8 @@ import '../nn/index.js';
 import { Storage } from '../torch/storage.js';
 import { Tensor } from '../torch/tensor.js';
 import { halfToNumber, typeFromClassName } from '../torch/types.js';
-import { loadWithInfo, save } from '../t7/index.js';
+import { checkWritableDestination, loadWithInfo, save } from '../t7/index.js';
+import { UsageError } from './errors.js';
 import { LuaFunction } from '../t7/lua_function.js';
 import { LuaTable } from '../t7/lua_table.js';
 import { TdsHash, TdsVec } from '../t7/tds.js';
@@ -168,6 +169,7 @@ function toNN(root: unknown, report: ConvertReport): unknown {
 }
 
 function sameFile(a: string, b: string): boolean {
+  if (a === '-' || b === '-') return false;
   if (path.resolve(a) === path.resolve(b)) return true;
   try {
     const sa = fs.statSync(a);
@@ -178,12 +180,21 @@ function sameFile(a: string, b: string): boolean {
   }
 }
 
-/** Converts IN to OUT; throws (writing nothing) if OUT is IN. */
+/**
+ * Converts IN to OUT ('-' for standard input or output). Throws, writing nothing, if OUT
+ * is IN or exists and is not a regular file, or if the options ask for something
+ * meaningless (a long size for an ascii file).
+ */
 export function convertFile(input: string, output: string, options: ConvertOptions = {}): ConvertReport {
   if (sameFile(input, output)) throw new Error(`convert: refusing to overwrite the input file ${input}; choose another output path`);
+  if (output !== '-') checkWritableDestination(output);
   const info = loadWithInfo(input);
+  const format = options.format ?? info.format;
+  if (format === 'ascii' && options.longSize !== undefined) {
+    throw new UsageError(`convert: --long-size ${options.longSize} means nothing for an ascii file (ascii mode writes longs as text)${options.format ? '' : `; ${input} is ascii: add --binary to write binary`}`);
+  }
   const report: ConvertReport = {
-    format: options.format ?? info.format,
+    format,
     longSize: options.longSize ?? info.longSize,
     tensorsConverted: 0,
     storagesConverted: 0,

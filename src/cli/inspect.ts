@@ -155,7 +155,7 @@ export function inspectFile(file: string, options: InspectOptions = {}): string 
   let value = info.value;
   const keys = options.path ? parsePath(options.path) : [];
   if (keys.length) value = resolvePath(info.value, keys);
-  const size = statSync(file).size;
+  const size = file === '-' ? info.bytesRead : statSync(file).size;
   if (options.json) {
     return JSON.stringify(
       {

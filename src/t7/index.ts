@@ -4,13 +4,12 @@
 //   t7.save('copy.t7', model);                    // torch.save (atomic)
 //   const bytes = t7.serialize(obj); t7.deserialize(bytes);   // torch.serialize
 
-import * as fs from 'node:fs';
-import * as path from 'node:path';
-import { randomBytes } from 'node:crypto';
+import { writeFileAtomic } from './files.js';
 import { readT7, readT7File, type ReadOptions, type ReadResult } from './reader.js';
 import { writeT7, writeT7Chunks, type WriteOptions } from './writer.js';
 
 export { T7FormatError, T7WriteError } from './errors.js';
+export { FileError, writeFileAtomic, checkWritableDestination } from './files.js';
 export { LuaTable } from './lua_table.js';
 export { TorchObject, registerTorchClass, isRegisteredTorchClass, createTorchObject } from './torch_object.js';
 export { LuaFunction } from './lua_function.js';
@@ -45,44 +44,6 @@ export function deserialize(bytes: Uint8Array, options: ReadOptions = {}): unkno
 /** torch.serialize: the bytes torch.save would write. */
 export function serialize(value: unknown, options: WriteOptions = {}): Uint8Array {
   return writeT7(value, options);
-}
-
-/**
- * Writes `bytes` (or chunks) to `file` atomically: a temporary file in the same
- * folder, then a rename, so readers see the old file or the whole new one.
- */
-export function writeFileAtomic(file: string, chunks: Uint8Array | Uint8Array[], fsync = true): void {
-  const dir = path.dirname(path.resolve(file));
-  const tmp = path.join(dir, `.${path.basename(file)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
-  const list = Array.isArray(chunks) ? chunks : [chunks];
-  let fd: number | undefined;
-  try {
-    fd = fs.openSync(tmp, 'wx', 0o644);
-    // writev in batches (IOV_MAX is 1024 on Linux); finish a short write piece by piece
-    for (let i = 0; i < list.length; i += 1024) {
-      const batch = list.slice(i, i + 1024);
-      const want = batch.reduce((a, c) => a + c.length, 0);
-      let done = fs.writevSync(fd, batch);
-      if (done === want) continue;
-      for (const c of batch) {
-        if (done >= c.length) {
-          done -= c.length;
-          continue;
-        }
-        let off = done;
-        done = 0;
-        while (off < c.length) off += fs.writeSync(fd, c, off, c.length - off);
-      }
-    }
-    if (fsync) fs.fsyncSync(fd);
-    fs.closeSync(fd);
-    fd = undefined;
-    fs.renameSync(tmp, file);
-  } catch (e) {
-    if (fd !== undefined) fs.closeSync(fd);
-    fs.rmSync(tmp, { force: true });
-    throw e;
-  }
 }
 
 /** torch.save(path, value[, 'ascii']): written atomically. */

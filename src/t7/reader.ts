@@ -13,6 +13,7 @@ import { LuaFunction, type LuaFunctionTag } from './lua_function.js';
 import { LuaTable } from './lua_table.js';
 import { formatPath, type PathSegment } from './path.js';
 import * as fs from 'node:fs';
+import { openInput } from './files.js';
 import { AsciiSource, BinarySource, fileInput, memoryInput, type ByteInput, type Source } from './source.js';
 import { createTorchObject } from './torch_object.js';
 import './tds.js';
@@ -354,9 +355,10 @@ export function readT7(bytes: Uint8Array, options: ReadOptions = {}): ReadResult
  * through a small window, each storage straight from the file into its own array.
  */
 export function readT7File(file: string, options: ReadOptions = {}): ReadResult {
-  const fd = fs.openSync(file, 'r');
+  const input = openInput(file);
+  if ('bytes' in input) return readT7(input.bytes, options);
+  const { fd, size: length } = input;
   try {
-    const length = fs.fstatSync(fd).size;
     const head = new Uint8Array(Math.min(4, length));
     fs.readSync(fd, head, 0, head.length, 0);
     const format = !options.format || options.format === 'auto' ? detectFormat(head) : options.format;

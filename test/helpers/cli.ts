@@ -3,7 +3,7 @@
 // files, the way a user runs dist/cli/main.js. Not dist/ itself: it may be stale.
 
 import { spawnSync, type SpawnSyncOptions } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { buildSync } from 'esbuild';
 
@@ -28,6 +28,7 @@ export function buildCli(): BuiltCli {
   const cache = join(ROOT, 'node_modules', '.cache');
   mkdirSync(cache, { recursive: true });
   const dir = mkdtempSync(join(cache, 'mpelu-cli-'));
+  chmodSync(dir, 0o755); // readable by the unprivileged user of runCliUnprivileged
   buildSync({
     entryPoints: sources(join(ROOT, 'src')),
     outdir: join(dir, 'dist'),
@@ -48,9 +49,10 @@ export interface CliResult {
 }
 
 /** Runs `node main.js ...args` and waits for it (60 s at most: a hang fails the test). */
-export function runCli(cli: BuiltCli, args: string[], options: SpawnSyncOptions & { nodeArgs?: string[] } = {}): CliResult {
-  const { nodeArgs = [], ...spawnOptions } = options;
-  const r = spawnSync(process.execPath, [...nodeArgs, cli.main, ...args], {
+export function runCli(cli: BuiltCli, args: string[], options: SpawnSyncOptions & { nodeArgs?: string[]; prefix?: string[] } = {}): CliResult {
+  const { nodeArgs = [], prefix = [], ...spawnOptions } = options;
+  const command = [...prefix, process.execPath, ...nodeArgs, cli.main, ...args];
+  const r = spawnSync(command[0]!, command.slice(1), {
     encoding: 'utf8',
     timeout: 60_000,
     ...spawnOptions,
@@ -77,4 +79,24 @@ export function runCliTracingImports(cli: BuiltCli, args: string[]): CliResult &
     .filter(Boolean)
     .map((p) => (p.includes('/node_modules/') && !p.startsWith(cli.dir) ? p.slice(p.lastIndexOf('/node_modules/') + 14) : relative(cli.dir, p)));
   return { ...r, modules };
+}
+
+const SETPRIV = ['/usr/bin/setpriv', '/bin/setpriv'].find((p) => existsSync(p));
+
+/**
+ * How to run as an unprivileged user: nothing to do when the tests do not run as root;
+ * as root, setpriv to `nobody` (uid/gid 65534). null when root and setpriv is missing.
+ */
+export function unprivileged(): { prefix: string[]; uid: number } | null {
+  const uid = process.getuid?.() ?? 0;
+  if (uid !== 0) return { prefix: [], uid };
+  if (!SETPRIV) return null;
+  return { prefix: [SETPRIV, '--reuid=65534', '--regid=65534', '--clear-groups', '--'], uid: 65534 };
+}
+
+/** runCli as an unprivileged user (see unprivileged()); throws if there is none. */
+export function runCliUnprivileged(cli: BuiltCli, args: string[], options: SpawnSyncOptions = {}): CliResult {
+  const how = unprivileged();
+  if (!how) throw new Error('no way to run unprivileged here');
+  return runCli(cli, args, { ...options, prefix: how.prefix });
 }
