@@ -1,26 +1,24 @@
 // Forward convolution (conv2dForward with bias) on wasm for every conv shape of the MPELU
-// ResNet-164 (CIFAR, batch 32): the WebAssembly SIMD kernel (wasm_conv_forward.ts) against
+// ResNet-164 (CIFAR, batch 32): the WebAssembly SIMD kernel (wasm/conv_forward.ts) against
 // tfjs-wasm's fused Conv2D (XNNPACK). As in training, every call gets tensors it has not seen
 // before (XNNPACK caches its packed filter by tensor id, which a loop over one filter tensor
 // would hit). ms per call (mean of reps), GFLOP/s of the useful work (2*N*Ho*Wo*k*k*Ci*Co),
-// the largest difference between the two results relative to max |y|, whether the kernel
-// takes the shape (convForwardSimdTakes: otherwise conv2dForward stays on XNNPACK), and the
-// per-training-step totals weighted by how often each shape occurs: XNNPACK everywhere, the
-// kernel everywhere, and what conv2dForward runs. MPELU_BENCH_REPS sets repetitions (default 4).
+// the largest difference between the two results (and conv2dForward's) relative to max |y|,
+// and the per-training-step totals weighted by how often each shape occurs: XNNPACK
+// everywhere and the kernel everywhere (what conv2dForward runs on wasm). MPELU_BENCH_REPS sets repetitions (default 4).
 
 import * as tf from '@tensorflow/tfjs-core';
 import { conv2dForward, initBackend } from '../src/backend/index.js';
-import { conv2dForwardWasmSimd, convForwardSimdTakes, setConvForwardSimdEnabled } from '../src/backend/wasm_conv_forward.js';
+import { conv2dForwardWasmSimd, convForwardSimd } from '../src/backend/wasm/conv_forward.js';
 import { layerGeometry, maxRelDiff, reps, RESNET164_CONVS, timeFresh } from './helpers/resnet164_convs.js';
 
 await initBackend('wasm');
 type Make = () => [tf.Tensor4D, tf.Tensor4D, tf.Tensor1D];
 
 console.log(`wasm conv2dForward with bias, fresh tensors per call, mean of ${reps}`);
-console.log('shape                          count   XNNPACK ms   SIMD ms   SIMD GFLOP/s   speed-up   max rel diff   taken');
+console.log('shape                          count   XNNPACK ms   SIMD ms   SIMD GFLOP/s   speed-up   max rel diff');
 let before = 0;
 let simd = 0;
-let chosen = 0;
 for (const row of RESNET164_CONVS) {
   const [N, H, W, Ci, Co, k, s, count] = row;
   const { p, Ho, Wo, flops, name } = layerGeometry(row);
@@ -37,15 +35,13 @@ for (const row of RESNET164_CONVS) {
   const [x, f, b] = make();
   const ref = xnn(x, f, b);
   const got = kernel(x, f, b);
-  setConvForwardSimdEnabled(true);
+  convForwardSimd.set(true);
   const viaOps = conv2dForward(x, f, b, s, s, p, p);
   const rel = maxRelDiff(ref.dataSync(), got.dataSync(), viaOps.dataSync());
   tf.dispose([x, f, b, ref, got, viaOps]);
-  const taken = convForwardSimdTakes(k, k, Ci, Co, s, s);
   before += c * count;
   simd += v * count;
-  chosen += (taken ? v : c) * count;
-  console.log(`${name.padEnd(30)} ${String(count).padStart(5)} ${c.toFixed(1).padStart(12)} ${v.toFixed(1).padStart(9)} ${(flops / v / 1e6).toFixed(1).padStart(14)} ${(c / v).toFixed(2).padStart(9)}x ${rel.toExponential(1).padStart(14)}   ${taken ? 'yes' : 'no'}`);
+  console.log(`${name.padEnd(30)} ${String(count).padStart(5)} ${c.toFixed(1).padStart(12)} ${v.toFixed(1).padStart(9)} ${(flops / v / 1e6).toFixed(1).padStart(14)} ${(c / v).toFixed(2).padStart(9)}x ${rel.toExponential(1).padStart(14)}`);
 }
-console.log(`per training step (weighted by count): XNNPACK ${before.toFixed(0)} ms, SIMD everywhere ${simd.toFixed(0)} ms, conv2dForward (taken shapes on SIMD) ${chosen.toFixed(0)} ms`);
+console.log(`per training step (weighted by count): XNNPACK ${before.toFixed(0)} ms, SIMD (conv2dForward) ${simd.toFixed(0)} ms`);
 console.log(`live tensors: ${tf.memory().numTensors}`);

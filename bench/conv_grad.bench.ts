@@ -1,5 +1,5 @@
 // Convolution filter gradient (Conv2DBackpropFilter) on wasm for every conv shape of the
-// MPELU ResNet-164 (CIFAR, batch 32): the WebAssembly SIMD kernel (wasm_conv_grad.ts)
+// MPELU ResNet-164 (CIFAR, batch 32): the WebAssembly SIMD kernel (wasm/conv_weight_grad.ts)
 // against the composite of tfjs-wasm kernels it replaced (BatchMatMul / StridedSlice /
 // dilated Conv2D). As in training, every call gets tensors it has not seen before
 // (tfjs-wasm's BatchMatMul caches XNNPACK's packed operand by tensor id, which an
@@ -9,7 +9,7 @@
 
 import * as tf from '@tensorflow/tfjs-core';
 import { conv2dBackwardFilter, initBackend } from '../src/backend/index.js';
-import { setConvGradSimdEnabled } from '../src/backend/wasm_conv_grad.js';
+import { convWeightGradSimd } from '../src/backend/wasm/conv_weight_grad.js';
 import { layerGeometry, reps, RESNET164_CONVS, timeFresh } from './helpers/resnet164_convs.js';
 
 await initBackend('wasm');
@@ -22,9 +22,9 @@ for (const row of RESNET164_CONVS) {
   const { p, Ho, Wo, flops, name } = layerGeometry(row);
   const make = (): [tf.Tensor4D, tf.Tensor4D] => [tf.randomNormal([N, H, W, Ci]), tf.randomNormal([N, Ho, Wo, Co])];
   const run = (x: tf.Tensor4D, dy: tf.Tensor4D) => conv2dBackwardFilter(x, dy, [k, k, Ci, Co], [s, s], [p, p]);
-  setConvGradSimdEnabled(false);
+  convWeightGradSimd.set(false);
   const c = timeFresh(make, run);
-  setConvGradSimdEnabled(true);
+  convWeightGradSimd.set(true);
   const v = timeFresh(make, run);
   before += c * count;
   after += v * count;

@@ -1,5 +1,5 @@
 // Convolution input gradient (Conv2DBackpropInput) on wasm for every conv shape of the
-// MPELU ResNet-164 (CIFAR, batch 32): the WebAssembly SIMD kernel (wasm_conv_input_grad.ts)
+// MPELU ResNet-164 (CIFAR, batch 32): the WebAssembly SIMD kernel (wasm/conv_input_grad.ts)
 // against the composite of tfjs-wasm kernels it replaced (Reverse + Transpose of the filter,
 // Reshape/PadV2 zero-upsampling of dy for strided convs, XNNPACK Conv2D). As in training,
 // every call gets tensors it has not seen before (tfjs-wasm's XNNPACK Conv2D caches its
@@ -10,7 +10,7 @@
 
 import * as tf from '@tensorflow/tfjs-core';
 import { conv2dBackwardInput, initBackend } from '../src/backend/index.js';
-import { setConvInputGradSimdEnabled } from '../src/backend/wasm_conv_input_grad.js';
+import { convInputGradSimd } from '../src/backend/wasm/conv_input_grad.js';
 import { layerGeometry, maxRelDiff, reps, RESNET164_CONVS, timeFresh } from './helpers/resnet164_convs.js';
 
 await initBackend('wasm');
@@ -23,15 +23,15 @@ for (const row of RESNET164_CONVS) {
   const { p, Ho, Wo, flops, name } = layerGeometry(row);
   const make = (): [tf.Tensor4D, tf.Tensor4D] => [tf.randomNormal([N, Ho, Wo, Co]), tf.randomNormal([k, k, Ci, Co])];
   const run = (dy: tf.Tensor4D, f: tf.Tensor4D) => conv2dBackwardInput(dy, f, [N, H, W, Ci], [s, s], [p, p]);
-  setConvInputGradSimdEnabled(false);
+  convInputGradSimd.set(false);
   const c = timeFresh(make, run);
-  setConvInputGradSimdEnabled(true);
+  convInputGradSimd.set(true);
   const v = timeFresh(make, run);
   // the two paths on the same operands
   const [dy, f] = make();
-  setConvInputGradSimdEnabled(false);
+  convInputGradSimd.set(false);
   const ref = run(dy, f);
-  setConvInputGradSimdEnabled(true);
+  convInputGradSimd.set(true);
   const got = run(dy, f);
   const rel = maxRelDiff(ref.dataSync(), got.dataSync());
   tf.dispose([dy, f, ref, got]);

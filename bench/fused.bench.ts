@@ -6,9 +6,10 @@
 // the 64x64x32x32 activation of bench/mpelu.bench.ts.
 
 import * as tf from '@tensorflow/tfjs-core';
-import * as ops from '../src/backend/ops.js';
+import * as ops from '../src/backend/layer_ops.js';
 import { availableBackends, forEachBackend, setFusedKernelsEnabled, type BackendName } from '../src/backend/index.js';
-import { setWasmSimdEnabled, wasmSimdActive } from '../src/backend/fused.js';
+import { wasmSimdActive } from '../src/backend/fused/register.js';
+import { wasmSimd } from '../src/backend/wasm/kill_switch.js';
 
 const SHAPE = (process.env.MPELU_BENCH_SHAPE ?? '32,32,32,64').split(',').map(Number);
 const C = SHAPE[SHAPE.length - 1]!;
@@ -57,14 +58,14 @@ await forEachBackend(names, (be) => {
   const modes: [string, boolean, boolean][] = [['composite', false, false], ['fused', true, false]];
   if (be === 'wasm') {
     modes[1]![0] = 'fused JS';
-    setWasmSimdEnabled(true);
+    wasmSimd.set(true);
     if (wasmSimdActive()) modes.push(['fused SIMD', true, true]);
   }
   for (const [name, passes, fn] of cases) {
     const line = [`${be.padEnd(6)} ${name.padEnd(26)}`];
     for (const [label, fused, simd] of modes) {
       setFusedKernelsEnabled(fused);
-      setWasmSimdEnabled(simd);
+      wasmSimd.set(simd);
       const ms = time(fn, reps);
       line.push(`${label} ${ms.toFixed(2).padStart(8)} ms ${((passes * ELEMS * 4) / ms / 1e6).toFixed(2).padStart(6)} GB/s`);
       if (name.startsWith('relu')) break;
@@ -72,6 +73,6 @@ await forEachBackend(names, (be) => {
     console.log(line.join('   '));
   }
   setFusedKernelsEnabled(true);
-  setWasmSimdEnabled(true);
+  wasmSimd.set(true);
   tf.dispose([x, dy, alpha, beta, w, b, st.y, st.mean, st.invstd, st.varUnbiased]);
 });

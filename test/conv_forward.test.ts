@@ -1,15 +1,16 @@
 // conv2dForward against a float64 reference on many geometries (odd sizes, kernel sizes 1..5
 // incl. even and non-square ones, strides 1..3, pads 0 up to and beyond the kernel, channel
 // counts that are not multiples of the SIMD tile, with and without bias), on cpu, on wasm with
-// the WebAssembly SIMD kernel (wasm_conv_forward.ts: checked to have run on the shapes it
-// takes), on wasm with it turned off (XNNPACK) and with MPELU_WASM_SIMD off; heap growth
+// the WebAssembly SIMD kernel (wasm/conv_forward.ts: checked to have run on every shape),
+// on wasm with it turned off (XNNPACK) and with MPELU_WASM_SIMD off; heap growth
 // between calls; no tfjs tensor leaks.
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
 import { conv2dForward, initBackend, testBackends } from '../src/backend/index.js';
-import { convForwardSimdRuns, convForwardSimdSupported, convForwardSimdTakes, setConvForwardSimdEnabled } from '../src/backend/wasm_conv_forward.js';
-import { setWasmSimdEnabled } from '../src/backend/fused.js';
+import { convForwardSimd } from '../src/backend/wasm/conv_forward.js';
+import { tapGemmSupported } from '../src/backend/wasm/tap_gemm.js';
+import { wasmSimd } from '../src/backend/wasm/kill_switch.js';
 import { data } from './helpers/random_data.js';
 import { expectNearReference, forEachConvTerm, type ConvShape } from './helpers/conv_cases.js';
 
@@ -93,31 +94,31 @@ describe.each(testBackends())('conv2dForward on %s', (backend) => {
     await initBackend(backend);
   });
   afterAll(() => {
-    setConvForwardSimdEnabled(true);
-    setWasmSimdEnabled(true);
+    convForwardSimd.set(true);
+    wasmSimd.set(true);
   });
 
   for (const mode of modes) {
     it(`${mode}: float64 reference on ${CASES.length} geometries`, () => {
-      if (mode === 'simd' && !convForwardSimdSupported()) return;
-      setConvForwardSimdEnabled(mode !== 'xnnpack');
-      setWasmSimdEnabled(mode !== 'no-wasm-simd');
-      const runs = convForwardSimdRuns();
+      if (mode === 'simd' && !tapGemmSupported()) return;
+      convForwardSimd.set(mode !== 'xnnpack');
+      wasmSimd.set(mode !== 'no-wasm-simd');
+      const runs = convForwardSimd.runs();
       const tensors = tf.memory().numTensors;
       CASES.forEach((c, i) => check(c, 500 + 3 * i));
       expect(tf.memory().numTensors).toBe(tensors);
       // the SIMD kernel ran on every case it takes on wasm, and only in the SIMD mode
-      const taken = CASES.filter((c) => convForwardSimdTakes(c.kh, c.kw, c.ci, c.co, c.sh, c.sw)).length;
-      expect(convForwardSimdRuns() - runs).toBe(mode === 'simd' && backend === 'wasm' ? taken : 0);
-      setConvForwardSimdEnabled(true);
-      setWasmSimdEnabled(true);
+      // the kernel takes every layer
+      expect(convForwardSimd.runs() - runs).toBe(mode === 'simd' && backend === 'wasm' ? CASES.length : 0);
+      convForwardSimd.set(true);
+      wasmSimd.set(true);
     });
   }
 
   if (backend === 'wasm') {
     it('simd: keeps working after the heap grows', () => {
-      if (!convForwardSimdSupported()) return;
-      setConvForwardSimdEnabled(true);
+      if (!tapGemmSupported()) return;
+      convForwardSimd.set(true);
       const c = CASES[1]!;
       check(c, 7);
       const big = tf.zeros([64 * 1024 * 1024]); // 256 MB: the wasm memory grows

@@ -1,7 +1,7 @@
 // Conv2DBackpropFilter against a float64 reference on many geometries (odd sizes, kernel
 // sizes 1..5 incl. even ones, strides 1..3, pads up to and beyond the kernel, 'same' with
 // asymmetric padding, channel counts that are not multiples of the SIMD tile), on cpu, on
-// wasm with the WebAssembly SIMD kernel (wasm_conv_grad.ts: checked to have run) and on
+// wasm with the WebAssembly SIMD kernel (wasm/conv_weight_grad.ts: checked to have run) and on
 // wasm with it turned off (the composite fallback); the float64 block accumulation over
 // many positions; heap growth between calls; no tfjs tensor leaks.
 
@@ -10,7 +10,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { conv2dBackwardFilter, initBackend, testBackends } from '../src/backend/index.js';
 import { data } from './helpers/random_data.js';
 import { convGeometry, forEachConvTerm, type ConvCase, type ConvGeometry } from './helpers/conv_cases.js';
-import { BLOCK, convGradSimdRuns, convGradSimdSupported, setConvGradSimdEnabled } from '../src/backend/wasm_conv_grad.js';
+import { BLOCK, convWeightGradSimd, convWeightGradSimdSupported } from '../src/backend/wasm/conv_weight_grad.js';
 
 /** dW in float64 and, per element, the sum of |terms| (the scale of float32 rounding). */
 function reference(c: ConvCase, g: ConvGeometry, x: Float32Array, dy: Float32Array): [Float64Array, Float64Array] {
@@ -75,26 +75,26 @@ describe.each(testBackends())('Conv2DBackpropFilter on %s', (backend) => {
   beforeAll(async () => {
     await initBackend(backend);
   });
-  afterAll(() => setConvGradSimdEnabled(true));
+  afterAll(() => convWeightGradSimd.set(true));
 
   for (const mode of modes) {
     it(`${mode}: float64 reference on ${CASES.length} geometries`, () => {
-      if (mode === 'simd' && !convGradSimdSupported()) return;
-      setConvGradSimdEnabled(mode === 'simd');
-      const runs = convGradSimdRuns();
+      if (mode === 'simd' && !convWeightGradSimdSupported()) return;
+      convWeightGradSimd.set(mode === 'simd');
+      const runs = convWeightGradSimd.runs();
       const tensors = tf.memory().numTensors;
       CASES.forEach((c, i) => check(c, 100 + 2 * i));
       expect(tf.memory().numTensors).toBe(tensors);
       // the SIMD kernel took every case on wasm, and nothing else does
-      expect(convGradSimdRuns() - runs).toBe(mode === 'simd' && backend === 'wasm' ? CASES.length : 0);
-      setConvGradSimdEnabled(true);
+      expect(convWeightGradSimd.runs() - runs).toBe(mode === 'simd' && backend === 'wasm' ? CASES.length : 0);
+      convWeightGradSimd.set(true);
     });
   }
 
   if (backend === 'wasm') {
     it('simd: sums many positions in float64 blocks (a plain float32 sum drifts)', () => {
-      if (!convGradSimdSupported()) return;
-      setConvGradSimdEnabled(true);
+      if (!convWeightGradSimdSupported()) return;
+      convWeightGradSimd.set(true);
       // 1x1, 65536 positions of 0.1f * 0.3f each: a running float32 sum is off by ~1e-4
       const n = 16, h = 64, w = 64, ci = 5, co = 6;
       const x = tf.fill([n, h, w, ci], 0.1) as tf.Tensor4D;
@@ -112,8 +112,8 @@ describe.each(testBackends())('Conv2DBackpropFilter on %s', (backend) => {
     });
 
     it('simd: keeps working after the heap grows', () => {
-      if (!convGradSimdSupported()) return;
-      setConvGradSimdEnabled(true);
+      if (!convWeightGradSimdSupported()) return;
+      convWeightGradSimd.set(true);
       const c = CASES[1]!;
       check(c, 7);
       const big = tf.zeros([64 * 1024 * 1024]); // 256 MB: the wasm memory grows

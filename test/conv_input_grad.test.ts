@@ -1,15 +1,16 @@
 // Conv2DBackpropInput against a float64 reference on many geometries (odd sizes, kernel
 // sizes 1..5 incl. even ones, strides 1..3, pads up to and beyond the kernel, 'same' with
 // asymmetric padding, channel counts that are not multiples of the SIMD tile), on cpu, on
-// wasm with the WebAssembly SIMD kernel (wasm_conv_input_grad.ts: checked to have run) and
+// wasm with the WebAssembly SIMD kernel (wasm/conv_input_grad.ts: checked to have run) and
 // on wasm with it turned off (the composite fallback); heap growth between calls; no tfjs
 // tensor leaks.
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
 import { conv2dBackwardInput, initBackend, testBackends } from '../src/backend/index.js';
-import { convInputGradSimdRuns, convInputGradSimdSupported, convInputGradSimdTakes, setConvInputGradSimdEnabled } from '../src/backend/wasm_conv_input_grad.js';
-import { setWasmSimdEnabled } from '../src/backend/fused.js';
+import { convInputGradSimd, convInputGradSimdTakes } from '../src/backend/wasm/conv_input_grad.js';
+import { tapGemmSupported } from '../src/backend/wasm/tap_gemm.js';
+import { wasmSimd } from '../src/backend/wasm/kill_switch.js';
 import { data } from './helpers/random_data.js';
 import { convGeometry, expectNearReference, forEachConvTerm, type ConvCase, type ConvGeometry } from './helpers/conv_cases.js';
 
@@ -76,32 +77,32 @@ describe.each(testBackends())('Conv2DBackpropInput on %s', (backend) => {
     await initBackend(backend);
   });
   afterAll(() => {
-    setConvInputGradSimdEnabled(true);
-    setWasmSimdEnabled(true);
+    convInputGradSimd.set(true);
+    wasmSimd.set(true);
   });
 
   for (const mode of modes) {
     it(`${mode}: float64 reference on ${CASES.length} geometries`, () => {
-      if (mode === 'simd' && !convInputGradSimdSupported()) return;
-      setConvInputGradSimdEnabled(mode !== 'composite');
-      setWasmSimdEnabled(mode !== 'no-wasm-simd');
-      const runs = convInputGradSimdRuns();
+      if (mode === 'simd' && !tapGemmSupported()) return;
+      convInputGradSimd.set(mode !== 'composite');
+      wasmSimd.set(mode !== 'no-wasm-simd');
+      const runs = convInputGradSimd.runs();
       const tensors = tf.memory().numTensors;
       CASES.forEach((c, i) => check(c, 300 + 2 * i));
       expect(tf.memory().numTensors).toBe(tensors);
       // the SIMD kernel took every case it takes on wasm (most), and nothing else does
       const taken = CASES.filter((c) => convInputGradSimdTakes(c.ci, c.sh, c.sw)).length;
       expect(taken).toBeGreaterThan(CASES.length / 2);
-      expect(convInputGradSimdRuns() - runs).toBe(mode === 'simd' && backend === 'wasm' ? taken : 0);
-      setConvInputGradSimdEnabled(true);
-      setWasmSimdEnabled(true);
+      expect(convInputGradSimd.runs() - runs).toBe(mode === 'simd' && backend === 'wasm' ? taken : 0);
+      convInputGradSimd.set(true);
+      wasmSimd.set(true);
     });
   }
 
   if (backend === 'wasm') {
     it('simd: keeps working after the heap grows', () => {
-      if (!convInputGradSimdSupported()) return;
-      setConvInputGradSimdEnabled(true);
+      if (!tapGemmSupported()) return;
+      convInputGradSimd.set(true);
       const c = CASES[1]!;
       check(c, 7);
       const big = tf.zeros([64 * 1024 * 1024]); // 256 MB: the wasm memory grows

@@ -1,4 +1,4 @@
-// src/backend/ops.ts on cpu and wasm against float64 JS references: convolution
+// src/backend/layer_ops.ts on cpu and wasm against float64 JS references: convolution
 // (forward and both gradients), MPELU (fused and composite), batch norm (fused and
 // composite, train/eval, with and without affine); the references' own gradients
 // are checked by finite differences; no tfjs tensor leaks.

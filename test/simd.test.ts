@@ -1,4 +1,4 @@
-// The WebAssembly SIMD kernels (src/backend/wasm_simd.ts, assembled by wasm_asm.ts) that
+// The WebAssembly SIMD kernels (src/backend/wasm/mpelu_batchnorm.ts, assembled by wasm/encoder.ts) that
 // run MPELU and batch norm on tfjs-wasm's heap: the encoder, exp's accuracy over millions
 // of float32 arguments against Math.exp, and every fused kernel on the wasm backend against
 // float64 references and against the JS loops, over the layouts the SIMD path covers and
@@ -16,9 +16,11 @@ import {
   mpeluBackward,
   mpeluForward,
 } from '../src/backend/index.js';
-import { setWasmSimdEnabled, wasmFusedRuns, wasmSimdActive } from '../src/backend/fused.js';
-import { assemble, Code, sleb, T, uleb } from '../src/backend/wasm_asm.js';
-import { expPolynomial, fold, SimdKernels, simdModuleBytes, simdSupported, simdWidth, tile, type WasmMemory } from '../src/backend/wasm_simd.js';
+import { wasmFusedRuns, wasmSimdActive } from '../src/backend/fused/register.js';
+import { wasmSimd } from '../src/backend/wasm/kill_switch.js';
+import { assemble, Code, sleb, T, uleb } from '../src/backend/wasm/encoder.js';
+import type { WasmMemory } from '../src/backend/wasm/heap.js';
+import { expPolynomial, fold, SimdKernels, simdModuleBytes, simdSupported, simdWidth, tile } from '../src/backend/wasm/mpelu_batchnorm.js';
 import { data, rng, size } from './helpers/random_data.js';
 
 const WA = (globalThis as unknown as {
@@ -229,19 +231,19 @@ function expectNoLeak(fn: () => tf.TensorContainer): void {
 describe('fused kernels on wasm: SIMD against float64 and against the JS loops', () => {
   beforeAll(async () => {
     await initBackend('wasm');
-    setWasmSimdEnabled(true);
+    wasmSimd.set(true);
   });
-  afterAll(() => setWasmSimdEnabled(true));
+  afterAll(() => wasmSimd.set(true));
 
   it('is active, and batch norm eval/backward are fused on wasm only as SIMD', () => {
     expect(wasmSimdActive()).toBe(true);
     for (const k of Object.values(FUSED)) expect(hasFusedKernel(k), k).toBe(true);
-    setWasmSimdEnabled(false);
+    wasmSimd.set(false);
     expect(hasFusedKernel(FUSED.mpeluForward)).toBe(true);
     expect(hasFusedKernel(FUSED.batchNormTrain)).toBe(true);
     expect(hasFusedKernel(FUSED.batchNormEval)).toBe(false);
     expect(hasFusedKernel(FUSED.batchNormBackward)).toBe(false);
-    setWasmSimdEnabled(true);
+    wasmSimd.set(true);
   });
 
   // [name, shape, channel axis, shared, runs as SIMD]
@@ -272,7 +274,7 @@ describe('fused kernels on wasm: SIMD against float64 and against the JS loops',
       const ref = refMpelu(xv, av, bv, C, inner).run(dyv);
       const outs: Record<string, Float32Array[]> = {};
       for (const useSimd of [true, false]) {
-        setWasmSimdEnabled(useSimd);
+        wasmSimd.set(useSimd);
         const before = wasmFusedRuns();
         const y = mpeluForward(x, alpha, beta, axis);
         const g = mpeluBackward(x, dy, alpha, beta, axis);
@@ -288,7 +290,7 @@ describe('fused kernels on wasm: SIMD against float64 and against the JS loops',
         expectClose(dA!, ref.dA, 1e-5, `${label}: dAlpha`);
         expectClose(dB!, ref.dB, 1e-5, `${label}: dBeta`);
       }
-      setWasmSimdEnabled(true);
+      wasmSimd.set(true);
       expectNoLeak(() => [mpeluForward(x, alpha, beta, axis), ...Object.values(mpeluBackward(x, dy, alpha, beta, axis))]);
       tf.dispose([x, dy, alpha, beta]);
     });
@@ -304,13 +306,13 @@ describe('fused kernels on wasm: SIMD against float64 and against the JS loops',
     const beta = tf.tensor1d(bv);
     const got: Float32Array[][] = [];
     for (const useSimd of [true, false]) {
-      setWasmSimdEnabled(useSimd);
+      wasmSimd.set(useSimd);
       const y = mpeluForward(x, alpha, beta);
       const g = mpeluBackward(x, dy, alpha, beta);
       got.push([y, g.dx].map((t) => t.dataSync() as Float32Array));
       tf.dispose([y, g.dx, g.dAlpha, g.dBeta]);
     }
-    setWasmSimdEnabled(true);
+    wasmSimd.set(true);
     const [simd, loop] = got as [Float32Array[], Float32Array[]];
     for (let j = 0; j < 2; j++) {
       for (let i = 0; i < xv.length; i++) {

@@ -1,5 +1,5 @@
-// Backend selection, missing kernels, and the compute ops the nn modules call.
+// Backend selection, the patches to tfjs's kernels, and the compute ops the nn modules call.
 export * from './select.js';
-export * from './ops.js';
-export { registerMissingKernels, REGISTERED_KERNELS, KernelScope } from './kernels.js';
-export { FUSED, hasFusedKernel, setFusedKernelsEnabled, fusedKernelsEnabled } from './fused.js';
+export * from './layer_ops.js';
+export { patchTfjsKernels, TFJS_PATCHED_KERNELS, KernelScope } from './tfjs_patches.js';
+export { FUSED, hasFusedKernel, setFusedKernelsEnabled, fusedKernelsEnabled } from './fused/register.js';

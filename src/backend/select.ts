@@ -6,7 +6,7 @@ import './cpu.js';
 import * as tfwasm from '@tensorflow/tfjs-backend-wasm';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { registerMissingKernels } from './kernels.js';
+import { patchTfjsKernels } from './tfjs_patches.js';
 import { BACKEND_NAMES, type BackendName, type BackendRequest } from './names.js';
 
 export { BACKEND_NAMES, type BackendName, type BackendRequest };
@@ -163,7 +163,7 @@ export async function initBackendInfo(name: string = process.env.MPELU_BACKEND ?
   if (!BACKEND_NAMES.includes(request)) {
     throw new Error(`initBackend: unknown backend '${name}' (from ${name === process.env.MPELU_BACKEND ? 'MPELU_BACKEND' : 'the argument'}); expected one of ${BACKEND_NAMES.join(', ')}`);
   }
-  registerMissingKernels();
+  patchTfjsKernels();
   if (current && (request === 'auto' || request === current.backend) && tf.getBackend() === current.tfjsBackend) {
     return current;
   }
@@ -200,7 +200,7 @@ export function backendInfo(): BackendInfo | null {
 export async function availableBackends(): Promise<BackendName[]> {
   const out: BackendName[] = [];
   const before = tf.getBackend();
-  registerMissingKernels();
+  patchTfjsKernels();
   if ((await loadNative()) && (await trySet('tensorflow'))) out.push('tensorflow');
   prepareWasm();
   if (await trySet('wasm')) out.push('wasm');
@@ -219,7 +219,7 @@ export async function forEachBackend(
   fn: (name: BackendName) => void | Promise<void>,
   options: { strict?: boolean } = {},
 ): Promise<void> {
-  registerMissingKernels();
+  patchTfjsKernels();
   const before = tf.getBackend();
   try {
     for (const name of names) {

@@ -4,8 +4,8 @@
 import { createRequire } from 'node:module';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackendInfo, probeNativePackages, type BackendInfo, type NativeProbe } from '../backend/select.js';
-import { REGISTERED_KERNELS } from '../backend/kernels.js';
-import { FUSED, fusedKernelsEnabled, wasmSimdActive } from '../backend/fused.js';
+import { TFJS_PATCHED_KERNELS } from '../backend/tfjs_patches.js';
+import { FUSED, fusedKernelsEnabled, wasmSimdActive } from '../backend/fused/register.js';
 
 const require = createRequire(import.meta.url);
 
@@ -50,7 +50,7 @@ export async function collectEnv(requested = process.env.MPELU_BACKEND ?? 'auto'
       simd: Boolean(await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT')),
       multithread: Boolean(await tf.env().getAsync('WASM_HAS_MULTITHREAD_SUPPORT')),
     },
-    kernelsAdded: REGISTERED_KERNELS,
+    kernelsAdded: TFJS_PATCHED_KERNELS,
     fusedKernels: {
       enabled: fusedKernelsEnabled(),
       active: Object.values(FUSED).filter((k) => tf.getKernel(k, active) !== undefined),

@@ -16,7 +16,7 @@ import { Module, clearFields, type Activity } from './module.js';
 import { registerModule } from './registry.js';
 import { engineOf, hostValues, accumulateHost } from './ops.js';
 import { formatF } from './tostring.js';
-import { mpeluBackward, mpeluForward } from '../backend/ops.js';
+import { mpeluBackward, mpeluForward } from '../backend/layer_ops.js';
 import {
   accumulateParamTF,
   channelGeometry,

@@ -11,8 +11,8 @@ import { Tensor, defaultTensorType } from '../torch/tensor.js';
 import { Module, clearFields, type Activity } from './module.js';
 import { registerModule } from './registry.js';
 import { uniformFill } from '../init/index.js';
-import { batchNormBackward, batchNormEvalForward, batchNormTrainForward } from '../backend/ops.js';
-import { registerMissingKernels } from '../backend/kernels.js';
+import { batchNormBackward, batchNormEvalForward, batchNormTrainForward } from '../backend/layer_ops.js';
+import { patchTfjsKernels } from '../backend/tfjs_patches.js';
 import { accumulateHost, accumulateTF, engineOf, expectTensor, fillTensor, hostValues, setOutputHost, assignHost } from './ops.js';
 import { bnBackward, bnBatchStats, bnForward, bnRunningStats, type BNShape, type BNStats } from './host/batchnorm.js';
 import { forEachStorageIndex } from '../torch/layout.js';
@@ -104,7 +104,7 @@ export class SpatialBatchNormalization extends Module {
     const { weight, bias } = this;
 
     if (engineOf(x4, where) === 'tf') {
-      registerMissingKernels();
+      patchTfjsKernels();
       if (useBatch) {
         const r = tf.tidy(() => {
           const w = weight ? (weight.toTF() as tf.Tensor1D) : null;
@@ -181,7 +181,7 @@ export class SpatialBatchNormalization extends Module {
     const gradBias = wantParams ? this.gradBias : undefined;
 
     if (engineOf(x4, where) === 'tf') {
-      registerMissingKernels();
+      patchTfjsKernels();
       const gradInput = wantGradInput ? this.buffer('gradInput', x4) : null;
       // Evaluate mode: THNN's invstd = 1/sqrt(running_var + eps), in double, stored as real.
       const invstdHost = useBatch ? null : Float32Array.from(hostValues(this.running_var), (v) => 1 / Math.sqrt(v + eps));

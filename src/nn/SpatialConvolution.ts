@@ -10,8 +10,8 @@ import { Tensor, defaultTensorType } from '../torch/tensor.js';
 import { Module, clearFields, type Activity } from './module.js';
 import { registerModule } from './registry.js';
 import { uniformFill } from '../init/index.js';
-import { conv2dBackwardBias, conv2dBackwardFilter, conv2dBackwardInput, conv2dForward } from '../backend/ops.js';
-import { registerMissingKernels } from '../backend/kernels.js';
+import { conv2dBackwardBias, conv2dBackwardFilter, conv2dBackwardInput, conv2dForward } from '../backend/layer_ops.js';
+import { patchTfjsKernels } from '../backend/tfjs_patches.js';
 import { accumulateHost, accumulateTF, engineOf, expectTensor, hostValues, setOutputHost } from './ops.js';
 import { convBackwardInput, convForward, convGradBias, convGradWeight, convOutputSize, type ConvShape } from './host/conv.js';
 import { asBatch4d, setOutputTFBatch } from './host/batching.js';
@@ -105,7 +105,7 @@ export class SpatialConvolution extends Module {
     const shape = this.shapeOf(x);
     const weight = this.weight4d();
     if (engineOf(x, `${this.className}:updateGradInput`) === 'tf') {
-      registerMissingKernels();
+      patchTfjsKernels();
       const p = this.params();
       const dx = tf.tidy(() =>
         conv2dBackwardInput(asBatch4d(dy, '').x4.toTFNHWC(), filterHWIO(weight), [shape.n, shape.h, shape.w, shape.cIn], [p.dH, p.dW], [p.padH, p.padW]),
@@ -125,7 +125,7 @@ export class SpatialConvolution extends Module {
     const gradWeight = this.gradWeight;
     const gradBias = this.gradBias;
     if (engineOf(x, `${this.className}:accGradParameters`) === 'tf') {
-      registerMissingKernels();
+      patchTfjsKernels();
       const p = this.params();
       const [gw, gb] = tf.tidy(() => {
         const x4 = asBatch4d(x, '').x4.toTFNHWC();

@@ -1,7 +1,12 @@
 // Host-side plumbing shared by the WebAssembly SIMD kernels that run on tfjs-backend-wasm's
-// own heap (wasm_simd.ts for MPELU/batch norm, wasm_conv_grad.ts, wasm_conv_input_grad.ts,
-// wasm_conv_forward.ts): finding the backend's memory and allocator, one module instance per
-// memory, a scratch block malloc'ed from the same heap, and the conv taps' clipping ranges.
+// own heap (mpelu_batchnorm.ts, tap_gemm.ts, conv_weight_grad.ts): finding the backend's
+// memory and allocator, one module instance per memory, a scratch block malloc'ed from the
+// same heap.
+//
+// These are tfjs-backend-wasm internals, not its public API: package.json pins the tfjs
+// versions exactly and test/tfjs_internals.test.ts fails, naming what moved, when
+// wasmInternalsMissing finds one of them gone (the kernels would otherwise quietly fall
+// back to the slower tfjs paths).
 
 import type * as tf from '@tensorflow/tfjs-core';
 
@@ -26,6 +31,34 @@ export interface WasmHeapBackend extends tf.KernelBackend {
     _malloc(bytes: number): number;
     _free(ptr: number): void;
   };
+}
+
+function heapMemory(mod: WasmHeapBackend['wasm'] | undefined): WasmMemory | undefined {
+  return mod?.asm?.memory ?? mod?.wasmMemory;
+}
+
+/**
+ * The tfjs-backend-wasm internals the heap kernels use that `backend` lacks, one line each
+ * (empty: all there). For the internals test and for `mpelu env`-style diagnostics.
+ */
+export function wasmInternalsMissing(backend: unknown): string[] {
+  const be = (backend ?? {}) as Partial<WasmHeapBackend> & { typedArrayFromHeap?: unknown };
+  const missing: string[] = [];
+  for (const m of ['makeOutput', 'getMemoryOffset', 'typedArrayFromHeap'] as const) {
+    if (typeof be[m] !== 'function') missing.push(`backend.${m}() (a method of tfjs-backend-wasm's BackendWasm)`);
+  }
+  const mod = be.wasm;
+  if (!mod || typeof mod !== 'object') {
+    missing.push('backend.wasm (the emscripten module of tfjs-backend-wasm)');
+    return missing;
+  }
+  if (typeof mod._malloc !== 'function') missing.push('backend.wasm._malloc (the heap allocator)');
+  if (typeof mod._free !== 'function') missing.push('backend.wasm._free (the heap allocator)');
+  const memory = heapMemory(mod);
+  if (!memory || !(memory.buffer instanceof ArrayBuffer || (typeof SharedArrayBuffer !== 'undefined' && memory.buffer instanceof SharedArrayBuffer))) {
+    missing.push('the heap memory at backend.wasm.asm.memory or backend.wasm.wasmMemory (a WebAssembly.Memory)');
+  }
+  return missing;
 }
 
 /** A heap: its memory and the allocator that owns it. */
@@ -64,12 +97,14 @@ export function instantiateOnMemory(moduleBytes: (sharedMemory: boolean) => Uint
  * memory lives). Null when the backend has no reachable heap or `build` threw (remembered, so
  * a failing build is not retried on every call). Each call of perHeap has its own cache.
  */
-export function perHeap<T>(build: (heap: HeapAccess) => T): (backend: Pick<WasmHeapBackend, 'wasm'>) => T | null {
+export function perHeap<T>(build: (heap: HeapAccess) => T): (backend: tf.KernelBackend) => T | null {
   const byMemory = new WeakMap<object, T | null>();
   return (backend) => {
-    const mod = backend.wasm;
-    const memory = mod?.asm?.memory ?? mod?.wasmMemory;
-    if (!memory || typeof mod._malloc !== 'function') return null;
+    const be = backend as Partial<WasmHeapBackend>;
+    if (typeof be.getMemoryOffset !== 'function' || typeof be.makeOutput !== 'function') return null;
+    const mod = be.wasm;
+    const memory = heapMemory(mod);
+    if (!mod || !memory || typeof mod._malloc !== 'function') return null;
     let got = byMemory.get(memory);
     if (got === undefined) {
       try {
@@ -115,29 +150,18 @@ export class ScratchBlock {
     return this.base();
   }
 
+  /** reserve(bytes), calling `release` (e.g. disposing an output already made) before rethrowing a failure. */
+  reserveOrRelease(bytes: number, release: () => void): number {
+    try {
+      return this.reserve(bytes);
+    } catch (e) {
+      release();
+      throw e;
+    }
+  }
+
   /** The block's 16-byte aligned offset (as last reserved). */
   base(): number {
     return (this.block + 15) & ~15;
   }
-}
-
-/** A conv's filter size, strides and top/left padding, as the tap kernels walk it. */
-export interface ConvTapGeometry {
-  kh: number;
-  kw: number;
-  sh: number;
-  sw: number;
-  /** Top and left padding (may be negative: a crop). */
-  pt: number;
-  pl: number;
-}
-
-/**
- * Output indices o in [0, count) whose input index o*stride + off lies in [0, size): the
- * rows (or columns) a conv filter tap at offset `off` reaches without touching the padding.
- */
-export function validRange(count: number, stride: number, off: number, size: number): [number, number] {
-  const lo = Math.max(0, Math.ceil(-off / stride));
-  const hi = Math.min(count, Math.floor((size - 1 - off) / stride) + 1);
-  return [lo, Math.max(lo, hi)];
 }

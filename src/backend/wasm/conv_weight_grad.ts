@@ -1,5 +1,6 @@
-// The convolution filter gradient on tfjs-backend-wasm as a WebAssembly SIMD kernel on the
-// backend's own heap (module assembled by wasm_asm.ts, importing the backend's memory).
+// The convolution weight (filter) gradient, tfjs's Conv2DBackpropFilter, on tfjs-backend-wasm
+// as a WebAssembly SIMD kernel on the backend's own heap (module assembled by encoder.ts,
+// importing the backend's memory).
 //
 //   dW[kh,kw,ci,co] = sum over (n, oh, ow) of x[n, oh*sH+kh-pT, ow*sW+kw-pL, ci] * dy[n,oh,ow,co]
 //
@@ -20,8 +21,10 @@
 // blocks added into float64 accumulators (Torch's accreal), rounded once to float32.
 
 import type * as tf from '@tensorflow/tfjs-core';
-import { assemble, Code, T, type FuncDef } from './wasm_asm.js';
-import { instantiateOnMemory, perHeap, ScratchBlock, validatesOnce, validRange, type ConvTapGeometry, type WasmHeapBackend } from './wasm_heap.js';
+import { assemble, Fn, T, type FuncDef } from './encoder.js';
+import { instantiateOnMemory, perHeap, ScratchBlock, validatesOnce, type WasmHeapBackend } from './heap.js';
+import { wasmSimd, KillSwitch } from './kill_switch.js';
+import { tapRanges, type ConvTapGeometry } from './tap_gemm.js';
 
 type Info = tf.TensorInfo;
 
@@ -46,19 +49,9 @@ const PARAMS = [
  * All counts >= 1; byte addresses.
  */
 function gemmKernel(): FuncDef {
-  const names = new Map<string, number>();
-  PARAMS.forEach((p, i) => names.set(p, i));
-  const locals: T[] = [];
-  const l = (n: string, t: T = T.i32): number => {
-    let i = names.get(n);
-    if (i === undefined) {
-      i = PARAMS.length + locals.length;
-      names.set(n, i);
-      locals.push(t);
-    }
-    return i;
-  };
-  const c = new Code();
+  const f = new Fn('gemm_tn', PARAMS);
+  const l = (n: string, t: T = T.i32): number => f.l(n, t);
+  const c = f.code;
   const acc: number[][] = [];
   for (let q = 0; q < MR; q++) acc.push(Array.from({ length: NV }, (_, v) => l(`acc${q}_${v}`, T.v128)));
   const bv = Array.from({ length: NV }, (_, v) => l(`b${v}`, T.v128));
@@ -66,11 +59,9 @@ function gemmKernel(): FuncDef {
   const [ti, tj, aT, bT, cR, cT, ao, bo, o, ar, br, r, ap, bp, i, p] = [
     'ti', 'tj', 'aT', 'bT', 'cR', 'cT', 'ao', 'bo', 'o', 'ar', 'br', 'r', 'ap', 'bp', 'i', 'p',
   ].map((n) => l(n));
-  const P = (n: (typeof PARAMS)[number]) => names.get(n)!;
-  /** local x += local / param y */
-  const inc = (x: number, y: number) => c.get(x).get(y).op('i32.add').set(x);
-  /** local x -= 1; continue the enclosing loop while it is non-zero */
-  const countDown = (x: number) => c.get(x).i32(1).op('i32.sub').tee(x).brIf(0);
+  const P = (n: (typeof PARAMS)[number]) => f.l(n);
+  const inc = (x: number, y: number) => f.inc(x, y);
+  const countDown = (x: number) => f.countDown(x);
   const high = [8, 9, 10, 11, 12, 13, 14, 15, 0, 1, 2, 3, 4, 5, 6, 7];
 
   c.get(P('mTiles')).set(ti).get(P('a')).set(aT).get(P('c')).set(cR);
@@ -113,17 +104,17 @@ function gemmKernel(): FuncDef {
   c.get(cR).get(P('ldc')).i32(MR).op('i32.mul').op('i32.add').set(cR);
   c.get(aT).i32(MR * 4).op('i32.add').set(aT);
   countDown(ti).end();
-  return { name: 'gemm_tn', params: PARAMS.map(() => T.i32), locals, body: c };
+  return f.def();
 }
 
-export function convGradModuleBytes(sharedMemory = false): Uint8Array {
+export function convWeightGradModuleBytes(sharedMemory = false): Uint8Array {
   return assemble([gemmKernel()], sharedMemory);
 }
 
-const moduleValidates = validatesOnce(() => convGradModuleBytes());
+const moduleValidates = validatesOnce(() => convWeightGradModuleBytes());
 
 /** Whether this engine compiles the kernel (WebAssembly SIMD). */
-export function convGradSimdSupported(): boolean {
+export function convWeightGradSimdSupported(): boolean {
   return moduleValidates();
 }
 
@@ -133,42 +124,25 @@ type GemmFn = (...args: number[]) => void;
 const heapGemm = perHeap((heap) => ({
   memory: heap.memory,
   scratch: new ScratchBlock(heap, 'Conv2DBackpropFilter (wasm SIMD)', 65536),
-  gemm: instantiateOnMemory(convGradModuleBytes, heap.memory)['gemm_tn'] as GemmFn,
+  gemm: instantiateOnMemory(convWeightGradModuleBytes, heap.memory)['gemm_tn'] as GemmFn,
 }));
 
-export type FilterGradGeometry = ConvTapGeometry;
-
-const runs = { simd: 0 };
-
-let enabled = typeof process === 'undefined' || process.env?.['MPELU_CONV_GRAD_SIMD'] !== '0';
-
 /**
- * Turns the SIMD filter gradient on or off (off: wasm uses the composite of tfjs kernels,
- * as before; MPELU_CONV_GRAD_SIMD=0 starts off, and MPELU_WASM_SIMD=0 turns it off too).
+ * The SIMD weight gradient's switch (off: wasm uses the composite of tfjs kernels in
+ * tfjs_patches.ts; MPELU_CONV_GRAD_SIMD=0 starts off, MPELU_WASM_SIMD=0 turns it off too).
  */
-export function setConvGradSimdEnabled(on: boolean): void {
-  enabled = on;
-}
-
-export function convGradSimdEnabled(): boolean {
-  return enabled;
-}
-
-/** How many filter gradients ran as the SIMD kernel (for tests and benchmarks). */
-export function convGradSimdRuns(): number {
-  return runs.simd;
-}
+export const convWeightGradSimd = new KillSwitch('MPELU_CONV_GRAD_SIMD', wasmSimd);
 
 /**
  * dW [kh, kw, ci, co] of a channels-last float32 conv on the wasm heap, or null when the
- * kernel cannot run here (no SIMD, a heap layout the bounds check refuses).
+ * kernel cannot run here (switched off, no SIMD, not float32, not the wasm heap, a heap
+ * layout the bounds check refuses).
  */
-export function conv2dBackpropFilterWasmSimd(backend: tf.KernelBackend, x: Info, dy: Info, g: FilterGradGeometry): Info | null {
-  if (x.dtype !== 'float32' || dy.dtype !== 'float32' || !convGradSimdSupported()) return null;
-  const be = backend as WasmHeapBackend;
-  if (typeof be.getMemoryOffset !== 'function' || typeof be.makeOutput !== 'function') return null;
-  const gemm = heapGemm(be);
+export function conv2dBackpropFilterWasmSimd(backend: tf.KernelBackend, x: Info, dy: Info, g: ConvTapGeometry): Info | null {
+  if (!convWeightGradSimd.enabled() || x.dtype !== 'float32' || dy.dtype !== 'float32' || !convWeightGradSimdSupported()) return null;
+  const gemm = heapGemm(backend);
   if (!gemm) return null;
+  const be = backend as WasmHeapBackend;
   const [n, h, w, ci] = x.shape as [number, number, number, number];
   const [, ho, wo, co] = dy.shape as [number, number, number, number];
   const { kh, kw, sh, sw, pt, pl } = g;
@@ -187,16 +161,10 @@ export function conv2dBackpropFilterWasmSimd(backend: tf.KernelBackend, x: Info,
   const out = be.makeOutput([kh, kw, ci, co], 'float32');
   if (n === 0 || ho === 0 || wo === 0 || ci === 0 || co === 0) {
     new Float32Array(gemm.memory.buffer, be.getMemoryOffset(out.dataId), taps * ci * co).fill(0);
-    runs.simd++;
+    convWeightGradSimd.ran();
     return out;
   }
-  let cBase: number;
-  try {
-    cBase = gemm.scratch.reserve(cBytes);
-  } catch (e) {
-    backend.disposeData(out.dataId);
-    throw e;
-  }
+  const cBase = gemm.scratch.reserveOrRelease(cBytes, () => backend.disposeData(out.dataId));
   const xOff = be.getMemoryOffset(x.dataId);
   const dyOff = be.getMemoryOffset(dy.dataId);
   const limit = gemm.memory.buffer.byteLength;
@@ -213,10 +181,7 @@ export function conv2dBackpropFilterWasmSimd(backend: tf.KernelBackend, x: Info,
   const perImage = ho * wo;
   const groupImages = perImage <= BLOCK ? Math.max(1, Math.floor(BLOCK / perImage)) : 1;
   const chunkRows = perImage <= BLOCK ? ho : Math.max(1, Math.floor(BLOCK / wo));
-  const ranges: [number, number, number, number][] = [];
-  for (let th = 0; th < kh; th++) {
-    for (let tw = 0; tw < kw; tw++) ranges.push([...validRange(ho, sh, th - pt, h), ...validRange(wo, sw, tw - pl, w)]);
-  }
+  const ranges = tapRanges(g, ho, wo, h, w);
   const fn = gemm.gemm;
   for (let n0 = 0; n0 < n; n0 += groupImages) {
     const outer = Math.min(groupImages, n - n0);
@@ -249,6 +214,6 @@ export function conv2dBackpropFilterWasmSimd(backend: tf.KernelBackend, x: Info,
       for (let j = 0; j < co; j++, k++) dw[k] = aIsX ? acc[t * tapC + i * ldc + j]! : acc[t * tapC + j * ldc + i]!;
     }
   }
-  runs.simd++;
+  convWeightGradSimd.ran();
   return out;
 }

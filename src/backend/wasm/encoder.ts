@@ -1,4 +1,4 @@
-// A minimal WebAssembly binary encoder: just what the SIMD kernels in wasm_simd.ts need
+// A minimal WebAssembly binary encoder: just what the SIMD kernels in this folder need
 // (one imported memory, functions of i32 parameters, structured control, i32/f32/f64
 // scalar ops and the 128-bit SIMD ops). Instructions are appended to a Code buffer in
 // stack-machine order; Module assembles the sections. Encoding follows the WebAssembly
@@ -264,4 +264,50 @@ export function assemble(funcs: readonly FuncDef[], sharedMemory = false): Uint8
     ...section(7, exports),
     ...section(10, bodies),
   ]);
+}
+
+/**
+ * A function under construction: i32 parameters by name, locals declared by name on first
+ * use, and the body's Code.
+ */
+export class Fn {
+  private readonly names = new Map<string, number>();
+  private readonly extra: T[] = [];
+  readonly code = new Code();
+
+  constructor(
+    readonly name: string,
+    readonly params: readonly string[],
+  ) {
+    params.forEach((p, i) => this.names.set(p, i));
+  }
+
+  /** Index of local `n`, declared with type `t` on first use. */
+  l(n: string, t: T = T.i32): number {
+    let i = this.names.get(n);
+    if (i === undefined) {
+      i = this.params.length + this.extra.length;
+      this.names.set(n, i);
+      this.extra.push(t);
+    }
+    return i;
+  }
+
+  v(n: string): number {
+    return this.l(n, T.v128);
+  }
+
+  /** local x += local (or parameter) y */
+  inc(x: number, y: number): void {
+    this.code.get(x).get(y).op('i32.add').set(x);
+  }
+
+  /** local x -= 1, then continue the enclosing loop while it is non-zero */
+  countDown(x: number): Code {
+    return this.code.get(x).i32(1).op('i32.sub').tee(x).brIf(0);
+  }
+
+  def(): FuncDef {
+    return { name: this.name, params: this.params.map(() => T.i32), locals: this.extra, body: this.code };
+  }
 }

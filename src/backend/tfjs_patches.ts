@@ -1,4 +1,6 @@
-// Kernels the shipped backends lack or run far too slowly for training.
+// Patches to tfjs: kernels this package registers into tfjs's global kernel registry (for
+// every user of tfjs in the process, not only mpelu) where the shipped backends lack one
+// or run it far too slowly for training, plus the fused MPELU / batch-norm kernels.
 //
 // Found by running every kernel the nn modules use, forward and backward, on wasm
 // (test/backend.test.ts keeps that list honest):
@@ -13,9 +15,9 @@
 // tfjs Tensor is created and every intermediate is released before returning.
 
 import * as tf from '@tensorflow/tfjs-core';
-import { registerFusedKernels, wasmSimdActive } from './fused.js';
-import { conv2dBackpropFilterWasmSimd, convGradSimdEnabled } from './wasm_conv_grad.js';
-import { conv2dBackpropInputWasmSimd, convInputGradSimdEnabled } from './wasm_conv_input_grad.js';
+import { registerFusedKernels } from './fused/register.js';
+import { conv2dBackpropFilterWasmSimd } from './wasm/conv_weight_grad.js';
+import { conv2dBackpropInputWasmSimd } from './wasm/conv_input_grad.js';
 
 type Info = tf.TensorInfo;
 type Pads4 = [[number, number], [number, number], [number, number], [number, number]];
@@ -115,8 +117,8 @@ function conv2DBackpropFilterComposite(args: { inputs: tf.NamedTensorInfoMap; ba
   const { filterHeight: kh, filterWidth: kw, strideHeight: sh, strideWidth: sw } = info;
   const pt = info.padInfo.top;
   const pl = info.padInfo.left;
-  if (backendName === 'wasm' && convGradSimdEnabled() && wasmSimdActive()) {
-    // Every layout: positions walked in place on the heap (wasm_conv_grad.ts).
+  if (backendName === 'wasm') {
+    // Every layout: positions walked in place on the heap (wasm/conv_weight_grad.ts).
     const out = conv2dBackpropFilterWasmSimd(args.backend, x, dy, { kh, kw, sh, sw, pt, pl });
     if (out) return out;
   }
@@ -181,8 +183,8 @@ function conv2DBackpropInputComposite(args: { inputs: tf.NamedTensorInfoMap; bac
     throw new RangeError(`Conv2DBackpropInput: dy shape [${dy.shape}] does not match the convolution of an input [${inputShape}] by a [${filter.shape}] filter (expected [${info.outShape}])`);
   }
   const { filterHeight: kh, filterWidth: kw, strideHeight: sh, strideWidth: sw } = info;
-  if (backendName === 'wasm' && convInputGradSimdEnabled() && wasmSimdActive()) {
-    // Every layout: dy read in place, dx written tap by tap (wasm_conv_input_grad.ts).
+  if (backendName === 'wasm') {
+    // Every layout: dy read in place, dx written tap by tap (wasm/conv_input_grad.ts).
     const out = conv2dBackpropInputWasmSimd(args.backend, dy, filter, inputShape, { kh, kw, sh, sw, pt: info.padInfo.top, pl: info.padInfo.left });
     if (out) return out;
   }
@@ -296,8 +298,8 @@ function replaceKernel(config: tf.KernelConfig): void {
   tf.registerKernel(config);
 }
 
-/** Registers the missing / replacement kernels and the fused kernels. Idempotent. */
-export function registerMissingKernels(): void {
+/** Registers the missing / replacement kernels and the fused kernels into tfjs. Idempotent. */
+export function patchTfjsKernels(): void {
   if (registered) return;
   registered = true;
   for (const backendName of ['wasm', 'cpu']) {
@@ -320,7 +322,7 @@ export function registerMissingKernels(): void {
 }
 
 /** Kernel names this module registers or replaces, per backend (for `mpelu env` and tests). */
-export const REGISTERED_KERNELS: Readonly<Record<string, readonly string[]>> = {
+export const TFJS_PATCHED_KERNELS: Readonly<Record<string, readonly string[]>> = {
   wasm: ['Conv2DBackpropFilter', 'Conv2DBackpropInput', 'MaxPoolGrad', 'UnsortedSegmentSum'],
   cpu: ['Conv2DBackpropFilter'],
 };

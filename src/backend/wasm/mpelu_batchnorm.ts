@@ -1,6 +1,6 @@
 // WebAssembly SIMD kernels for MPELU and batch norm that run on tfjs-backend-wasm's own
 // heap: the module imports the backend's WebAssembly.Memory and reads and writes tensors
-// at their memory offsets, so nothing is copied. Assembled from bytes by wasm_asm.ts
+// at their memory offsets, so nothing is copied. Assembled from bytes by encoder.ts
 // (no toolchain): one function per pass, each walking the data as rows of W floats
 // (W a multiple of 4, lane l of a row belonging to channel l % C), so channels-last
 // tensors with per-channel parameters, and any tensor with shared ones, are covered.
@@ -9,11 +9,8 @@
 // float32 term into float64 accumulators, as Torch's accreal (double) sums do.
 // exp has no SIMD instruction: see emitExp.
 
-import { assemble, Code, T, type FuncDef } from './wasm_asm.js';
-import { instantiateOnMemory, ScratchBlock, validatesOnce, type HeapAccess } from './wasm_heap.js';
-
-// Re-exported: callers (tests, fused.ts) have imported these from here.
-export type { HeapAccess, WasmMemory } from './wasm_heap.js';
+import { assemble, Code, Fn, T, type FuncDef } from './encoder.js';
+import { instantiateOnMemory, ScratchBlock, validatesOnce, type HeapAccess } from './heap.js';
 
 // ---------------------------------------------------------------------------------
 // exp(t) for float32 lanes:
@@ -87,38 +84,6 @@ function emitExp(c: Code, t: number, k: number, r: number): void {
 // ---------------------------------------------------------------------------------
 // Function builders. Every kernel takes byte offsets into the heap (i32) and sizes in
 // bytes. `prm` holds per-lane parameter rows of W floats, one after another.
-
-class Fn {
-  private readonly names = new Map<string, number>();
-  private readonly extra: T[] = [];
-  readonly code = new Code();
-
-  constructor(
-    readonly name: string,
-    readonly params: readonly string[],
-  ) {
-    params.forEach((p, i) => this.names.set(p, i));
-  }
-
-  /** Index of local `n`, declared with type `t` on first use. */
-  l(n: string, t: T = T.i32): number {
-    let i = this.names.get(n);
-    if (i === undefined) {
-      i = this.params.length + this.extra.length;
-      this.names.set(n, i);
-      this.extra.push(t);
-    }
-    return i;
-  }
-
-  v(n: string): number {
-    return this.l(n, T.v128);
-  }
-
-  def(): FuncDef {
-    return { name: this.name, params: this.params.map(() => T.i32), locals: this.extra, body: this.code };
-  }
-}
 
 /** Pushes base + off (both i32 locals). */
 function addr(f: Fn, base: string, off: string): Code {

@@ -3,12 +3,12 @@
 // the caller and leaves no intermediate tensor alive (tf.tidy).
 //
 // MPELU and batch norm dispatch to fused kernels (one pass forward, one pass backward)
-// when the active backend has them (cpu, wasm: see fused.ts); otherwise a composite
+// when the active backend has them (cpu, wasm: see fused/register.ts); otherwise a composite
 // of tfjs ops computes the same thing (tensorflow and any other backend).
 
 import * as tf from '@tensorflow/tfjs-core';
-import { FUSED, hasFusedKernel, wasmSimdActive } from './fused.js';
-import { conv2dForwardWasmSimd, convForwardSimdEnabled } from './wasm_conv_forward.js';
+import { FUSED, hasFusedKernel } from './fused/register.js';
+import { conv2dForwardWasmSimd } from './wasm/conv_forward.js';
 
 export type Pair = number | readonly [number, number];
 
@@ -49,9 +49,9 @@ export function conv2dForward(
     throw new RangeError(`conv2dForward: input has ${x.shape[3]} channels (NHWC shape [${x.shape}]) but the filter expects ${filter.shape[2]} (shape [${filter.shape}])`);
   }
   const pad = explicitPad(padH, padW);
-  if (tf.getBackend() === 'wasm' && convForwardSimdEnabled() && wasmSimdActive()) {
-    // Layers where a SIMD kernel reading x in place beats XNNPACK with a new filter tensor
-    // per call (wasm_conv_forward.ts); the others fall through.
+  if (tf.getBackend() === 'wasm') {
+    // A SIMD kernel reading x in place beats XNNPACK with a new filter tensor per call
+    // (wasm/conv_forward.ts); null (switched off, no SIMD) falls through.
     const [, h, w] = x.shape;
     const [kh, kw] = filter.shape;
     const ho = Math.floor((h + 2 * padH - kh) / strideH) + 1;
@@ -67,6 +67,19 @@ export function conv2dForward(
   return tf.conv2d(x, filter, [strideH, strideW], pad);
 }
 
+/** Runs a tfjs convolution-gradient kernel with Torch's symmetric padding. */
+function convGradKernel(kernel: string, inputs: tf.NamedTensorMap, shapeAttr: Record<string, number[]>, strides: Pair, pads: Pair): tf.Tensor4D {
+  const [sH, sW] = pair(strides, `${kernel} strides`);
+  const [pH, pW] = pair(pads, `${kernel} pads`);
+  return tf.engine().runKernel(kernel, inputs, {
+    strides: [sH, sW],
+    pad: explicitPad(pH, pW),
+    dataFormat: 'NHWC',
+    dimRoundingMode: undefined,
+    ...shapeAttr,
+  } as unknown as tf.NamedAttrMap) as tf.Tensor4D;
+}
+
 /** dx for y = conv2d(x, filter); dy NHWC, xShape the NHWC input shape. */
 export function conv2dBackwardInput(
   dy: tf.Tensor4D,
@@ -75,15 +88,7 @@ export function conv2dBackwardInput(
   strides: Pair,
   pads: Pair,
 ): tf.Tensor4D {
-  const [sH, sW] = pair(strides, 'conv2dBackwardInput strides');
-  const [pH, pW] = pair(pads, 'conv2dBackwardInput pads');
-  return tf.engine().runKernel('Conv2DBackpropInput', { dy, filter }, {
-    strides: [sH, sW],
-    pad: explicitPad(pH, pW),
-    dataFormat: 'NHWC',
-    dimRoundingMode: undefined,
-    inputShape: [...xShape],
-  } as unknown as tf.NamedAttrMap) as tf.Tensor4D;
+  return convGradKernel('Conv2DBackpropInput', { dy, filter }, { inputShape: [...xShape] }, strides, pads);
 }
 
 /** dFilter [kH, kW, inC, outC] for y = conv2d(x, filter). */
@@ -94,15 +99,7 @@ export function conv2dBackwardFilter(
   strides: Pair,
   pads: Pair,
 ): tf.Tensor4D {
-  const [sH, sW] = pair(strides, 'conv2dBackwardFilter strides');
-  const [pH, pW] = pair(pads, 'conv2dBackwardFilter pads');
-  return tf.engine().runKernel('Conv2DBackpropFilter', { x, dy }, {
-    strides: [sH, sW],
-    pad: explicitPad(pH, pW),
-    dataFormat: 'NHWC',
-    dimRoundingMode: undefined,
-    filterShape: [...filterShape],
-  } as unknown as tf.NamedAttrMap) as tf.Tensor4D;
+  return convGradKernel('Conv2DBackpropFilter', { x, dy }, { filterShape: [...filterShape] }, strides, pads);
 }
 
 /** The bias gradient of a convolution: dy summed over N, H, W. */
@@ -267,6 +264,15 @@ export function batchNormTrainForwardComposite(x: tf.Tensor, weight: tf.Tensor1D
   };
 }
 
+/** The evaluate-mode forward's argument checks (channels last). */
+function bnEvalCheck(x: tf.Tensor, runningMean: tf.Tensor1D, runningVar: tf.Tensor1D, weight: tf.Tensor1D | null, bias: tf.Tensor1D | null): void {
+  const c = bnCheck(x, 'batchNormEvalForward input');
+  bnCheckParam(runningMean, c, 'running_mean', 'batchNormEvalForward');
+  bnCheckParam(runningVar, c, 'running_var', 'batchNormEvalForward');
+  bnCheckParam(weight, c, 'weight', 'batchNormEvalForward');
+  bnCheckParam(bias, c, 'bias', 'batchNormEvalForward');
+}
+
 export function batchNormEvalForwardComposite(
   x: tf.Tensor,
   runningMean: tf.Tensor1D,
@@ -275,11 +281,7 @@ export function batchNormEvalForwardComposite(
   bias: tf.Tensor1D | null,
   eps: number,
 ): tf.Tensor {
-  const c = bnCheck(x, 'batchNormEvalForward input');
-  bnCheckParam(runningMean, c, 'running_mean', 'batchNormEvalForward');
-  bnCheckParam(runningVar, c, 'running_var', 'batchNormEvalForward');
-  bnCheckParam(weight, c, 'weight', 'batchNormEvalForward');
-  bnCheckParam(bias, c, 'bias', 'batchNormEvalForward');
+  bnEvalCheck(x, runningMean, runningVar, weight, bias);
   return tf.tidy(() => {
     let scale: tf.Tensor = tf.rsqrt(tf.add(runningVar, eps));
     if (weight) scale = tf.mul(scale, weight);
@@ -355,11 +357,7 @@ export function batchNormEvalForward(
   eps: number,
 ): tf.Tensor {
   if (hasFusedKernel(FUSED.batchNormEval)) {
-    const c = bnCheck(x, 'batchNormEvalForward input');
-    bnCheckParam(runningMean, c, 'running_mean', 'batchNormEvalForward');
-    bnCheckParam(runningVar, c, 'running_var', 'batchNormEvalForward');
-    bnCheckParam(weight, c, 'weight', 'batchNormEvalForward');
-    bnCheckParam(bias, c, 'bias', 'batchNormEvalForward');
+    bnEvalCheck(x, runningMean, runningVar, weight, bias);
     const inputs: tf.NamedTensorMap = { x, runningMean, runningVar };
     if (weight) inputs['weight'] = weight;
     if (bias) inputs['bias'] = bias;

@@ -1,0 +1,266 @@
+// The fused batch-norm kernels (THNN's SpatialBatchNormalization semantics) over every axis
+// but the last (channels last): x viewed as [n, C]. JS loops: per-element work in float64
+// rounded to float32 on store, per-channel sums in float64 (Torch's accreal). SIMD path: the
+// passes of ../wasm/mpelu_batchnorm.ts, float32 per element in THNN's float order, every
+// float32 term of a per-channel sum added into float64.
+
+import * as tf from '@tensorflow/tfjs-core';
+import { fold, tile } from '../wasm/mpelu_batchnorm.js';
+import { channelRows, FUSED, type F32, type FusedSpec } from './spec.js';
+
+/**
+ * Per-channel mean and sum of squared deviations in one read pass (float64, shifted by
+ * each channel's first value so the difference of sums does not cancel).
+ */
+export function bnStatsLoop(x: F32, n: number, C: number, mean: Float64Array, ssd: Float64Array): void {
+  const shift = new Float64Array(C);
+  const s1 = new Float64Array(C);
+  const s2 = new Float64Array(C);
+  for (let c = 0; c < C; c++) shift[c] = x[c]!;
+  let i = 0;
+  for (let p = 0; p < n; p++) {
+    for (let c = 0; c < C; c++, i++) {
+      const d = x[i]! - shift[c]!;
+      s1[c]! += d;
+      s2[c]! += d * d;
+    }
+  }
+  for (let c = 0; c < C; c++) {
+    const m1 = s1[c]! / n;
+    mean[c] = shift[c]! + m1;
+    ssd[c] = Math.max(0, s2[c]! - s1[c]! * m1);
+  }
+}
+
+/** y = x * scale[c] + shift[c]. */
+export function affineLoop(x: F32, y: F32, n: number, C: number, scale: Float64Array, shift: Float64Array): void {
+  let i = 0;
+  for (let p = 0; p < n; p++) {
+    for (let c = 0; c < C; c++, i++) y[i] = x[i]! * scale[c]! + shift[c]!;
+  }
+}
+
+export const batchNormTrainSpec: FusedSpec = {
+  name: FUSED.batchNormTrain,
+  outputs: (inputs) => {
+    const s = inputs['x']!.shape;
+    const C = s[s.length - 1]!;
+    return [s.slice(), [C], [C], [C]];
+  },
+  run: (ins, outs, inputs, attrs) => {
+    const s = inputs['x']!.shape;
+    const C = s[s.length - 1]!;
+    const n = tf.util.sizeFromShape(s) / C;
+    const eps = attrs['eps'] as number;
+    const x = ins['x']!;
+    const w = ins['weight'];
+    const b = ins['bias'];
+    const mean = new Float64Array(C);
+    const ssd = new Float64Array(C);
+    bnStatsLoop(x, n, C, mean, ssd);
+    const scale = new Float64Array(C);
+    const shift = new Float64Array(C);
+    const [, meanOut, invstdOut, varOut] = outs as [F32, F32, F32, F32];
+    for (let c = 0; c < C; c++) {
+      // THNN: mean and invstd are stored as floats and then used.
+      const m = Math.fround(mean[c]!);
+      const invstd = ssd[c] === 0 && eps === 0 ? 0 : Math.fround(1 / Math.sqrt(ssd[c]! / n + eps));
+      meanOut[c] = m;
+      invstdOut[c] = invstd;
+      varOut[c] = ssd[c]! / (n - 1);
+      const wc = w ? w[c]! : 1;
+      scale[c] = invstd * wc;
+      shift[c] = (b ? b[c]! : 0) - m * invstd * wc;
+    }
+    affineLoop(x, outs[0]!, n, C, scale, shift);
+  },
+  simd: (call) => {
+    const { k, inputs, outs, attrs, off, view } = call;
+    const xi = inputs['x']!;
+    const rows = channelRows(xi);
+    if (rows === null) return false;
+    const { total, C, W, n } = rows;
+    const eps = attrs['eps'] as number;
+    const xo = off(xi);
+    // THNN: mean = float(sum x / n) in double; ssd = sum over float (x - mean)^2 in double.
+    // Pass 1, shifted by the first row, gives a mean good to a few float32 ulps; pass 2,
+    // shifted by that mean rounded to float32, sums small deviations (no cancellation).
+    const x0 = view(xi).slice(0, C);
+    const [p1] = k.moments(xo, total, W, tile(x0, W));
+    const s1 = fold(p1, C);
+    const shift = x0.map((v, c) => v + s1[c]! / n);
+    const [q1, q2] = k.moments(xo, total, W, tile(shift, W));
+    const d1 = fold(q1, C);
+    const d2 = fold(q2, C);
+    const w = inputs['weight'] ? view(inputs['weight']).slice() : null;
+    const b = inputs['bias'] ? view(inputs['bias']).slice() : null;
+    const m = new Float32Array(C);
+    const invstd = new Float32Array(C);
+    const varUnbiased = new Float32Array(C);
+    for (let c = 0; c < C; c++) {
+      const ssd = Math.max(0, d2[c]! - (d1[c]! * d1[c]!) / n);
+      m[c] = shift[c]! + d1[c]! / n;
+      invstd[c] = ssd === 0 && eps === 0 ? 0 : 1 / Math.sqrt(ssd / n + eps);
+      varUnbiased[c] = ssd / (n - 1);
+    }
+    view(outs[1]!).set(m);
+    view(outs[2]!).set(invstd);
+    view(outs[3]!).set(varUnbiased);
+    k.affine(xo, off(outs[0]!), total, W, tile(m, W), tile(invstd, W), tile(w ?? [1], W), tile(b ?? [0], W));
+    return true;
+  },
+};
+
+export const batchNormEvalSpec: FusedSpec = {
+  name: FUSED.batchNormEval,
+  outputs: (inputs) => [inputs['x']!.shape.slice()],
+  run: (ins, outs, inputs, attrs) => {
+    const s = inputs['x']!.shape;
+    const C = s[s.length - 1]!;
+    const n = tf.util.sizeFromShape(s) / C;
+    const eps = attrs['eps'] as number;
+    const rm = ins['runningMean']!;
+    const rv = ins['runningVar']!;
+    const w = ins['weight'];
+    const b = ins['bias'];
+    const scale = new Float64Array(C);
+    const shift = new Float64Array(C);
+    for (let c = 0; c < C; c++) {
+      const invstd = Math.fround(1 / Math.sqrt(rv[c]! + eps));
+      const wc = w ? w[c]! : 1;
+      scale[c] = invstd * wc;
+      shift[c] = (b ? b[c]! : 0) - rm[c]! * invstd * wc;
+    }
+    affineLoop(ins['x']!, outs[0]!, n, C, scale, shift);
+  },
+  simd: (call) => {
+    const { k, inputs, outs, attrs, off, view } = call;
+    const xi = inputs['x']!;
+    const rows = channelRows(xi);
+    if (rows === null) return false;
+    const { total, C, W } = rows;
+    const eps = attrs['eps'] as number;
+    const rm = view(inputs['runningMean']!).slice();
+    const rv = view(inputs['runningVar']!);
+    const invstd = new Float32Array(C);
+    for (let c = 0; c < C; c++) invstd[c] = 1 / Math.sqrt(rv[c]! + eps);
+    const w = inputs['weight'] ? view(inputs['weight']).slice() : [1];
+    const b = inputs['bias'] ? view(inputs['bias']).slice() : [0];
+    k.affine(off(xi), off(outs[0]!), total, W, tile(rm, W), tile(invstd, W), tile(w, W), tile(b, W));
+    return true;
+  },
+};
+
+/**
+ * THNN BatchNormalization_backward: with dotp = sum((x - mean) * dy), sum = sum(dy),
+ * train: dx = (dy - sum/n - (x - mean) * dotp * invstd^2 / n) * invstd * w
+ * eval:  dx = dy * invstd * w;  dWeight = dotp * invstd, dBias = sum (unscaled).
+ */
+export function bnBackwardLoop(
+  x: F32, dy: F32, mean: F32, invstd: F32, weight: F32 | undefined, train: boolean,
+  n: number, C: number, dx: F32, dotp: Float64Array, sum: Float64Array,
+): void {
+  let i = 0;
+  for (let p = 0; p < n; p++) {
+    for (let c = 0; c < C; c++, i++) {
+      const g = dy[i]!;
+      sum[c]! += g;
+      dotp[c]! += (x[i]! - mean[c]!) * g;
+    }
+  }
+  const a = new Float64Array(C);
+  const k = new Float64Array(C);
+  const d = new Float64Array(C);
+  for (let c = 0; c < C; c++) {
+    const is = invstd[c]!;
+    const wi = is * (weight ? weight[c]! : 1);
+    if (train) {
+      // dx = dy*wi - (x - mean)*k*wi - (sum/n)*wi = dy*a + x*kk + d
+      const kc = Math.fround((dotp[c]! * is * is) / n);
+      a[c] = wi;
+      k[c] = -kc * wi;
+      d[c] = (mean[c]! * kc - sum[c]! / n) * wi;
+    } else {
+      a[c] = wi;
+      k[c] = 0;
+      d[c] = 0;
+    }
+  }
+  i = 0;
+  if (train) {
+    for (let p = 0; p < n; p++) {
+      for (let c = 0; c < C; c++, i++) dx[i] = dy[i]! * a[c]! + x[i]! * k[c]! + d[c]!;
+    }
+  } else {
+    for (let p = 0; p < n; p++) {
+      for (let c = 0; c < C; c++, i++) dx[i] = dy[i]! * a[c]!;
+    }
+  }
+}
+
+export const batchNormBackwardSpec: FusedSpec = {
+  name: FUSED.batchNormBackward,
+  outputs: (inputs) => {
+    const s = inputs['x']!.shape;
+    const C = s[s.length - 1]!;
+    return inputs['weight'] ? [s.slice(), [C], [C]] : [s.slice()];
+  },
+  run: (ins, outs, inputs, attrs) => {
+    const s = inputs['x']!.shape;
+    const C = s[s.length - 1]!;
+    const n = tf.util.sizeFromShape(s) / C;
+    const dotp = new Float64Array(C);
+    const sum = new Float64Array(C);
+    const invstd = ins['invstd']!;
+    bnBackwardLoop(ins['x']!, ins['dy']!, ins['mean']!, invstd, ins['weight'], attrs['train'] as boolean, n, C, outs[0]!, dotp, sum);
+    if (ins['weight']) {
+      const dW = outs[1]!;
+      const dB = outs[2]!;
+      for (let c = 0; c < C; c++) {
+        dW[c] = dotp[c]! * invstd[c]!;
+        dB[c] = sum[c]!;
+      }
+    }
+  },
+  simd: (call) => {
+    const { k, inputs, outs, attrs, off, view } = call;
+    const xi = inputs['x']!;
+    const rows = channelRows(xi);
+    if (rows === null) return false;
+    const { total, C, W, n } = rows;
+    const train = attrs['train'] as boolean;
+    const hasWeight = inputs['weight'] !== undefined;
+    const mean = view(inputs['mean']!).slice();
+    const invstd = view(inputs['invstd']!).slice();
+    const w = hasWeight ? view(inputs['weight']!).slice() : null;
+    const xo = off(xi);
+    const dyo = off(inputs['dy']!);
+    let sum: Float64Array = new Float64Array(C);
+    let dotp: Float64Array = new Float64Array(C);
+    if (train || hasWeight) {
+      const [ps, pd] = k.backwardSums(xo, dyo, total, W, tile(mean, W));
+      sum = fold(ps, C);
+      dotp = fold(pd, C);
+    }
+    const wi = invstd.map((s, c) => s * (w ? w[c]! : 1));
+    if (train) {
+      // dx = (dy - sum/n - (x - mean) * kc) * wi = (dy * wi + d) + (x - mean) * (-kc * wi)
+      const kk = new Float32Array(C);
+      const d = new Float32Array(C);
+      for (let c = 0; c < C; c++) {
+        const kc = Math.fround((dotp[c]! * invstd[c]! * invstd[c]!) / n);
+        kk[c] = -kc * wi[c]!;
+        d[c] = (-sum[c]! / n) * wi[c]!;
+      }
+      k.backwardDx(xo, dyo, off(outs[0]!), total, W, tile(mean, W), tile(wi, W), tile(kk, W), tile(d, W));
+    } else {
+      k.affine(dyo, off(outs[0]!), total, W, new Float32Array(W), tile(invstd, W), tile(w ?? [1], W), new Float32Array(W));
+    }
+    if (hasWeight) {
+      const dW = view(outs[1]!);
+      for (let c = 0; c < C; c++) dW[c] = dotp[c]! * invstd[c]!;
+      view(outs[2]!).set(sum);
+    }
+    return true;
+  },
+};

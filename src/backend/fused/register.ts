@@ -1,0 +1,162 @@
+// Registers the fused MPELU and batch-norm kernels (specs in mpelu.ts and batchnorm.ts)
+// as tfjs kernels for the cpu and wasm backends: each reads and writes the tensors'
+// backing Float32Arrays directly (cpu: the backend's value arrays; wasm: the wasm heap at
+// the tensors' memory offsets), so MPELU costs one pass over the activation forward and
+// one backward instead of five or more tfjs ops. layer_ops.ts falls back to tfjs
+// composites where these are not registered (tensorflow).
+//
+// On wasm the passes are WebAssembly SIMD functions (../wasm/mpelu_batchnorm.ts) that
+// import the backend's memory, for channels-last tensors with per-channel parameters and
+// any tensor with shared ones; other layouts, and engines without wasm SIMD (or with
+// MPELU_WASM_SIMD=0), use the JS loops.
+
+import * as tf from '@tensorflow/tfjs-core';
+import { perHeap, type WasmHeapBackend } from '../wasm/heap.js';
+import { wasmSimd } from '../wasm/kill_switch.js';
+import { SimdKernels, simdSupported } from '../wasm/mpelu_batchnorm.js';
+import { batchNormBackwardSpec, batchNormEvalSpec, batchNormTrainSpec } from './batchnorm.js';
+import { mpeluBackwardSpec, mpeluForwardSpec } from './mpelu.js';
+import { FUSED, type Attrs, type F32, type FusedSpec, type Info, type SimdCall } from './spec.js';
+
+export { FUSED } from './spec.js';
+
+let fusedEnabled = true;
+
+/** Turns the fused kernels on or off (off: layer_ops.ts uses the tfjs composites, e.g. to benchmark them). */
+export function setFusedKernelsEnabled(on: boolean): void {
+  fusedEnabled = on;
+}
+
+export function fusedKernelsEnabled(): boolean {
+  return fusedEnabled;
+}
+
+/**
+ * Whether the wasm backend's fused kernels run as WebAssembly SIMD: switched on (wasmSimd,
+ * MPELU_WASM_SIMD) and compilable here.
+ */
+export function wasmSimdActive(): boolean {
+  return wasmSimd.enabled() && simdSupported();
+}
+
+let loopRuns = 0;
+
+/** How many wasm fused-kernel calls ran as SIMD and as JS loops (for tests and benchmarks). */
+export function wasmFusedRuns(): { simd: number; loop: number } {
+  return { simd: wasmSimd.runs(), loop: loopRuns };
+}
+
+/**
+ * Kernels that wasm only uses in their SIMD form (the JS loop loses to the tfjs composite).
+ * The training forward is always fused: the composite's float32 statistics are too coarse.
+ */
+const WASM_SIMD_ONLY = new Set<string>([FUSED.batchNormEval, FUSED.batchNormBackward]);
+
+/** Whether the active backend has the fused kernel `name` (and fusion is enabled). */
+export function hasFusedKernel(name: string): boolean {
+  if (!fusedEnabled) return false;
+  const backend = tf.getBackend();
+  if (backend === 'wasm' && WASM_SIMD_ONLY.has(name) && !wasmSimdActive()) return false;
+  return tf.getKernel(name, backend) !== undefined;
+}
+
+interface CpuBackendLike extends tf.KernelBackend {
+  makeTensorInfo(shape: number[], dtype: tf.DataType, values?: tf.backend_util.BackendValues): Info;
+}
+
+interface WasmBackendLike extends WasmHeapBackend {
+  typedArrayFromHeap(info: Info): tf.TypedArray;
+}
+
+const simdByHeap = perHeap((heap) => new SimdKernels(heap));
+
+/** The SIMD kernels bound to this backend's heap (null when inactive or unavailable). */
+function simdFor(backend: WasmBackendLike): SimdKernels | null {
+  if (!wasmSimdActive()) return null;
+  return simdByHeap(backend);
+}
+
+function checkFloat(name: string, inputs: Record<string, Info>): void {
+  for (const [k, v] of Object.entries(inputs)) {
+    if (v.dtype !== 'float32') throw new TypeError(`${name}: input '${k}' must be float32, got ${v.dtype}`);
+  }
+}
+
+function cpuKernel(spec: FusedSpec): tf.KernelFunc {
+  return ((args: { inputs: Record<string, Info>; backend: CpuBackendLike; attrs: Attrs }) => {
+    const { inputs, backend, attrs } = args;
+    checkFloat(spec.name, inputs);
+    const ins: Record<string, F32> = {};
+    // The cpu backend's readSync returns its own array (no copy) for float32 data.
+    for (const [k, v] of Object.entries(inputs)) ins[k] = backend.readSync(v.dataId) as F32;
+    const shapes = spec.outputs(inputs, attrs);
+    const outs = shapes.map((s) => new Float32Array(tf.util.sizeFromShape(s)));
+    spec.run(ins, outs, inputs, attrs);
+    const infos = outs.map((o, i) => backend.makeTensorInfo(shapes[i]!, 'float32', o));
+    return infos.length === 1 ? infos[0]! : infos;
+  }) as unknown as tf.KernelFunc;
+}
+
+function wasmKernel(spec: FusedSpec): tf.KernelFunc {
+  return ((args: { inputs: Record<string, Info>; backend: WasmBackendLike; attrs: Attrs }) => {
+    const { inputs, backend, attrs } = args;
+    checkFloat(spec.name, inputs);
+    const shapes = spec.outputs(inputs, attrs);
+    // Allocate every output first: a malloc may grow the heap and detach earlier views.
+    const infos = shapes.map((s) => backend.makeOutput(s, 'float32'));
+    const k = spec.simd ? simdFor(backend) : null;
+    if (k) {
+      const call: SimdCall = {
+        k, inputs, outs: infos, attrs,
+        off: (i) => backend.getMemoryOffset(i.dataId),
+        view: (i) => backend.typedArrayFromHeap(i) as F32,
+      };
+      if (spec.simd!(call)) {
+        wasmSimd.ran();
+        return infos.length === 1 ? infos[0]! : infos;
+      }
+    }
+    loopRuns++;
+    const ins: Record<string, F32> = {};
+    for (const [k, v] of Object.entries(inputs)) ins[k] = backend.typedArrayFromHeap(v) as F32;
+    const outs = infos.map((i) => backend.typedArrayFromHeap(i) as F32);
+    spec.run(ins, outs, inputs, attrs);
+    return infos.length === 1 ? infos[0]! : infos;
+  }) as unknown as tf.KernelFunc;
+}
+
+const MPELU_SPECS: readonly FusedSpec[] = [mpeluForwardSpec, mpeluBackwardSpec];
+const BN_SPECS: readonly FusedSpec[] = [batchNormTrainSpec, batchNormEvalSpec, batchNormBackwardSpec];
+
+/**
+ * Which fused kernels each backend gets. Measured on 32x64x32x32 (bench/fused.bench.ts):
+ * on cpu every fused kernel wins by 5-35x; on wasm the JS loops over the heap win for
+ * MPELU (forward 52 vs 70 ms, backward 61 vs 210 ms) but lose to wasm's own SIMD
+ * elementwise kernels for batch norm eval (29 vs 21 ms) and backward (21 vs 18 ms).
+ * wasm still takes the training forward: tfjs-wasm's Mean/Sum accumulate in float32,
+ * so the composite's batch statistics drift by ~1e-6 relative over a 4x16x32x32 batch,
+ * enough to move an activation across MPELU's kink and change a Torch7 replay by 0.6%
+ * (test/resnet.test.ts); the float64 sums here cost no time (15 vs 16 ms).
+ * With WebAssembly SIMD (../wasm/mpelu_batchnorm.ts) wasm takes every batch-norm kernel; eval and
+ * backward are only used in that form (WASM_SIMD_ONLY: hasFusedKernel says no otherwise).
+ * SIMD vs JS loop on wasm, 32x64x32x32: MPELU forward 5.8 vs 34 ms, backward 7.3 vs 42;
+ * batch norm train 5.2 vs 16, eval 1.7 vs 2.8 (composite), backward 3.8 vs 19 (composite).
+ */
+const PLAN: readonly [string, (spec: FusedSpec) => tf.KernelFunc, readonly FusedSpec[]][] = [
+  ['cpu', cpuKernel, [...MPELU_SPECS, ...BN_SPECS]],
+  ['wasm', wasmKernel, [...MPELU_SPECS, ...BN_SPECS]],
+];
+
+let registered = false;
+
+/** Registers the fused kernels for cpu and wasm (see PLAN). Idempotent. */
+export function registerFusedKernels(): void {
+  if (registered) return;
+  registered = true;
+  for (const [backendName, make, specs] of PLAN) {
+    for (const spec of specs) {
+      if (tf.getKernel(spec.name, backendName)) tf.unregisterKernel(spec.name, backendName);
+      tf.registerKernel({ kernelName: spec.name, backendName, kernelFunc: make(spec) });
+    }
+  }
+}

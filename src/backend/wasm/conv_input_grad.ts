@@ -1,0 +1,128 @@
+// The convolution input gradient on tfjs-backend-wasm as a WebAssembly SIMD kernel on the
+// backend's own heap (the tap-GEMM kernels of tap_gemm.ts, importing the backend's memory).
+//
+//   dx[n, oh*sH+kh-pT, ow*sW+kw-pL, ci] += sum over co of dy[n,oh,ow,co] * W[kh,kw,ci,co]
+//
+// For each filter tap this is C += A B with A the dy positions ([P, Co], read in place),
+// B the tap's filter transposed ([Co, Ci], packed once per call into scratch, its columns
+// zero-padded to the tile) and C the dx positions the tap writes, walked with the conv's
+// strides (a stride-2 1x1 layer writes every other position and nothing else: the
+// composite it replaces zero-upsampled dy and ran a 4x larger convolution over it).
+// Taps whose dy would fall outside [0, Ho) x [0, Wo) are clipped by row/column ranges.
+// A tap that reaches every dx position runs first and overwrites; otherwise dx starts at 0.
+// C is dx itself when Ci is a multiple of the tile width, else a padded scratch copied out
+// at the end, so nothing is read or written outside the tensors.
+
+import type * as tf from '@tensorflow/tfjs-core';
+import { perHeap, type WasmHeapBackend } from './heap.js';
+import { wasmSimd, KillSwitch } from './kill_switch.js';
+import { copyOutPadded, NC, TapKernels, tapGemmSupported, tapOrder, tapRanges, type ConvTapGeometry } from './tap_gemm.js';
+
+type Info = tf.TensorInfo;
+
+const heapKernels = perHeap((heap) => new TapKernels(heap, 'Conv2DBackpropInput (wasm SIMD)'));
+
+/**
+ * The SIMD input gradient's switch (off: wasm uses the composite of tfjs kernels in
+ * tfjs_patches.ts; MPELU_CONV_INPUT_GRAD_SIMD=0 starts off, MPELU_WASM_SIMD=0 turns it off too).
+ */
+export const convInputGradSimd = new KillSwitch('MPELU_CONV_INPUT_GRAD_SIMD', wasmSimd);
+
+/** dy bytes per call group: a group's dy rows stay in cache across the column tiles. */
+const GROUP_BYTES = 128 * 1024;
+/** Column tiles innermost while B (Co x padded Ci floats) is this small: ~1.2x on 64->16 1x1. */
+const INNER_B_BYTES = 32 * 1024;
+
+/**
+ * Whether the kernel takes a layer with ci input channels and these strides: below 8
+ * channels most of each 16-wide tile is padding, and XNNPACK's convolution ran the
+ * stride-1 3x3 3->16 ResNet stem faster (2.9 vs 4.3 ms); strided layers still win here.
+ */
+export function convInputGradSimdTakes(ci: number, sh: number, sw: number): boolean {
+  return ci >= 8 || sh * sw > 1;
+}
+
+/**
+ * dx [n, h, w, ci] of a channels-last float32 conv on the wasm heap, or null when the kernel
+ * does not take it or cannot run here (switched off, no SIMD, not float32, not the wasm heap).
+ */
+export function conv2dBackpropInputWasmSimd(backend: tf.KernelBackend, dy: Info, filter: Info, inputShape: readonly number[], g: ConvTapGeometry): Info | null {
+  if (!convInputGradSimd.enabled() || dy.dtype !== 'float32' || filter.dtype !== 'float32' || !tapGemmSupported()) return null;
+  const kern = heapKernels(backend);
+  if (!kern) return null;
+  const be = backend as WasmHeapBackend;
+  const [n, h, w, ci] = inputShape as [number, number, number, number];
+  const [, ho, wo, co] = dy.shape as [number, number, number, number];
+  const { kh, kw, sh, sw, pt, pl } = g;
+  if (!convInputGradSimdTakes(ci, sh, sw)) return null;
+  const taps = kh * kw;
+  const nTiles = Math.ceil(ci / NC);
+  const ldb = nTiles * NC;
+  const direct = ci % NC === 0;
+  const positions = n * h * w;
+  const bFloats = taps * co * ldb;
+  const cFloats = direct ? 0 : positions * ldb;
+
+  const out = be.makeOutput([n, h, w, ci], 'float32');
+  const outOff = be.getMemoryOffset(out.dataId);
+  if (positions === 0 || ci === 0) {
+    convInputGradSimd.ran();
+    return out;
+  }
+  if (co === 0 || ho === 0 || wo === 0) {
+    new Float32Array(kern.memory.buffer, outOff, positions * ci).fill(0);
+    convInputGradSimd.ran();
+    return out;
+  }
+  const bBase = kern.scratch.reserveOrRelease(4 * (bFloats + cFloats) + 16, () => backend.disposeData(out.dataId));
+  // Views only now: the scratch malloc may have grown (and detached) the heap's buffer.
+  const heap = kern.memory.buffer;
+  const dyOff = be.getMemoryOffset(dy.dataId);
+  const fOff = be.getMemoryOffset(filter.dataId);
+  // B[t][j][i] = W[t][i][j], columns i >= ci zero
+  const wsrc = new Float32Array(heap, fOff, taps * ci * co);
+  const bmat = new Float32Array(heap, bBase, bFloats);
+  for (let t = 0; t < taps; t++) {
+    const src = t * ci * co;
+    const dst = t * co * ldb;
+    for (let j = 0; j < co; j++) {
+      const row = dst + j * ldb;
+      for (let i = 0; i < ci; i++) bmat[row + i] = wsrc[src + i * co + j]!;
+      for (let i = ci; i < ldb; i++) bmat[row + i] = 0;
+    }
+  }
+  const cBase = direct ? outOff : bBase + 4 * bFloats;
+  const cPos = 4 * (direct ? ci : ldb); // bytes per C position
+
+  const ranges = tapRanges(g, ho, wo, h, w);
+  // a tap whose dy positions reach every dx position
+  const cover = ranges.findIndex((r) => (r[1] - r[0]) * sh >= h && (r[3] - r[2]) * sw >= w && (sh === 1 || h === 1) && (sw === 1 || w === 1));
+  // no tap reaches every position (strides, crops): the ones no tap writes stay zero
+  if (cover < 0) new Float32Array(heap, cBase, positions * (cPos / 4)).fill(0);
+  const order = tapOrder(taps, cover);
+  const perImage = ho * wo * co * 4;
+  const group = Math.max(1, Math.floor(GROUP_BYTES / perImage));
+  const dyPos = 4 * co;
+  const colsInner = co * ldb * 4 <= INNER_B_BYTES;
+  const aw = { outer: ho * wo * dyPos, row: wo * dyPos, col: dyPos };
+  const cw = { outer: h * w * cPos, row: sh * w * cPos, col: sw * cPos };
+  for (let n0 = 0; n0 < n; n0 += group) {
+    const outer = Math.min(group, n - n0);
+    for (let idx = 0; idx < order.length; idx++) {
+      const t = order[idx]!;
+      const [oh0, oh1, ow0, ow1] = ranges[t]!;
+      if (oh1 <= oh0 || ow1 <= ow0) continue;
+      const a = Math.floor(t / kw);
+      const e = t - a * kw;
+      // the first tap overwrites (the covering one, or zeros), the others add
+      const load = idx > 0 ? 1 : 0;
+      const ap = dyOff + ((n0 * ho + oh0) * wo + ow0) * dyPos;
+      const cp = cBase + ((n0 * h + oh0 * sh + a - pt) * w + ow0 * sw + e - pl) * cPos;
+      const bp = bBase + t * co * ldb * 4;
+      kern.run(colsInner, ap, bp, cp, nTiles, co, outer, oh1 - oh0, ow1 - ow0, aw, cw, load);
+    }
+  }
+  if (!direct) copyOutPadded(kern.memory, cBase, outOff, positions, ldb, ci);
+  convInputGradSimd.ran();
+  return out;
+}

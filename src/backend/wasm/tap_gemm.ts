@@ -1,0 +1,238 @@
+// The tap-GEMM kernels the forward convolution and the input gradient share: for one filter
+// tap, C = (load ? C : 0) + A B over the positions the tap reaches, with A's and C's positions
+// walked in place on tfjs-wasm's heap with the conv's strides (3 levels: images, rows,
+// columns), B a packed [k, 16*nTiles] matrix. conv_forward.ts uses A = x, B = W, C = y;
+// conv_input_grad.ts uses A = dy, B = W^T, C = dx. Also here: the clipping of each tap's
+// output rows and columns to the taps that miss the padding, which the weight gradient
+// (conv_weight_grad.ts) uses too, and the copy out of a tile-padded result.
+//
+// Kernel: register tiles of MR positions by 4*NV channels (MR*NV v128 accumulators); per
+// term NV vector loads of B, MR load32_splat of A, MR*NV multiply-adds. Two loop orders:
+// column tiles innermost (C rows written whole) while B fits L1, else outermost. The tile of C
+// is loaded (or zeroed), updated over the k terms in float32 (as a float GEMM sums, and as
+// the XNNPACK convolution it replaces) and stored.
+
+import { assemble, Fn, T, type FuncDef } from './encoder.js';
+import { instantiateOnMemory, ScratchBlock, validatesOnce, type HeapAccess } from './heap.js';
+
+/** Register tile: MR positions (splat operand) by 4*NV channels (vector operand). */
+// 2 x 16 measured fastest on V8 (x64) on the ResNet-164 shapes among 2x16, 4x8, 3x16,
+// 4x12, 5x8, 6x8 and 8x4 (as for the filter gradient): 8 accumulators fit the registers.
+export const MR = 2;
+export const NV = 4;
+/** Columns per tile. */
+export const NC = 4 * NV;
+
+const PARAMS = [
+  'a', 'b', 'c', 'nTiles', 'k', 'outer', 'rows', 'cols',
+  'aOuter', 'aRow', 'aCol', 'cOuter', 'cRow', 'cCol', 'ldb', 'load',
+] as const;
+
+/**
+ * tap_mr{m}(a, b, c, nTiles, k, outer, rows, cols, aOuter, aRow, aCol, cOuter, cRow, cCol, ldb, load):
+ * for each of nTiles column tiles and each tile of m positions of the 3-level walk (outer x
+ * rows x cols tiles; byte strides per level, aCol/cCol between neighbouring positions, a
+ * tile spans m of them): C[pos, cols] = (load ? C[pos, cols] : 0) + sum over j < k of
+ * A[pos + 4j] * B[j*ldb + cols]. All counts >= 1; byte addresses.
+ */
+function tapKernel(m: number, colsInner: boolean): FuncDef {
+  const f = new Fn(`tap_mr${m}${colsInner ? '_inner' : ''}`, PARAMS);
+  const l = (n: string, t: T = T.i32): number => f.l(n, t);
+  const P = (n: (typeof PARAMS)[number]) => f.l(n);
+  const c = f.code;
+  const acc: number[][] = [];
+  for (let q = 0; q < m; q++) acc.push(Array.from({ length: NV }, (_, v) => l(`acc${q}_${v}`, T.v128)));
+  const bv = Array.from({ length: NV }, (_, v) => l(`b${v}`, T.v128));
+  const s = l('s', T.v128);
+  const aq = Array.from({ length: m }, (_, q) => l(`a${q}`));
+  const cq = Array.from({ length: m }, (_, q) => l(`c${q}`));
+  const [tj, bT, cT, ao, co, o, ar, cr, r, ap, cp, i, bp, j, aTile, cTile] = [
+    'tj', 'bT', 'cT', 'ao', 'co', 'o', 'ar', 'cr', 'r', 'ap', 'cp', 'i', 'bp', 'j', 'aTile', 'cTile',
+  ].map((n) => l(n));
+  const inc = (x: number, y: number) => f.inc(x, y);
+  const countDown = (x: number) => f.countDown(x);
+
+  c.get(P('aCol')).i32(m).op('i32.mul').set(aTile);
+  c.get(P('cCol')).i32(m).op('i32.mul').set(cTile);
+  /** One tile of m positions at (ap, cp) by one column tile at (bT, cT offset). */
+  const tile = (cOff: number | null) => {
+    for (let q = 0; q < m; q++) {
+      c.get(ap);
+      if (q > 0) c.get(P('aCol')).i32(q).op('i32.mul').op('i32.add');
+      c.set(aq[q]!);
+      c.get(cp);
+      if (q > 0) c.get(P('cCol')).i32(q).op('i32.mul').op('i32.add');
+      if (cOff !== null) c.get(cOff).op('i32.add');
+      c.set(cq[q]!);
+    }
+    for (const row of acc) for (const x of row) c.f32x4(0).set(x);
+    c.block().get(P('load')).op('i32.eqz').brIf(0);
+    for (let q = 0; q < m; q++) for (let v = 0; v < NV; v++) c.get(cq[q]!).v128Load(16 * v).set(acc[q]![v]!);
+    c.end();
+    c.get(bT).set(bp).get(P('k')).set(j);
+    c.loop(); // terms
+    for (let v = 0; v < NV; v++) c.get(bp).v128Load(16 * v).set(bv[v]!);
+    for (let q = 0; q < m; q++) {
+      c.get(aq[q]!).simd('v128.load32_splat', 2, 0).set(s);
+      for (let v = 0; v < NV; v++) c.get(acc[q]![v]!).get(s).get(bv[v]!).simd('f32x4.mul').simd('f32x4.add').set(acc[q]![v]!);
+      c.get(aq[q]!).i32(4).op('i32.add').set(aq[q]!);
+    }
+    inc(bp, P('ldb'));
+    countDown(j).end();
+    for (let q = 0; q < m; q++) for (let v = 0; v < NV; v++) c.get(cq[q]!).get(acc[q]![v]!).v128Store(16 * v);
+  };
+  /** The 3-level walk over position tiles around `body`. */
+  const walk = (cStart: number, body: () => void) => {
+    c.get(P('a')).set(ao).get(cStart).set(co).get(P('outer')).set(o);
+    c.loop(); // outer level
+    c.get(ao).set(ar).get(co).set(cr).get(P('rows')).set(r);
+    c.loop(); // rows
+    c.get(ar).set(ap).get(cr).set(cp).get(P('cols')).set(i);
+    c.loop(); // position tiles of a row
+    body();
+    inc(ap, aTile);
+    inc(cp, cTile);
+    countDown(i).end();
+    inc(ar, P('aRow'));
+    inc(cr, P('cRow'));
+    countDown(r).end();
+    inc(ao, P('aOuter'));
+    inc(co, P('cOuter'));
+    countDown(o).end();
+  };
+  if (colsInner) {
+    // per position tile, every column tile: dx rows written whole, B swept from cache
+    walk(P('c'), () => {
+      c.get(P('nTiles')).set(tj).get(P('b')).set(bT).i32(0).set(cT);
+      c.loop(); // column tiles
+      tile(cT);
+      c.get(bT).i32(NC * 4).op('i32.add').set(bT);
+      c.get(cT).i32(NC * 4).op('i32.add').set(cT);
+      countDown(tj).end();
+    });
+  } else {
+    // per column tile, every position: B's column tile stays in L1
+    c.get(P('nTiles')).set(tj).get(P('b')).set(bT).get(P('c')).set(cT);
+    c.loop(); // column tiles
+    walk(cT, () => tile(null));
+    c.get(bT).i32(NC * 4).op('i32.add').set(bT);
+    c.get(cT).i32(NC * 4).op('i32.add').set(cT);
+    countDown(tj).end();
+  }
+  return f.def();
+}
+
+export function tapGemmModuleBytes(sharedMemory = false): Uint8Array {
+  const funcs: FuncDef[] = [];
+  for (const inner of [false, true]) for (let m = 1; m <= MR; m++) funcs.push(tapKernel(m, inner));
+  return assemble(funcs, sharedMemory);
+}
+
+const moduleValidates = validatesOnce(() => tapGemmModuleBytes());
+
+/** Whether this engine compiles the kernel (WebAssembly SIMD). */
+export function tapGemmSupported(): boolean {
+  return moduleValidates();
+}
+
+type TapFn = (...args: number[]) => void;
+
+/** Byte strides of one operand's 3-level walk: between images, rows and neighbouring positions. */
+export interface Walk {
+  outer: number;
+  row: number;
+  col: number;
+}
+
+/**
+ * The tap kernels (tap_mr1..MR, both loop orders) instantiated on one heap, with their own
+ * scratch block. The forward convolution and the input gradient each build their own set
+ * per heap from the same module, so their scratch blocks never alias.
+ */
+export class TapKernels {
+  readonly memory: HeapAccess['memory'];
+  readonly scratch: ScratchBlock;
+  /** fns[m - 1] handles tiles of m positions, column tiles outermost. */
+  private readonly fns: TapFn[];
+  /** The same with the column tiles innermost. */
+  private readonly fnsInner: TapFn[];
+
+  /** `owner` names the calling kernel in the out-of-memory error. */
+  constructor(heap: HeapAccess, owner: string) {
+    const exports = instantiateOnMemory(tapGemmModuleBytes, heap.memory);
+    const fns = (suffix: string) => Array.from({ length: MR }, (_, q) => exports[`tap_mr${q + 1}${suffix}`] as TapFn);
+    this.memory = heap.memory;
+    this.scratch = new ScratchBlock(heap, owner, 65536);
+    this.fns = fns('');
+    this.fnsInner = fns('_inner');
+  }
+
+  /**
+   * One tap over outer x rows x cols positions: C = (load ? C : 0) + A B, A's rows of k
+   * floats at `a` walked by `aw`, C's at `c` walked by `cw`, B at `b` with nTiles column tiles
+   * per row. `colsInner` picks the loop order. Whole tiles of MR positions first, the rest after.
+   */
+  run(
+    colsInner: boolean, a: number, b: number, c: number, nTiles: number, k: number,
+    outer: number, rows: number, cols: number, aw: Walk, cw: Walk, load: number,
+  ): void {
+    const fns = colsInner ? this.fnsInner : this.fns;
+    const ldb = nTiles * NC * 4;
+    const full = Math.floor(cols / MR);
+    const rest = cols - full * MR;
+    if (full > 0) fns[MR - 1]!(a, b, c, nTiles, k, outer, rows, full, aw.outer, aw.row, aw.col, cw.outer, cw.row, cw.col, ldb, load);
+    if (rest > 0) fns[rest - 1]!(a + full * MR * aw.col, b, c + full * MR * cw.col, nTiles, k, outer, rows, 1, aw.outer, aw.row, aw.col, cw.outer, cw.row, cw.col, ldb, load);
+  }
+}
+
+/** A conv's filter size, strides and top/left padding, as the tap kernels walk it. */
+export interface ConvTapGeometry {
+  kh: number;
+  kw: number;
+  sh: number;
+  sw: number;
+  /** Top and left padding (may be negative: a crop). */
+  pt: number;
+  pl: number;
+}
+
+/**
+ * Output indices o in [0, count) whose input index o*stride + off lies in [0, size): the
+ * rows (or columns) a conv filter tap at offset `off` reaches without touching the padding.
+ */
+export function validRange(count: number, stride: number, off: number, size: number): [number, number] {
+  const lo = Math.max(0, Math.ceil(-off / stride));
+  const hi = Math.min(count, Math.floor((size - 1 - off) / stride) + 1);
+  return [lo, Math.max(lo, hi)];
+}
+
+/**
+ * Per filter tap (row-major over kh x kw), the output rows [oh0, oh1) and columns [ow0, ow1)
+ * whose input position (ho x wo outputs over an h x w input) lies outside the padding.
+ */
+export function tapRanges(g: ConvTapGeometry, ho: number, wo: number, h: number, w: number): [number, number, number, number][] {
+  const ranges: [number, number, number, number][] = [];
+  for (let a = 0; a < g.kh; a++) {
+    for (let e = 0; e < g.kw; e++) ranges.push([...validRange(ho, g.sh, a - g.pt, h), ...validRange(wo, g.sw, e - g.pl, w)]);
+  }
+  return ranges;
+}
+
+/** Tap indices with `first` (if >= 0) moved to the front: the tap that runs first and overwrites. */
+export function tapOrder(taps: number, first: number): number[] {
+  const all = Array.from({ length: taps }, (_, t) => t);
+  return first < 0 ? all : [first, ...all.filter((t) => t !== first)];
+}
+
+/**
+ * Copies `positions` rows of `width` floats out of a result padded to rows of `ld` floats
+ * (at byte offset `from`) into the tensor at byte offset `to`.
+ */
+export function copyOutPadded(memory: HeapAccess['memory'], from: number, to: number, positions: number, ld: number, width: number): void {
+  const src = new Float32Array(memory.buffer, from, positions * ld);
+  const dst = new Float32Array(memory.buffer, to, positions * width);
+  for (let p = 0, k = 0; p < positions; p++) {
+    const row = p * ld;
+    for (let i = 0; i < width; i++, k++) dst[k] = src[row + i]!;
+  }
+}
