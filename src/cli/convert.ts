@@ -19,6 +19,8 @@ import { TorchObject, createTorchObject } from '../t7/torch_object.js';
 export interface ConvertOptions {
   format?: 'binary' | 'ascii';
   longSize?: 4 | 8;
+  /** Byte order of a binary output (default: as the input). */
+  endianness?: 'little' | 'big';
   float?: boolean;
   nn?: boolean;
 }
@@ -26,6 +28,7 @@ export interface ConvertOptions {
 export interface ConvertReport {
   format: 'binary' | 'ascii';
   longSize: 4 | 8;
+  endianness: 'little' | 'big';
   tensorsConverted: number;
   storagesConverted: number;
   modulesRenamed: number;
@@ -190,12 +193,14 @@ export function convertFile(input: string, output: string, options: ConvertOptio
   if (output !== '-') checkWritableDestination(output);
   const info = loadWithInfo(input);
   const format = options.format ?? info.format;
-  if (format === 'ascii' && options.longSize !== undefined) {
-    throw new UsageError(`convert: --long-size ${options.longSize} means nothing for an ascii file (ascii mode writes longs as text)${options.format ? '' : `; ${input} is ascii: add --binary to write binary`}`);
+  if (format === 'ascii' && (options.longSize !== undefined || options.endianness !== undefined)) {
+    const flag = options.longSize !== undefined ? `--long-size ${options.longSize}` : `--${options.endianness}-endian`;
+    throw new UsageError(`convert: ${flag} means nothing for an ascii file (ascii mode writes numbers as text)${options.format ? '' : `; ${input} is ascii: add --binary to write binary`}`);
   }
   const report: ConvertReport = {
     format,
     longSize: options.longSize ?? info.longSize,
+    endianness: options.endianness ?? info.endianness,
     tensorsConverted: 0,
     storagesConverted: 0,
     modulesRenamed: 0,
@@ -203,6 +208,6 @@ export function convertFile(input: string, output: string, options: ConvertOptio
   let value = info.value;
   if (options.nn) value = toNN(value, report);
   if (options.float) value = toFloat(value, report);
-  save(output, value, { format: report.format, longSize: report.longSize });
+  save(output, value, { format: report.format, longSize: report.longSize, endianness: report.endianness });
   return report;
 }

@@ -17,7 +17,7 @@ export { TdsHash, TdsVec } from './tds.js';
 export { registerT7ClassCodec, type T7ClassCodec, type T7Input, type T7Output } from './codec.js';
 export { formatPath, parsePath, resolvePath } from './path.js';
 export { describe, tensorStats, type Description } from './describe.js';
-export { detectFormat, type ReadOptions, type ReadResult } from './reader.js';
+export { detectFormat, detectEndianness, type ReadOptions, type ReadResult } from './reader.js';
 export { luaStringBytes, type WriteOptions } from './writer.js';
 export { formatG } from './number_format.js';
 
