@@ -35,9 +35,10 @@ import { SpatialAveragePooling } from './SpatialAveragePooling.js';
 import { Dropout } from './Dropout.js';
 import { CudnnSpatialConvolution, CudnnSpatialBatchNormalization, CudnnSpatialMaxPooling, CudnnSpatialAveragePooling } from './cudnn.js';
 import { UnknownModule } from './UnknownModule.js';
+import { DataParallelTable } from './DataParallelTable.js';
 
 export type { Activity, TensorCache } from './module.js';
-export { Module, Container, Sequential, Identity, Linear, UnknownModule };
+export { Module, Container, Sequential, Identity, Linear, UnknownModule, DataParallelTable };
 export { ConcatTable, Concat, ParallelTable, CAddTable, View, Reshape, MulConstant, SoftMax, LogSoftMax };
 export { Criterion, ClassNLLCriterion, CrossEntropyCriterion, MSECriterion };
 export type { Target } from './Criterion.js';
@@ -99,6 +100,7 @@ export const nn = {
   SpatialMaxPooling: torchClass(SpatialMaxPooling),
   SpatialAveragePooling: torchClass(SpatialAveragePooling),
   Dropout: torchClass(Dropout),
+  DataParallelTable: torchClass(DataParallelTable),
 };
 
 /** The cudnn.* twins (same computation as nn, cudnn's class names and constructor defaults). */
