@@ -167,3 +167,36 @@ describe('output files: regular files only, atomically, errors naming the given 
     chmodSync(ro, 0o755);
   });
 });
+
+describe('inspect and convert as a Torch user meets them', () => {
+  const MODEL = join(ROOT, 'fixtures/torch7/resnet/depth20/model_1.t7');
+
+  it('values, JSON for jq, hints; a big-endian round trip through files', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mpelu-cli-be-'));
+    try {
+      const big = join(dir, 'big.t7');
+      const [values, plain, exact, jsonFirst, hint, toBig] = await Promise.all([
+        runCli(cli, ['inspect', SMALL, '--path', 'base']),
+        runCli(cli, ['inspect', MODEL, '--json']),
+        runCli(cli, ['inspect', SMALL, '--json=exact']),
+        runCli(cli, ['inspect', '--json', SMALL]),
+        runCli(cli, ['inspect', MODEL, '--path', 'modules[0]']),
+        runCli(cli, ['convert', '--big-endian', SMALL, big]),
+      ]);
+      expect(values.stdout).toContain(' 16  17  18  19  20\n[torch.DoubleTensor of size 4x5]\n');
+      expect(JSON.parse(plain.stdout).value.modules[0].weight.size).toEqual([16, 3, 3, 3]);
+      expect(JSON.parse(exact.stdout).object.kind).toBe('table');
+      expect(JSON.parse(jsonFirst.stdout).value.base.size).toEqual([4, 5]);
+      expect(hint.stderr).toBe('mpelu: no [0] in modules: indices start at 1, as in Lua; its keys: [1] to [11]\n');
+      expect(hint.status).toBe(1);
+      expect(toBig.stdout).toBe(`wrote ${big} (binary, big-endian, 8-byte longs)\n`);
+      const back = join(dir, 'back.t7');
+      const [shown, little] = await Promise.all([runCli(cli, ['inspect', big]), runCli(cli, ['convert', '--little-endian', big, back])]);
+      expect(shown.stdout.split('\n')[0]).toBe(`${big}: binary, big-endian, 8-byte longs, 1022 bytes`);
+      expect(little.status).toBe(0);
+      expect(Buffer.compare(readFileSync(back), readFileSync(SMALL))).toBe(0);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
