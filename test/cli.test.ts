@@ -39,6 +39,9 @@ describe('start-up: commands that do not compute load no tfjs backend', () => {
     const env = await runCliTracingImports(cli, ['--backend', 'cpu', 'env']);
     expect(env.status).toBe(0);
     expect(env.stdout).toMatch(/^backend +cpu \(requested: cpu\)$/m);
+    // cpu's own report: no wasm binary or features, only the kernels mpelu adds on cpu
+    expect(env.stdout).not.toMatch(/wasm features|wasm binary|^ {2}wasm /m);
+    expect(env.stdout).toMatch(/^kernels added or replaced by mpelu(: none on cpu)?\n( {2}cpu .*\n)?fused/m);
     expect(backendPackages(env.modules)).toContain('@tensorflow/tfjs-backend-cpu/package.json');
   });
 });
