@@ -5,6 +5,9 @@
 //   const bytes = t7.serialize(obj); t7.deserialize(bytes);   // torch.serialize
 
 import { writeFileAtomic } from './files.js';
+import { LuaTable } from './lua_table.js';
+import { TorchObject } from './torch_object.js';
+import type { Module } from '../nn/module.js';
 import { readT7, readT7File, type ReadOptions, type ReadResult } from './reader.js';
 import { writeT7, writeT7Chunks, type WriteOptions } from './writer.js';
 
@@ -26,9 +29,26 @@ export interface SaveOptions extends WriteOptions {
   fsync?: boolean;
 }
 
-/** torch.load: the object in a .t7 file (a path) or in its bytes. */
-export function load(pathOrBytes: string | Uint8Array, options: ReadOptions = {}): unknown {
-  return loadWithInfo(pathOrBytes, options).value;
+/**
+ * torch.load: the object in a .t7 file (a path, '-' for standard input) or in its bytes.
+ * `T` is what the caller knows the file holds (unchecked, like a Lua variable); use
+ * loadModule for an nn module, which is checked.
+ */
+export function load<T = unknown>(pathOrBytes: string | Uint8Array, options: ReadOptions = {}): T {
+  return loadWithInfo(pathOrBytes, options).value as T;
+}
+
+/**
+ * torch.load of a file that holds an nn module (a model saved with torch.save(path, model)):
+ * the live module, or an error saying what the file holds instead.
+ */
+export function loadModule(pathOrBytes: string | Uint8Array, options: ReadOptions = {}): Module {
+  const value = loadWithInfo(pathOrBytes, options).value;
+  const m = value as Partial<Module> | null;
+  // checked by shape: nn/ imports this module, so it cannot import nn/ back
+  if (value instanceof TorchObject && typeof m?.forward === 'function' && typeof m.updateOutput === 'function') return value as Module;
+  const what = value instanceof TorchObject ? `an object of class ${value.className}` : value instanceof LuaTable ? 'a table' : value === undefined ? 'nil' : `a ${typeof value}`;
+  throw new TypeError(`loadModule: ${typeof pathOrBytes === 'string' ? pathOrBytes : 'the bytes'} hold${typeof pathOrBytes === 'string' ? 's' : ''} ${what}, not an nn module`);
 }
 
 /** Like load, also telling the file's mode, long size and the bytes the object used. */
