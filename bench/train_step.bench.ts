@@ -1,8 +1,11 @@
 // One training step of the MPELU nopre ResNet-164 (CIFAR-10, 1.70M parameters) at batch 32,
 // the fb.resnet.torch way: forward, CrossEntropyCriterion, zeroGradParameters, backward,
 // optim.sgd (nesterov, momentum 0.9, nnlr learningRates/weightDecays vectors) on the flat
-// parameter vector. Prints images/s for training and for evaluation (forward only), and the
-// live tfjs tensor count after each step (it must not grow).
+// parameter vector. Prints images/s for training and for evaluation (forward only), the
+// live tfjs tensor count after each step (it must not grow), and the kernels of one extra
+// (untimed, profiled) step: convolution gradients (the stem's input gradient is skipped:
+// its gradInput is nil, as in the paper's model) and Transpose kernels on activations (none:
+// activations stay channels-last on the device from layer to layer).
 //
 // Reference on this kind of machine (DESIGN.md): PyTorch 1.13 on CPU, 2 threads, trains this
 // network at about 24 images/s and evaluates at about 93 images/s.
@@ -18,6 +21,7 @@ import { nn } from '../src/nn/index.js';
 import { createMpeluNopreResNet } from '../src/models/mpelu_nopre_resnet.js';
 import { getOptimConfig } from '../src/optim/nnlr.js';
 import { sgd } from '../src/optim/sgd.js';
+import { formatCounts, stepCounts } from './helpers/kernel_counts.js';
 
 const BATCH = 32;
 const depth = Number(process.env.MPELU_BENCH_DEPTH ?? 164);
@@ -64,6 +68,14 @@ for (const backend of backends) {
     console.log(`  train step ${s}: ${ms.toFixed(0)} ms, loss ${fx[0]!.toFixed(4)}, live tfjs tensors ${tf.memory().numTensors}`);
   }
   const trainMs = times.reduce((a, b) => a + b, 0) / times.length;
+  const largestParameter = Math.max(...(model.parameters()?.[0] ?? []).map((p) => p.nElement()));
+  const counts = await stepCounts(() => {
+    const out = model.forward(input) as Tensor;
+    criterion.forward(out, target);
+    model.zeroGradParameters();
+    model.backward(input, criterion.backward(out, target) as Tensor);
+  }, largestParameter);
+  console.log(`  kernels of one step: ${formatCounts(counts, ['Conv2DBackpropInput', 'Conv2DBackpropFilter'])}`);
   model.evaluate();
   model.forward(input);
   const evalStart = performance.now();

@@ -57,7 +57,7 @@ function expectClose(got: Tensor | number[], want: Tensor | number[], what: stri
 }
 
 /** Runs Torch's fixture protocol on a loaded module and compares every recorded result. */
-function checkAgainstTorch(name: string, type: 'Float' | 'Double'): void {
+function checkAgainstTorch(name: string, type: 'Float' | 'Double'): Tensor[] {
   const data = io(name);
   const m = loadModule(name);
   if (type === 'Double') m.double();
@@ -78,6 +78,7 @@ function checkAgainstTorch(name: string, type: 'Float' | 'Double'): void {
   }
   // The input was not touched (none of these fixtures is in place).
   expectClose(input, field(data, 'input'), `${name} input unchanged`, 0);
+  return [input, gradOutput];
 }
 
 const FIXTURES = ['ReLU', 'ELU', 'ELU_alpha0.7', 'PReLU_shared', 'PReLU_channel'];
@@ -91,7 +92,8 @@ for (const backend of BACKENDS) {
     for (const name of FIXTURES) {
       it(`${name}: output (training, evaluate), gradInput, gradWeight`, () => {
         const before = tf.memory().numTensors;
-        checkAgainstTorch(name, 'Float');
+        // The host input and gradOutput may keep a device copy (released with them, or here).
+        for (const t of checkAgainstTorch(name, 'Float')) t.storage().dispose();
         // The module's output/gradInput buffers own at most two device tensors.
         expect(tf.memory().numTensors - before).toBeLessThanOrEqual(2);
       });

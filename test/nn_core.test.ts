@@ -54,13 +54,15 @@ for (const backend of BACKENDS) {
         });
       }
 
-      it('View of a channels-last activation (NCHW view with NHWC strides) gives Torch\'s row-major result', () => {
+      it('View of an activation held channels-last on the device gives Torch\'s row-major result, as Torch\'s views', () => {
         const m = checkAgainstTorch('View', { nhwc: true }) as View;
         const io = loadIO('View');
-        // gradInput goes back channels-last, as the activation came in.
+        // Torch's View: output views the input, gradInput views gradOutput, both contiguous.
         const gi = T(m.gradInput);
         expect(gi.size()).toEqual(ioTensor(io, 'input').size());
-        expect(gi.isChannelsLast()).toBe(true);
+        expect(gi.isContiguous()).toBe(true);
+        expect(T(m.output).isContiguous()).toBe(true);
+        expect(T(m.output).view(-1).nElement()).toBe(gi.nElement());
       });
 
       it('a loaded Linear keeps its fields and prints as Torch', () => {
@@ -135,7 +137,8 @@ for (const backend of BACKENDS) {
         const gf = T(mf.backward(xf, g.float()));
         expectClose(yf, yd, 1e-5, 'output');
         expectClose(gf, gd, 1e-5, 'gradInput');
-        expect(gf.isChannelsLast()).toBe(true);
+        expect(gf.isContiguous()).toBe(true);
+        expect(gf.stride()).toEqual([12, 4, 2, 1]);
         const [, gpd] = md.getParameters();
         const [, gpf] = mf.getParameters();
         expectClose(gpf, gpd, 1e-5, 'gradParameters');

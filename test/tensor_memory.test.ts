@@ -119,32 +119,62 @@ describe('storage ownership of device tensors', () => {
 });
 
 describe('channels-last activations from tfjs', () => {
-  it('an NHWC tfjs tensor is seen as NCHW with channels-last strides, values in place', () => {
+  it('an NHWC tfjs tensor is a contiguous NCHW tensor; only its storage\'s device copy is channels-last', () => {
     const start = tf.memory().numTensors;
     const [n, h, w, c] = [2, 2, 3, 4];
     const data = Array.from({ length: n * h * w * c }, (_, i) => i);
     const t = Tensor.fromTF(tf.tensor4d(data, [n, h, w, c]), 'NHWC');
     expect(t.size()).toEqual([n, c, h, w]);
-    expect(t.stride()).toEqual([h * w * c, 1, w * c, c]);
+    expect(t.stride()).toEqual([c * h * w, h * w, w, 1]);
+    expect(t.isContiguous()).toBe(true);
     expect(t.isChannelsLast()).toBe(true);
-    expect(t.isContiguous()).toBe(false);
-    const at = (a: number, y: number, x: number, ch: number) => ((a * h + y) * w + x) * c + ch;
-    expect(t.get(2, 3, 1, 2)).toBe(at(1, 0, 1, 2));
-    const nchw = t.toTF();
-    expect(nchw.shape).toEqual([n, c, h, w]);
-    const flat = nchw.dataSync();
-    expect(flat[((1 * c + 2) * h + 0) * w + 1]).toBe(at(1, 0, 1, 2));
+    expect(t.storage().deviceOrder()).toEqual({ c, h, w });
+    // NHWC-free read, and a logical read (one permutation on the device).
     const back = t.toTFNHWC();
     expect(Array.from(back.dataSync())).toEqual(data);
+    const at = (a: number, y: number, x: number, ch: number) => ((a * h + y) * w + x) * c + ch;
+    const nchw = t.toTF();
+    expect(nchw.shape).toEqual([n, c, h, w]);
+    expect(nchw.dataSync()[((1 * c + 2) * h + 0) * w + 1]).toBe(at(1, 0, 1, 2));
     tf.dispose([nchw, back]);
-    // a channel view is a strided view of the same storage
+    // The host sees the storage in Torch's order: element access, storage(), view.
+    expect(t.get(2, 3, 1, 2)).toBe(at(1, 0, 1, 2));
+    expect(t.storage().getNumber(((1 * c + 2) * h + 0) * w + 1)).toBe(at(1, 0, 1, 2));
+    expect(t.view(-1).get(((1 * c + 2) * h + 0) * w + 1 + 1)).toBe(at(1, 0, 1, 2));
+    // A channel view is a strided view of the same storage, with Torch's strides.
     const ch = t.select(2, 3);
     expect(ch.size()).toEqual([n, h, w]);
-    expect(ch.stride()).toEqual([h * w * c, w * c, c]);
+    expect(ch.stride()).toEqual([c * h * w, w, 1]);
     ch.fill(-1);
     expect(t.get(1, 3, 2, 3)).toBe(-1);
     expect(t.get(1, 2, 2, 3)).toBe(at(0, 1, 2, 1));
     expect(tf.memory().numTensors).toBe(start); // host writes released the device copy
+    expect(t.storage().deviceOrder()).toBe(null);
+  });
+
+  it('a batch narrow of a channels-last activation reads the device copy; a channel narrow reads through the host', () => {
+    const start = tf.memory().numTensors;
+    const [n, h, w, c] = [3, 2, 2, 3];
+    const data = Array.from({ length: n * h * w * c }, (_, i) => i + 1);
+    const t = Tensor.fromTF(tf.tensor4d(data, [n, h, w, c]), 'NHWC');
+    const second = t.narrow(1, 2, 2);
+    expect(second.isChannelsLast()).toBe(true);
+    const y = second.toTF();
+    const z = t.narrow(2, 2, 1).toTF();
+    const expected = t.clone(); // through the host
+    expect(Array.from(y.dataSync())).toEqual(expected.narrow(1, 2, 2).values());
+    expect(Array.from(z.dataSync())).toEqual(expected.narrow(2, 2, 1).values());
+    tf.dispose([y, z]);
+    t.storage().dispose();
+    expect(tf.memory().numTensors).toBe(start);
+  });
+
+  it('deviceTensor() puts a channels-last device copy in the storage\'s order', () => {
+    const t = Tensor.fromTF(tf.tensor4d([1, 2, 3, 4, 5, 6, 7, 8], [1, 2, 2, 2]), 'NHWC');
+    expect(Array.from(t.storage().deviceTensor().dataSync())).toEqual([1, 3, 5, 7, 2, 4, 6, 8]);
+    expect(t.storage().deviceOrder()).toBe(null);
+    expect(t.values()).toEqual([1, 3, 5, 7, 2, 4, 6, 8]);
+    t.storage().dispose();
   });
 });
 

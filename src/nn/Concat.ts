@@ -109,7 +109,7 @@ export class Concat extends Container {
   private backwardWith(method: 'updateGradInput' | 'backward', input: Activity, gradOutput: Activity, scale: number): Activity {
     const slices = this.gradSlices(gradOutput);
     const parts = this.children().map((m, i) =>
-      this.rethrowErrors(m, i + 1, method, () => (method === 'backward' ? m.backward(input, slices[i]!, scale) : m.updateGradInput(input, slices[i]!))),
+      this.childGradient(this.rethrowErrors(m, i + 1, method, () => (method === 'backward' ? m.backward(input, slices[i]!, scale) : m.updateGradInput(input, slices[i]!))), m, i + 1),
     );
     const sum = sumActivities(parts, this.fields.get('gradInput') as Activity | undefined, 'nn.Concat');
     this.gradInput = sum;

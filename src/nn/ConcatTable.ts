@@ -83,9 +83,9 @@ export class ConcatTable extends Container {
     const mods = this.children();
     if (gs.length < mods.length) throw new RangeError(`nn.ConcatTable: gradOutput has ${gs.length} entries for ${mods.length} branches`);
     const parts = mods.map((m: Module, i) =>
-      this.rethrowErrors(m, i + 1, method, () => (method === 'backward' ? m.backward(input, gs[i]!, scale) : m.updateGradInput(input, gs[i]!))),
+      this.childGradient(this.rethrowErrors(m, i + 1, method, () => (method === 'backward' ? m.backward(input, gs[i]!, scale) : m.updateGradInput(input, gs[i]!))), m, i + 1),
     );
-    if (parts.length === 0) return this.gradInput;
+    if (parts.length === 0) return this.gradInput ?? [];
     const sum = sumActivities(parts, this.fields.get('gradInput') as Activity | undefined, 'nn.ConcatTable');
     this.gradInput = sum;
     return sum;

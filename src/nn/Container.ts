@@ -148,6 +148,12 @@ export class Container extends Module {
     return this;
   }
 
+  /** A child's input gradient, which this container needs: a child whose gradInput is nil is a clear error. */
+  protected childGradient(g: Activity | undefined, module: Module, index: number): Activity {
+    if (g !== undefined) return g;
+    throw new Error(`${this.className}: module ${index} (${module.className}) has gradInput = nil (not computed), but the ${this.className} needs its input gradient`);
+  }
+
   /** Runs a child's method; an error is re-thrown saying which child of which container failed. */
   protected rethrowErrors<T>(module: Module, index: number, funcName: string, fn: () => T): T {
     try {

@@ -209,7 +209,7 @@ export class DataParallelTable extends Container {
     return this.output;
   }
 
-  override updateGradInput(input: Activity, gradOutput: Activity): Activity {
+  override updateGradInput(input: Activity, gradOutput: Activity): Activity | undefined {
     return this.runBackward('updateGradInput', input, gradOutput, 1);
   }
 
@@ -217,11 +217,11 @@ export class DataParallelTable extends Container {
     this.runBackward('accGradParameters', input, gradOutput, scale);
   }
 
-  override backward(input: Activity, gradOutput: Activity, scale = 1): Activity {
+  override backward(input: Activity, gradOutput: Activity, scale = 1): Activity | undefined {
     return this.runBackward('backward', input, gradOutput, scale);
   }
 
-  private runBackward(method: 'backward' | 'updateGradInput' | 'accGradParameters', _input: Activity, gradOutput: Activity, scale: number): Activity {
+  private runBackward(method: 'backward' | 'updateGradInput' | 'accGradParameters', _input: Activity, gradOutput: Activity, scale: number): Activity | undefined {
     const inputs = this.fields.get('inputGpu') as Activity[];
     const used = this.fields.get('maxUsedGpu') as number | undefined;
     if (method !== 'accGradParameters') {
@@ -234,7 +234,10 @@ export class DataParallelTable extends Container {
       this.fields.set('gradInputGpu', gradInputs);
       // fb.resnet.torch sets dpt.gradInput = nil: then nothing is joined.
       const gi = this.fields.get('gradInput');
-      if (gi !== undefined && gi !== null) this.gradInput = this.concat(gi as Activity, gradInputs);
+      if (gi !== undefined && gi !== null) {
+        const replicas = this.replicas();
+        this.gradInput = this.concat(gi as Activity, gradInputs.map((g, i) => this.childGradient(g, replicas[i]!, i + 1)));
+      }
     } else {
       const gradOutputs = this.fields.get('gradOutputGpu') as Activity[];
       this.exec((m, i) => m.accGradParameters(inputs[i - 1]!, gradOutputs[i - 1]!, scale), used);
@@ -246,7 +249,7 @@ export class DataParallelTable extends Container {
       for (let r = 1; r < grads.length; r++) for (const g of grads[r]!) g.zero();
       this.fields.set('needsSync', true);
     }
-    return this.fields.get('gradInput') as Activity;
+    return this.gradInput;
   }
 
   /** Slices src along `dimension` into one copy per replica (tables recursively). */

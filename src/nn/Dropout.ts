@@ -11,7 +11,7 @@ import { Tensor, defaultTensorType } from '../torch/tensor.js';
 import { Module, type Activity } from './module.js';
 import { registerModule } from './registry.js';
 import { defaultGenerator, fillWith } from '../torch/random.js';
-import { assignHost, assignTF, engineOf, expectTensor, hostValues, setOutputHost } from './ops.js';
+import { assignHost, assignTFLayout, commonLayout, engineOf, expectTensor, hostValues, setOutputHost, toTFLayout } from './ops.js';
 
 export class Dropout extends Module {
   constructor(p = 0.5, v1 = false, inplace?: boolean, stochasticInference = false) {
@@ -105,19 +105,19 @@ export class Dropout extends Module {
     const inplace = this.inplace;
     const out = this.buffer(bufferName, src);
     if (engineOf(src, where) === 'tf') {
-      const keepLayout = !inplace && src.isChannelsLast() && !src.isContiguous();
+      const layout = commonLayout([src]);
       const y = tf.tidy(() => {
-        const s = keepLayout ? src.toTFNHWC() : src.toTF();
+        const s = toTFLayout(src, layout);
         if (typeof factor === 'number') return factor === 1 ? tf.clone(s) : tf.mul(s, factor);
-        const f = keepLayout ? tf.transpose(factor.toTF(), [0, 2, 3, 1]) : tf.reshape(factor.toTF(), s.shape);
+        const f = layout === 'NHWC' ? factor.toTFNHWC() : tf.reshape(factor.toTF(), s.shape);
         return tf.mul(s, f);
       });
       if (inplace) {
         if (typeof factor === 'number' && factor === 1) y.dispose();
-        else assignTF(src, y);
+        else assignTFLayout(src, y, layout);
         out.set(src);
       } else {
-        out.setTF(y, keepLayout ? 'NHWC' : 'logical');
+        out.setTF(y, layout);
       }
     } else {
       const v = hostValues(src);

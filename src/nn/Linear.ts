@@ -100,7 +100,9 @@ export class Linear extends Module {
     return out;
   }
 
-  override updateGradInput(input: Activity, gradOutput: Activity): Tensor {
+  override updateGradInput(input: Activity, gradOutput: Activity): Tensor | undefined {
+    // Torch's `if self.gradInput then`: with gradInput = nil the input gradient is not computed.
+    if (this.gradInput === undefined) return undefined;
     const x = this.checkInput(input);
     const g = expectTensor(gradOutput, 'nn.Linear (gradOutput)');
     const gi = this.buffer('gradInput', x);

@@ -42,7 +42,7 @@ export class ParallelTable extends Container {
     const gs = this.entries(gradOutput, 'gradOutput');
     const gi = this.table('gradInput');
     const mods = this.children();
-    mods.forEach((m, i) => (gi[i] = this.rethrowErrors(m, i + 1, 'updateGradInput', () => m.updateGradInput(xs[i]!, gs[i]!))));
+    mods.forEach((m, i) => (gi[i] = this.childGradient(this.rethrowErrors(m, i + 1, 'updateGradInput', () => m.updateGradInput(xs[i]!, gs[i]!)), m, i + 1)));
     gi.length = mods.length;
     return gi;
   }

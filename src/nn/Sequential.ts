@@ -51,48 +51,69 @@ export class Sequential extends Container {
     return current;
   }
 
-  override updateGradInput(input: Activity, gradOutput: Activity): Activity {
+  override updateGradInput(input: Activity, gradOutput: Activity): Activity | undefined {
     const mods = this.children();
-    let current = gradOutput;
+    let current: Activity | undefined = gradOutput;
     for (let i = mods.length - 1; i >= 1; i--) {
       const m = mods[i]!;
       const prevOut = mods[i - 1]!.output;
-      current = this.rethrowErrors(m, i + 1, 'updateGradInput', () => m.updateGradInput(prevOut, current));
+      const g = this.gradientFor(current, i);
+      current = this.rethrowErrors(m, i + 1, 'updateGradInput', () => m.updateGradInput(prevOut, g));
     }
-    if (mods.length > 0) current = this.rethrowErrors(mods[0]!, 1, 'updateGradInput', () => mods[0]!.updateGradInput(input, current));
+    if (mods.length > 0) {
+      const g = this.gradientFor(current, 0);
+      current = this.rethrowErrors(mods[0]!, 1, 'updateGradInput', () => mods[0]!.updateGradInput(input, g));
+    }
     this.gradInput = current;
     return current;
   }
 
   override accGradParameters(input: Activity, gradOutput: Activity, scale = 1): void {
     const mods = this.children();
-    let current = gradOutput;
+    let current: Activity | undefined = gradOutput;
     for (let i = mods.length - 1; i >= 1; i--) {
       const m = mods[i]!;
       const prevOut = mods[i - 1]!.output;
-      const g = current;
+      const g = this.gradientFor(current, i);
       this.rethrowErrors(m, i + 1, 'accGradParameters', () => m.accGradParameters(prevOut, g, scale));
       current = m.gradInput;
     }
-    if (mods.length > 0) this.rethrowErrors(mods[0]!, 1, 'accGradParameters', () => mods[0]!.accGradParameters(input, current, scale));
+    if (mods.length > 0) {
+      const g = this.gradientFor(current, 0);
+      this.rethrowErrors(mods[0]!, 1, 'accGradParameters', () => mods[0]!.accGradParameters(input, g, scale));
+    }
   }
 
-  override backward(input: Activity, gradOutput: Activity, scale = 1): Activity {
+  override backward(input: Activity, gradOutput: Activity, scale = 1): Activity | undefined {
     const mods = this.children();
-    let current = gradOutput;
+    let current: Activity | undefined = gradOutput;
     for (let i = mods.length - 1; i >= 1; i--) {
       const m = mods[i]!;
       const prevOut = mods[i - 1]!.output;
-      const g = current;
+      const g = this.gradientFor(current, i);
       current = this.rethrowErrors(m, i + 1, 'backward', () => m.backward(prevOut, g, scale));
       m.gradInput = current;
     }
     if (mods.length > 0) {
-      const g = current;
+      const g = this.gradientFor(current, 0);
       current = this.rethrowErrors(mods[0]!, 1, 'backward', () => mods[0]!.backward(input, g, scale));
     }
     this.gradInput = current;
     return current;
+  }
+
+  /**
+   * The gradient handed to module index0 + 1: the one its successor returned. A successor
+   * whose gradInput is nil (not computed) leaves nothing to hand on: a clear error.
+   */
+  private gradientFor(g: Activity | undefined, index0: number): Activity {
+    if (g !== undefined) return g;
+    const mods = this.children();
+    const next = mods[index0 + 1];
+    if (!next) throw new Error(`${this.className}: no gradOutput (nil) for module ${index0 + 1}`);
+    throw new Error(
+      `${this.className}: module ${index0 + 2} (${next.className}) has gradInput = nil, so module ${index0 + 1} (${mods[index0]!.className}) gets no gradOutput; only the first module may skip its input gradient`,
+    );
   }
 
   override __tostring__(): string {

@@ -140,7 +140,7 @@ export class SpatialBatchNormalization extends Module {
     return out;
   }
 
-  override updateGradInput(input: Activity, gradOutput: Activity): Activity {
+  override updateGradInput(input: Activity, gradOutput: Activity): Activity | undefined {
     this.runBackward(input, gradOutput, 1, true, false);
     return this.gradInput;
   }
@@ -150,7 +150,7 @@ export class SpatialBatchNormalization extends Module {
   }
 
   /** One pass for gradInput and the parameter gradients, as Torch's BN:backward. */
-  override backward(input: Activity, gradOutput: Activity, scale = 1): Activity {
+  override backward(input: Activity, gradOutput: Activity, scale = 1): Activity | undefined {
     this.runBackward(input, gradOutput, scale, true, true);
     return this.gradInput;
   }
@@ -179,6 +179,8 @@ export class SpatialBatchNormalization extends Module {
     const { weight } = this;
     const gradWeight = wantParams ? this.gradWeight : undefined;
     const gradBias = wantParams ? this.gradBias : undefined;
+    // gradInput = nil: no input gradient, as THNN is handed a NULL gradInput.
+    if (this.gradInput === undefined) wantGradInput = false;
 
     if (engineOf(x4, where) === 'tf') {
       patchTfjsKernels();

@@ -97,7 +97,9 @@ export class SpatialConvolution extends Module {
     return out;
   }
 
-  override updateGradInput(input: Activity, gradOutput: Activity): Activity {
+  override updateGradInput(input: Activity, gradOutput: Activity): Activity | undefined {
+    // Torch's `if self.gradInput then`: with gradInput = nil the input gradient is not computed.
+    if (this.gradInput === undefined) return undefined;
     const x = this.checkInput(input, 'updateGradInput');
     const dy = this.checkGradOutput(x, gradOutput, 'updateGradInput');
     const gradInput = this.buffer('gradInput', x);

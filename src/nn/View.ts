@@ -1,7 +1,7 @@
 // nn.View(...sizes): the input seen with other sizes (one may be -1), with Torch's batch
 // rule: setNumInputDims(n) says how many trailing dims form one sample, the rest is the
-// batch. A contiguous input is viewed (shared storage); a channels-last activation is
-// brought to row-major order first (Torch would see it as contiguous NCHW).
+// batch. A contiguous input is viewed (shared storage, as in Torch); the view reads the
+// device copy in whatever order its storage keeps it.
 
 import * as tf from '@tensorflow/tfjs-core';
 import { Tensor } from '../torch/tensor.js';
@@ -54,20 +54,8 @@ export function viewOrCopy(out: Tensor, src: Tensor, sizes: readonly number[], w
   return out;
 }
 
-/**
- * gradInput for a reshaping module: gradOutput with the input's sizes, and back in
- * channels-last order when the input was a channels-last activation (so the module
- * before gets the layout it produced).
- */
+/** gradInput for a reshaping module: gradOutput seen with the input's sizes (a view, as Torch's). */
 export function gradBackToInput(out: Tensor, gradOutput: Tensor, input: Tensor, where: string): Tensor {
-  const channelsLast = input.dim() === 4 && input.isChannelsLast() && !input.isContiguous();
-  if (channelsLast && engineOf(gradOutput, where) === 'tf') {
-    detachFrom(out, gradOutput);
-    const [n, c, h, w] = input.size() as [number, number, number, number];
-    const y = tf.tidy(() => tf.transpose(tf.reshape(gradOutput.toTF(), [n, c, h, w]), [0, 2, 3, 1]));
-    setOutputTF(out, y, 'NHWC');
-    return out;
-  }
   return viewOrCopy(out, gradOutput, input.size(), where);
 }
 

@@ -8,7 +8,7 @@
 
 import * as tf from '@tensorflow/tfjs-core';
 import { Tensor } from '../torch/tensor.js';
-import { accumulateHost, accumulateTF, assignHost, assignTF, engineOf, expectTensor, hostValues, setOutputHost } from './ops.js';
+import { accumulateHost, accumulateTF, assignHost, assignTF, engineOf, expectTensor, hostValues, replaceStorageTF, setOutputHost } from './ops.js';
 
 export interface ChannelGeometry {
   /** Samples (1 for a 1-d input). */
@@ -131,12 +131,7 @@ export function sumToChannels(v: tf.Tensor): tf.Tensor {
  * device tensor; any other view is written element by element.
  */
 export function writeInPlace(t: Tensor, view: TFView, y: tf.Tensor): void {
-  const whole = t.offset() === 0 && t.hasStorage() && t.storage().size() === t.nElement();
-  const sameLayout = view.layout === 'NHWC' ? t.isChannelsLast() : !view.inverse && t.isContiguous();
-  if (whole && sameLayout) {
-    t.storage().setDevice(y);
-    return;
-  }
+  if (!view.inverse && replaceStorageTF(t, y, view.layout)) return;
   let logical = y;
   if (view.layout === 'NHWC') logical = tf.tidy(() => tf.transpose(y, [0, 3, 1, 2]));
   else if (view.inverse) logical = tf.tidy(() => tf.transpose(y, view.inverse!));

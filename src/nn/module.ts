@@ -38,11 +38,13 @@ export class Module extends TorchObject {
     this.fields.set('output', v);
   }
 
-  get gradInput(): Activity {
-    return this.fields.get('gradInput') as Activity;
+  /** undefined when the field is nil: Torch's modules then skip the input gradient (the paper's first conv). */
+  get gradInput(): Activity | undefined {
+    return (this.fields.get('gradInput') ?? undefined) as Activity | undefined;
   }
-  set gradInput(v: Activity) {
-    this.fields.set('gradInput', v);
+  set gradInput(v: Activity | undefined) {
+    if (v === undefined) this.fields.delete('gradInput');
+    else this.fields.set('gradInput', v);
   }
 
   /** Torch's `train` flag (absent until training()/evaluate() is called: treated as true). */
@@ -95,7 +97,8 @@ export class Module extends TorchObject {
     return this.updateOutput(input);
   }
 
-  backward(input: Activity, gradOutput: Activity, scale = 1): Activity {
+  /** The input gradient; undefined for a module whose gradInput is nil (not computed, as in Torch). */
+  backward(input: Activity, gradOutput: Activity, scale = 1): Activity | undefined {
     this.updateGradInput(input, gradOutput);
     this.accGradParameters(input, gradOutput, scale);
     return this.gradInput;
@@ -105,14 +108,14 @@ export class Module extends TorchObject {
     throw new Error(`${this.className}: updateOutput is not implemented by mpelu`);
   }
 
-  updateGradInput(_input: Activity, _gradOutput: Activity): Activity {
+  updateGradInput(_input: Activity, _gradOutput: Activity): Activity | undefined {
     throw new Error(`${this.className}: updateGradInput is not implemented by mpelu`);
   }
 
   accGradParameters(_input: Activity, _gradOutput: Activity, _scale = 1): void {}
 
   /** Torch's backwardUpdate: updateGradInput, then accUpdateGradParameters. */
-  backwardUpdate(input: Activity, gradOutput: Activity, lr: number): Activity {
+  backwardUpdate(input: Activity, gradOutput: Activity, lr: number): Activity | undefined {
     this.updateGradInput(input, gradOutput);
     this.accUpdateGradParameters(input, gradOutput, lr);
     return this.gradInput;

@@ -226,10 +226,10 @@ export function hostMatmul(a: Float64Array, b: Float64Array, m: number, k: numbe
 /** The physical order tfjs values are exchanged in: logical (row-major) or NHWC for channels-last 4-d. */
 export type Layout = 'logical' | 'NHWC';
 
-/** NHWC when every tensor is a channels-last 4-d view that is not also row-major contiguous; else logical. */
+/** NHWC when every tensor's values lie channels-last on the device (Tensor.isChannelsLast); else logical. */
 export function commonLayout(ts: readonly Tensor[]): Layout {
   if (ts.length === 0) return 'logical';
-  return ts.every((t) => t.dim() === 4 && t.isChannelsLast() && !t.isContiguous()) ? 'NHWC' : 'logical';
+  return ts.every((t) => t.isChannelsLast()) ? 'NHWC' : 'logical';
 }
 
 /** A new tfjs tensor of t's values in the given physical order (the caller owns it). */
@@ -238,15 +238,23 @@ export function toTFLayout(t: Tensor, layout: Layout): tf.Tensor {
 }
 
 /**
+ * When view `t` covers its whole storage contiguously, makes x (ownership passes) the
+ * storage's device copy and returns true: x in logical order, or for 'NHWC' a 4-d NHWC
+ * value of the storage's NCHW images (the storage remembers that order). Otherwise false.
+ */
+export function replaceStorageTF(t: Tensor, x: tf.Tensor, layout: Layout): boolean {
+  if (!coversStorage(t) || x.size !== t.nElement()) return false;
+  const [, h, w, c] = x.shape as number[];
+  t.storage().setDevice(x, layout === 'NHWC' ? { c: c!, h: h!, w: w! } : null);
+  return true;
+}
+
+/**
  * Writes a tfjs value (in `layout` order, ownership passes) into view `t` in place,
  * keeping t's storage (and everything else that views it).
  */
 export function assignTFLayout(t: Tensor, x: tf.Tensor, layout: Layout): Tensor {
-  const dense = layout === 'NHWC' ? t.isChannelsLast() : t.isContiguous();
-  if (dense && t.offset() === 0 && t.hasStorage() && t.storage().size() === t.nElement()) {
-    t.storage().setDevice(x);
-    return t;
-  }
+  if (replaceStorageTF(t, x, layout)) return t;
   const logical = layout === 'NHWC' ? tf.tidy(() => tf.transpose(x, [0, 3, 1, 2])) : x;
   if (logical !== x) x.dispose();
   return assignTF(t, logical);

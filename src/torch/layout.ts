@@ -23,26 +23,6 @@ export function contiguousStrides(sizes: readonly number[]): number[] {
   return strides;
 }
 
-/** Strides of an NCHW tensor stored NHWC (PyTorch's channels_last). */
-export function channelsLastStrides(sizes: readonly number[]): number[] {
-  const [, c, h, w] = sizes as [number, number, number, number];
-  return [h * w * c, 1, w * c, c];
-}
-
-/** True when a 4-d NCHW view is laid out NHWC with no gaps (size-1 dims are ignored). */
-export function isChannelsLastLayout(sizes: readonly number[], strides: readonly number[]): boolean {
-  if (sizes.length !== 4) return false;
-  const order = [1, 3, 2, 0]; // innermost first: C, W, H, N
-  let z = 1;
-  for (const d of order) {
-    if (sizes[d] !== 1) {
-      if (strides[d] !== z) return false;
-      z *= sizes[d]!;
-    }
-  }
-  return true;
-}
-
 export function product(sizes: readonly number[]): number {
   let n = 1;
   for (const s of sizes) n *= s;

@@ -5,6 +5,14 @@
 // truth; the other side is filled only when somebody asks for it. The storage owns
 // its device tensor: replacing it disposes the old one, and a storage that is
 // garbage collected releases it through a FinalizationRegistry.
+//
+// The device copy may hold the elements in another order than the storage's own: a
+// storage of contiguous NCHW images can keep its device copy channels-last (NHWC), the
+// order tfjs's convolutions want (DESIGN.md, "channels-last activations, privately").
+// The storage remembers that order; everything that reads the storage (data(),
+// deviceTensor(), element access, views, t7) sees the storage's own order, paying one
+// permutation on the way. Only code that asks for the device copy as it lies
+// (deviceImages) sees the NHWC order.
 
 import * as tf from '@tensorflow/tfjs-core';
 import {
@@ -21,6 +29,25 @@ import {
 interface DeviceSlot {
   tensor: tf.Tensor | null;
 }
+
+/**
+ * The channels-last order of a device copy: the storage holds contiguous NCHW images of
+ * c x h x w elements (n = size / (c h w) of them) and the device copy holds each image
+ * HWC (pixel by pixel, channels innermost).
+ */
+export interface ImageOrder {
+  readonly c: number;
+  readonly h: number;
+  readonly w: number;
+}
+
+/** Counts of the permutations paid between the device's order and the storage's (see bench/train_step). */
+export const layoutTransfers = {
+  /** Device copies in NHWC order read to the host (permuted on the host). */
+  hostReads: 0,
+  /** NHWC device copies permuted to the storage's order on the device. */
+  deviceReorders: 0,
+};
 
 const releaseDevice = new FinalizationRegistry<DeviceSlot>((slot) => {
   if (slot.tensor && !slot.tensor.isDisposed) slot.tensor.dispose();
@@ -41,6 +68,8 @@ export class Storage {
   /** Made, and registered for release at collection, when the storage first goes to the device. */
   private slot: DeviceSlot | null = null;
   private deviceValid = false;
+  /** The order of the device copy: null for the storage's own order. */
+  private order: ImageOrder | null = null;
   private length: number;
 
   constructor(type: TensorType, sizeOrData: number | HostArray = 0) {
@@ -72,9 +101,9 @@ export class Storage {
   }
 
   /** A storage whose truth is the given tfjs tensor (ownership passes to the storage). */
-  static fromDevice(type: TensorType, t: tf.Tensor): Storage {
+  static fromDevice(type: TensorType, t: tf.Tensor, order: ImageOrder | null = null): Storage {
     const s = new Storage(type, 0);
-    s.setDevice(t);
+    s.setDevice(t, order);
     return s;
   }
 
@@ -95,7 +124,11 @@ export class Storage {
   data(): HostArray {
     if (!this.hostValid) {
       const t = this.device.tensor!;
-      const values = t.dataSync();
+      let values = t.dataSync();
+      if (this.order) {
+        values = imagesToStorageOrder(values as Float32Array | Int32Array, this.order);
+        layoutTransfers.hostReads++;
+      }
       const host = allocHost(this.type, this.length);
       if (host instanceof BigInt64Array) {
         for (let i = 0; i < this.length; i++) host[i] = BigInt(Math.trunc(values[i] as number));
@@ -131,10 +164,44 @@ export class Storage {
   }
 
   /**
-   * The device tensor, flat, owned by this storage (never dispose it; reshape or
-   * slice it inside tf.tidy). Uploads the host data when the device copy is stale.
+   * The device tensor, flat and in the storage's order, owned by this storage (never
+   * dispose it; reshape or slice it inside tf.tidy). Uploads the host data when the
+   * device copy is stale; a channels-last device copy is put in the storage's order
+   * first (from the host when it is current, else by a permutation on the device).
    */
   deviceTensor(): tf.Tensor1D {
+    if (this.deviceValid && this.order) {
+      if (this.hostValid) {
+        this.dropDevice();
+      } else {
+        const { c, h, w } = this.order;
+        const dev = this.device.tensor!;
+        const flat = tf.tidy(() => tf.reshape(tf.transpose(tf.reshape(dev, [this.length / (c * h * w), h, w, c]), [0, 3, 1, 2]), [this.length]));
+        dev.dispose();
+        this.device.tensor = tf.keep(flat);
+        this.order = null;
+        layoutTransfers.deviceReorders++;
+      }
+    }
+    return this.deviceCopy();
+  }
+
+  /**
+   * The device copy as it lies, flat, with its order (null: the storage's own order);
+   * uploads the host data in the storage's order when the device copy is stale. Owned
+   * by the storage, as deviceTensor's.
+   */
+  deviceImages(): { tensor: tf.Tensor1D; order: ImageOrder | null } {
+    const tensor = this.deviceCopy();
+    return { tensor, order: this.order };
+  }
+
+  /** The order of the current device copy (null: the storage's own order, or no device copy). */
+  deviceOrder(): ImageOrder | null {
+    return this.deviceValid ? this.order : null;
+  }
+
+  private deviceCopy(): tf.Tensor1D {
     if (!this.deviceValid) {
       const host = this.host!;
       let values: Float32Array | Int32Array;
@@ -153,6 +220,7 @@ export class Storage {
       this.device.tensor = tf.tensor1d(values, isFloatingType(this.type) ? 'float32' : 'int32');
       tf.keep(this.device.tensor);
       this.deviceValid = true;
+      this.order = null;
     }
     return this.device.tensor as tf.Tensor1D;
   }
@@ -164,10 +232,39 @@ export class Storage {
 
   /**
    * Makes `t` the truth (ownership passes to the storage; the old device tensor is
-   * disposed). The storage's size becomes t.size; the host copy becomes stale.
+   * disposed). The storage's size becomes t.size; the host copy becomes stale. With an
+   * `order`, t holds the storage's NCHW images channels-last (an order in which NHWC and
+   * NCHW coincide, one channel or one pixel, is recorded as the storage's own).
    */
-  setDevice(t: tf.Tensor): void {
-    if (this.slot && t === this.slot.tensor) return;
+  setDevice(t: tf.Tensor, order: ImageOrder | null = null): void {
+    this.adoptDevice(t, order);
+    this.length = t.size;
+    this.host = null;
+    this.hostValid = false;
+  }
+
+  /**
+   * Keeps `t` (ownership passes) as the device copy of a storage whose host copy is
+   * current: the same values, in `order` (an input batch uploaded channels-last once,
+   * then read by every module that wants it so). The host stays the truth.
+   */
+  cacheDevice(t: tf.Tensor, order: ImageOrder | null): void {
+    if (!this.hostValid || t.size !== this.length) {
+      t.dispose();
+      throw new RangeError(`cacheDevice: expected a current host copy of ${this.length} elements, got ${this.hostValid ? `${t.size} elements` : 'a device-home storage'}`);
+    }
+    this.adoptDevice(t, order);
+  }
+
+  private adoptDevice(t: tf.Tensor, order: ImageOrder | null): void {
+    const next = order && order.c > 1 && order.h * order.w > 1 ? order : null;
+    if (next && t.size % (next.c * next.h * next.w) !== 0) {
+      throw new RangeError(`setDevice: ${t.size} elements are not whole images of ${next.c}x${next.h}x${next.w}`);
+    }
+    if (this.slot && t === this.slot.tensor) {
+      this.order = next;
+      return;
+    }
     this.dropDevice();
     let flat = t;
     if (t.rank !== 1) {
@@ -176,9 +273,7 @@ export class Storage {
     }
     this.device.tensor = tf.keep(flat);
     this.deviceValid = true;
-    this.length = t.size;
-    this.host = null;
-    this.hostValid = false;
+    this.order = next;
   }
 
   /** Torch's storage:resize(n): keeps the first min(old, n) elements. */
@@ -228,5 +323,21 @@ export class Storage {
     if (slot?.tensor && !slot.tensor.isDisposed) slot.tensor.dispose();
     if (slot) slot.tensor = null;
     this.deviceValid = false;
+    this.order = null;
   }
+}
+
+/** NHWC images (as the device holds them) back in NCHW order. */
+function imagesToStorageOrder(values: Float32Array | Int32Array, order: ImageOrder): Float32Array | Int32Array {
+  const { c, h, w } = order;
+  const hw = h * w;
+  const chw = c * hw;
+  const out = new (values.constructor as new (n: number) => Float32Array | Int32Array)(values.length);
+  for (let base = 0; base < values.length; base += chw) {
+    for (let p = 0; p < hw; p++) {
+      const from = base + p * c;
+      for (let ch = 0; ch < c; ch++) out[base + ch * hw + p] = values[from + ch]!;
+    }
+  }
+  return out;
 }

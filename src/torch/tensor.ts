@@ -5,7 +5,7 @@
 // storage; in-place methods write through it.
 
 import * as tf from '@tensorflow/tfjs-core';
-import { Storage } from './storage.js';
+import { Storage, type ImageOrder } from './storage.js';
 import {
   castNumber,
   halfToNumber,
@@ -18,11 +18,9 @@ import {
   type TensorType,
 } from './types.js';
 import {
-  channelsLastStrides,
   contiguousStrides,
   forEachStorageIndex,
   indexArray,
-  isChannelsLastLayout,
   isContiguousLayout,
   product,
 } from './layout.js';
@@ -105,7 +103,7 @@ export class Tensor {
 
   /**
    * A Float (or Int) tensor owning a tfjs tensor. layout 'NHWC' takes a 4-d NHWC
-   * tensor and presents it as NCHW with channels-last strides.
+   * tensor as the contiguous NCHW tensor whose storage keeps it channels-last on the device.
    */
   static fromTF(t: tf.Tensor, layout: 'logical' | 'NHWC' = 'logical'): Tensor {
     const type: TensorType = t.dtype === 'float32' ? 'Float' : t.dtype === 'int32' ? 'Int' : 'Byte';
@@ -199,11 +197,6 @@ export class Tensor {
 
   isContiguous(): boolean {
     return isContiguousLayout(this.sizes_, this.strides_);
-  }
-
-  /** A 4-d tensor physically laid out NHWC (see DESIGN.md, channels-last activations). */
-  isChannelsLast(): boolean {
-    return isChannelsLastLayout(this.sizes_, this.strides_);
   }
 
   isSameSizeAs(other: Tensor): boolean {
@@ -2010,48 +2003,72 @@ export class Tensor {
   /**
    * A new tfjs tensor with this tensor's logical shape and values; the caller owns
    * it (dispose it, or call inside tf.tidy). Free of copies when the view is
-   * contiguous and its storage is on the device.
+   * contiguous and its storage is on the device in the storage's order; a view of
+   * whole images whose device copy is channels-last costs one permutation on the device.
    */
   toTF(): tf.Tensor {
-    if (this.isContiguous() && this.readsFromDevice()) {
-      return tf.tidy(() => tf.reshape(this.deviceSlice(), this.sizes_.length ? this.sizes_ : [0]));
+    const shape = this.sizes_.length ? this.sizes_ : [0];
+    if (this.readsFromDevice()) {
+      const { order } = this.storage_!.deviceImages();
+      if (!order && this.isContiguous()) return tf.tidy(() => tf.reshape(this.deviceSlice(), shape));
+      const n = order ? this.wholeImages(order) : 0;
+      if (order && n > 0) {
+        const { c, h, w } = order;
+        return tf.tidy(() => tf.reshape(tf.transpose(tf.reshape(this.deviceSlice(), [n, h, w, c]), [0, 3, 1, 2]), shape));
+      }
     }
-    if (this.isChannelsLast() && this.readsFromDevice()) {
-      return tf.tidy(() => tf.transpose(this.toTFNHWC(), [0, 3, 1, 2]));
-    }
-    return tf.tensor(this.gatherForDevice(), this.sizes_.length ? this.sizes_ : [0], this.deviceDtype());
+    return tf.tensor(this.gatherForDevice(), shape, this.deviceDtype());
   }
 
-  /** For a 4-d NCHW tensor: a new tfjs tensor in NHWC order (free when channels-last on the device). */
+  /**
+   * For a 4-d NCHW tensor: a new tfjs tensor in NHWC order. Free when its storage's
+   * device copy is channels-last with these images (or when NHWC and NCHW coincide:
+   * one channel, or one pixel per image).
+   */
   toTFNHWC(): tf.Tensor4D {
     if (this.sizes_.length !== 4) throw new RangeError(`toTFNHWC: expected a 4-d tensor, got sizes [${this.sizes_}]`);
     const [n, c, h, w] = this.sizes_ as [number, number, number, number];
-    if (this.isChannelsLast()) {
-      if (this.readsFromDevice()) {
-        return tf.tidy(() => tf.reshape(this.deviceSlice(), [n, h, w, c])) as tf.Tensor4D;
-      }
-      const hostValues = this.gatherForDevice(channelsLastOrder(this.sizes_, this.strides_, this.offset_));
-      return tf.tensor4d(hostValues, [n, h, w, c], this.deviceDtype());
+    if (this.readsFromDevice() && this.isContiguous()) {
+      const { order } = this.storage_!.deviceImages();
+      const same = order ? order.c === c && order.h === h && order.w === w && this.wholeImages(order) === n : c === 1 || h * w === 1;
+      if (same) return tf.tidy(() => tf.reshape(this.deviceSlice(), [n, h, w, c])) as tf.Tensor4D;
     }
-    return tf.tidy(() => tf.transpose(this.toTF(), [0, 2, 3, 1]) as tf.Tensor4D);
+    const nhwc = tf.tidy(() => tf.transpose(this.toTF(), [0, 2, 3, 1]) as tf.Tensor4D);
+    const s = this.storage_;
+    if (s && s.home() === 'host' && this.offset_ === 0 && this.nElement() === s.size() && this.isContiguous()) {
+      // A host batch read channels-last (a network's input): keep that device copy, so the
+      // next reader (the first conv's weight gradient) gets it free.
+      s.cacheDevice(tf.clone(nhwc), { c, h, w });
+    }
+    return nhwc;
+  }
+
+  /**
+   * True when this 4-d tensor's values lie channels-last on the device (toTFNHWC is free
+   * and toTF is not). Torch cannot observe it: sizes and strides stay Torch's.
+   */
+  isChannelsLast(): boolean {
+    if (this.sizes_.length !== 4 || !this.readsFromDevice() || !this.isContiguous()) return false;
+    const order = this.storage_!.deviceOrder();
+    const [n, c, h, w] = this.sizes_ as [number, number, number, number];
+    return order !== null && order.c === c && order.h === h && order.w === w && this.wholeImages(order) === n;
   }
 
   /**
    * Makes `t` this tensor's content (ownership of t passes to this tensor). When this
    * tensor covers its whole storage (or has none), the storage takes t as its device
-   * home (its old device tensor is disposed) and this tensor views all of it, with t's
-   * shape: no copy. A view of part of a storage (a narrow, a parameter inside a flat
-   * getParameters storage, a buffer whose storage is larger after a shrinking resize)
-   * keeps its layout and gets t's values written through it (a host copy), so the
-   * other views of that storage stay intact; t must then hold nElement() values.
-   * 'NHWC' presents a 4-d NHWC tensor as NCHW with channels-last strides.
+   * home (its old device tensor is disposed) and this tensor views all of it,
+   * contiguously, with t's shape: no copy. A view of part of a storage (a narrow, a
+   * parameter inside a flat getParameters storage, a buffer whose storage is larger
+   * after a shrinking resize) keeps its layout and gets t's values written through it
+   * (a host copy), so the other views of that storage stay intact; t must then hold
+   * nElement() values. 'NHWC' takes a 4-d NHWC t as the NCHW tensor [n, c, h, w]
+   * (contiguous, as Torch has it) whose storage keeps t channels-last on the device.
    */
   setTF(t: tf.Tensor, layout: 'logical' | 'NHWC' = 'logical'): this {
     const shape = t.shape.slice();
     if (layout === 'NHWC' && shape.length !== 4) throw new RangeError(`setTF: layout NHWC needs a 4-d tensor, got shape [${shape}]`);
-    const covers =
-      !this.storage_ ||
-      (this.offset_ === 0 && this.nElement() === this.storage_.size() && (this.isContiguous() || this.isChannelsLast()));
+    const covers = !this.storage_ || (this.offset_ === 0 && this.nElement() === this.storage_.size() && this.isContiguous());
     if (!covers) {
       const src = new Tensor(this.elementType, null, 0, []);
       src.setTF(t, layout);
@@ -2066,16 +2083,16 @@ export class Tensor {
       return this;
     }
     if (!this.storage_) this.storage_ = new Storage(this.elementType, 0);
-    this.storage_.setDevice(t);
     this.offset_ = 0;
     if (layout === 'NHWC') {
       const [n, h, w, c] = shape as [number, number, number, number];
+      this.storage_.setDevice(t, { c, h, w });
       this.sizes_ = [n, c, h, w];
-      this.strides_ = channelsLastStrides(this.sizes_);
     } else {
+      this.storage_.setDevice(t);
       this.sizes_ = shape;
-      this.strides_ = contiguousStrides(shape);
     }
+    this.strides_ = contiguousStrides(this.sizes_);
     return this;
   }
 
@@ -2133,9 +2150,20 @@ export class Tensor {
     return s.home() === 'device' || (this.offset_ === 0 && this.nElement() === s.size());
   }
 
-  /** A slice of the flat device tensor covering this (dense) view; the caller owns it. */
+  /**
+   * How many whole images of `order` this contiguous view covers, starting at an image
+   * boundary (0 when it does not: then its elements are not a block of the NHWC copy).
+   */
+  private wholeImages(order: ImageOrder): number {
+    const chw = order.c * order.h * order.w;
+    const n = this.nElement();
+    if (!this.isContiguous() || n === 0 || n % chw !== 0 || this.offset_ % chw !== 0) return 0;
+    return n / chw;
+  }
+
+  /** A slice of the flat device copy, as it lies, covering this (dense) view; the caller owns it. */
   private deviceSlice(): tf.Tensor1D {
-    const dev = this.storage_!.deviceTensor();
+    const dev = this.storage_!.deviceImages().tensor;
     const n = this.nElement();
     // A reshape shares the data (clone would copy it on wasm); the caller owns the new handle.
     if (this.offset_ === 0 && n === dev.size) return tf.reshape(dev, [n]);
@@ -2285,16 +2313,6 @@ function dotContiguous(a: Float64Array, o: number, b: Float64Array, q: number, n
   let s = 0;
   for (let k = 0; k < n; k++) s += a[o + k]! * b[q + k]!;
   return s;
-}
-
-/** Storage indices of a channels-last 4-d view in physical NHWC order. */
-function channelsLastOrder(sizes: readonly number[], strides: readonly number[], offset: number): Int32Array {
-  const [n, c, h, w] = sizes as [number, number, number, number];
-  const [sn, sc, sh, sw] = strides as [number, number, number, number];
-  const out = new Int32Array(n * c * h * w);
-  let k = 0;
-  for (let a = 0; a < n; a++) for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) for (let ch = 0; ch < c; ch++) out[k++] = offset + a * sn + y * sh + x * sw + ch * sc;
-  return out;
 }
 
 /** Checks sizes and cuts them at the first 0, as THTensor_resizeNd does. */
