@@ -41,8 +41,9 @@ function numberOr(v: unknown, dflt: number | undefined, op: string, name: string
 }
 
 /**
- * A distribution with two parameters (uniform(a, b), normal(mean, stdv), ...): a number,
- * or, when a tensor comes first, that tensor filled in place and returned.
+ * A distribution with two parameters (uniform(a, b), normal(mean, stdv), ...; for
+ * torch.random an integer in [1, 2^32], [1, b] or [a, b]): a number, or, when a tensor
+ * comes first, that tensor filled in place and returned.
  */
 export interface TwoParameterRandom {
   (a?: number, b?: number): number;
@@ -57,14 +58,6 @@ export interface OneParameterRandom {
   (gen: Generator, x: number): number;
   (t: Tensor, x: number): Tensor;
   (t: Tensor, gen: Generator, x: number): Tensor;
-}
-
-/** torch.random: an integer from [1, 2^32] (none), [1, b] (one) or [a, b] (two); a tensor first is filled. */
-export interface IntegerRandom {
-  (a?: number, b?: number): number;
-  (gen: Generator, a?: number, b?: number): number;
-  (t: Tensor, a?: number, b?: number): Tensor;
-  (t: Tensor, gen: Generator, a?: number, b?: number): Tensor;
 }
 
 /** torch.bernoulli: 0 or 1 with probability p (default 0.5); a tensor first is filled (p may be a tensor of probabilities). */
@@ -177,7 +170,7 @@ export const randomFunctions = {
     if (args[0] === undefined) return gen.random();
     if (args[1] === undefined) return gen.randomUpTo(numberOr(args[0], undefined, 'random', 'b'));
     return gen.randomRange(numberOr(args[0], undefined, 'random', 'a'), numberOr(args[1], undefined, 'random', 'b'));
-  }) as IntegerRandom,
+  }) as TwoParameterRandom,
 
   uniform: scalarOrFill('uniform', [0, 1], (g, a, b) => g.uniform(a, b)),
   normal: scalarOrFill('normal', [0, 1], (g, a, b) => g.normal(a, b)),
