@@ -18,11 +18,13 @@ import { UsageError } from './errors.js';
 import { addConvertCommand } from './commands/convert.js';
 import { addEnvCommand } from './commands/env.js';
 import { addInspectCommand } from './commands/inspect.js';
+import { addRunCommand } from './commands/run.js';
 
 const COMMANDS: readonly ((program: Command) => void)[] = [
   addConvertCommand,
   addEnvCommand,
   addInspectCommand,
+  addRunCommand,
 ];
 
 function ownVersion(): string {
@@ -49,6 +51,8 @@ export function buildProgram(): Command {
     .name('mpelu')
     .description('Torch7-era deep learning on Node: MPELU networks, .t7 files, Torch nn on TensorFlow.js')
     .version(ownVersion())
+    // `mpelu run script.lua -x` passes -x to the script (th does the same)
+    .enablePositionalOptions()
     .option('--backend <name>', 'compute backend: auto | tensorflow | wasm | cpu (default: $MPELU_BACKEND or auto)')
     // Errors are printed by main as one `mpelu:` line; subcommands inherit these settings.
     .exitOverride()

@@ -20,7 +20,7 @@ export function negativeNaN(): number {
 }
 
 /** Exact decimal digits of a finite positive double: value = 0.digits * 10^(point). */
-function exactDigits(a: number): { digits: string; point: number } {
+export function exactDigits(a: number): { digits: string; point: number } {
   f64[0] = a;
   const view = new DataView(f64.buffer);
   const bits = view.getBigUint64(0, LITTLE);
@@ -46,7 +46,7 @@ function exactDigits(a: number): { digits: string; point: number } {
  * The first `p` significant digits of a finite positive double, rounded to nearest
  * with ties to even, and the decimal exponent of the first digit.
  */
-function roundedDigits(a: number, p: number): { digits: string; exp: number } {
+export function roundedDigits(a: number, p: number): { digits: string; exp: number } {
   const fast = a.toExponential(p - 1);
   const epos = fast.indexOf('e');
   let digits = fast.slice(0, epos).replace('.', '');

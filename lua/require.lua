@@ -1,0 +1,125 @@
+-- require as Torch's th (trepl) does it:
+--  * a name starting with '.' is a file relative to the CALLING file's folder, run with
+--    dofile semantics (no caching, package.loaded untouched), returning what it returns;
+--  * an absolute name ('/abs/path/file') is that file (with or without '.lua');
+--  * other names: package.preload, then package.path (dots become '/'); if that fails,
+--    './name' is tried before the first error is raised.
+local mpelu = ...
+
+local function callerDir(level)
+  local info = debug.getinfo(level + 1, 'S')
+  local src = info and info.source or ''
+  if src:sub(1, 1) == '@' then
+    local dir = src:sub(2):match('^(.*)/[^/]*$')
+    if dir then return dir end
+    return '.'
+  end
+  return '.'
+end
+mpelu.callerDir = callerDir
+
+local function readable(path)
+  local f = io.open(path, 'r')
+  if f then f:close(); return true end
+  return false
+end
+
+local function searchPreload(name)
+  local f = package.preload[name]
+  if f then return f, ':preload:' end
+  return "\n\tno field package.preload['" .. name .. "']"
+end
+
+local function searchPath(name)
+  local errs = {}
+  local file = name:gsub('%.', '/')
+  for template in package.path:gmatch('[^;]+') do
+    local path = template:gsub('%?', (file:gsub('%%', '%%%%')))
+    if readable(path) then
+      local f, err = loadfile(path)
+      if not f then error("error loading module '" .. name .. "' from file '" .. path .. "':\n\t" .. err, 0) end
+      return f, path
+    end
+    errs[#errs + 1] = "\n\tno file '" .. path .. "'"
+  end
+  return table.concat(errs)
+end
+
+local function searchAbsolute(name)
+  if name:sub(1, 1) ~= '/' then return nil end
+  for _, path in ipairs({name, name .. '.lua', name .. '/init.lua'}) do
+    if readable(path) then
+      local f, err = loadfile(path)
+      if not f then error("error loading module '" .. name .. "' from file '" .. path .. "':\n\t" .. err, 0) end
+      return f, path
+    end
+  end
+  return "\n\tno file '" .. name .. ".lua'"
+end
+
+package.loaders = {searchPreload, searchAbsolute, searchPath}
+
+local sentinel = function() end
+-- The module's value, or nil and the "not found" message.
+local function plainRequire(name)
+  local loaded = package.loaded[name]
+  if loaded ~= nil then return loaded end
+  local msg = {}
+  for _, searcher in ipairs(package.loaders) do
+    local loader, extra = searcher(name)
+    if type(loader) == 'function' then
+      package.loaded[name] = sentinel
+      local ok, res = pcall(loader, name, extra)
+      if not ok then package.loaded[name] = nil; error(res, 0) end
+      if res ~= nil then package.loaded[name] = res end
+      if package.loaded[name] == sentinel then package.loaded[name] = true end
+      return package.loaded[name]
+    elseif type(loader) == 'string' then
+      msg[#msg + 1] = loader
+    end
+  end
+  return nil, "module '" .. name .. "' not found:" .. table.concat(msg)
+end
+
+function require(name)
+  if type(name) ~= 'string' then
+    error("bad argument #1 to 'require' (string expected, got " .. type(name) .. ")", 2)
+  end
+  if name:sub(1, 1) == '.' then
+    local path = callerDir(2) .. '/' .. name
+    if not path:match('%.lua$') then path = path .. '.lua' end
+    return dofile(path)
+  end
+  local value, notFound = plainRequire(name)
+  if notFound == nil then return value end
+  local path = './' .. name .. '.lua'
+  if readable(path) then return dofile(path) end
+  error(notFound, 2)
+end
+
+-- dofile/loadfile with LuaJIT's messages for a missing file.
+local luaDofile, luaLoadfile = dofile, loadfile
+function dofile(path)
+  if path ~= nil and not readable(path) then error('cannot open ' .. path .. ': No such file or directory', 0) end
+  return luaDofile(path)
+end
+function loadfile(path, ...)
+  if path ~= nil and not readable(path) then return nil, 'cannot open ' .. path .. ': No such file or directory' end
+  return luaLoadfile(path, ...)
+end
+
+-- os.exit unwinds everything: pcall, xpcall and coroutines pass it on.
+local isExit = mpelu.isExit
+local luaPcall, luaXpcall, luaResume = pcall, xpcall, coroutine.resume
+local function passExit(ok, ...)
+  if not ok and isExit((...)) then error((...), 0) end
+  return ok, ...
+end
+function pcall(f, ...) return passExit(luaPcall(f, ...)) end
+function xpcall(f, handler, ...)
+  return passExit(luaXpcall(f, function(e)
+    if isExit(e) then return e end
+    return handler(e)
+  end, ...))
+end
+function coroutine.resume(co, ...) return passExit(luaResume(co, ...)) end

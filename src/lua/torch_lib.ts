@@ -1,0 +1,310 @@
+// Tensors, storages and generators in Lua: Torch's indexing (t[1], t[{{1,2},3}],
+// t[mask]), operators (+ - * / unary -, # ), every Tensor method with LongStorage sizes,
+// and the torch.* constructors and functions.
+
+import { lua, type LuaState } from './fengari.js';
+import { Multi, type Bridge, type ObjectKind } from './bridge.js';
+import { Tensor, defaultTensorType } from '../torch/tensor.js';
+import { Storage } from '../torch/storage.js';
+import { Generator } from '../torch/random.js';
+import { torch } from '../torch/index.js';
+import type { TensorType } from '../torch/types.js';
+import { LuaTable } from '../t7/lua_table.js';
+import { storageToString, tensorToString } from './tensor_format.js';
+
+/* eslint-disable @typescript-eslint/no-explicit-any */
+
+/** A LongStorage holding sizes (what t:size() returns in Lua). */
+export function longStorage(values: readonly number[]): Storage {
+  const s = new Storage('Long', values.length);
+  values.forEach((v, i) => s.setNumber(i, v));
+  return s;
+}
+
+function storageValues(s: Storage): number[] {
+  const out: number[] = [];
+  for (let i = 0; i < s.size(); i++) out.push(s.getNumber(i));
+  return out;
+}
+
+/** Sizes given as numbers, a LongStorage or a table of numbers. */
+export function sizeArgs(args: unknown[]): unknown[] {
+  if (args.length >= 1 && args[0] instanceof Storage) return [...storageValues(args[0]), ...args.slice(1)];
+  if (args.length === 1 && Array.isArray(args[0]) && args[0].every((x) => typeof x === 'number')) return args[0];
+  return args;
+}
+
+const sizeMethods = new Set(['resize', 'view', 'reshape', 'expand', 'zeros', 'ones', 'rand', 'randn', 'new']);
+
+/** What a Tensor method returns, as Lua sees it. */
+function tensorReturn(name: string, r: unknown): unknown {
+  if ((name === 'size' || name === 'stride') && Array.isArray(r)) return longStorage(r as number[]);
+  if (Array.isArray(r) && r.length > 0 && r.every((x) => x instanceof Tensor)) return new Multi(r);
+  if (typeof r === 'bigint') return Number(r);
+  return r;
+}
+
+/** Bounds of one index-table entry: a number selects, {a, b} / {a} / {} narrows. */
+function subTensor(t: Tensor, spec: unknown[]): Tensor | number {
+  let out = t;
+  let d = 1;
+  const dims = t.dim();
+  if (spec.length > dims) throw new Error(`too many indices provided (${spec.length}) for a tensor of dimension ${dims}`);
+  if (spec.length === dims && spec.every((x) => typeof x === 'number')) {
+    return t.get(...(spec as number[]).map((x, i) => (x < 0 ? (t.size(i + 1) as number) + x + 1 : x)));
+  }
+  for (const s of spec) {
+    const size = out.size(d) as number;
+    if (typeof s === 'number') {
+      out = out.select(d, s < 0 ? size + s + 1 : s);
+      continue;
+    }
+    const range = Array.isArray(s) ? (s as number[]) : s instanceof LuaTable ? (s.toArray() as number[]) : [];
+    let a = range[0] ?? 1;
+    let b = range.length >= 2 ? range[1]! : range.length === 1 ? a : size;
+    if (a < 0) a = size + a + 1;
+    if (b < 0) b = size + b + 1;
+    out = out.narrow(d, a, b - a + 1);
+    d++;
+  }
+  return out;
+}
+
+function assign(view: Tensor, v: unknown): void {
+  if (v instanceof Tensor) view.copy(v);
+  else view.fill(Number(v));
+}
+
+function isMask(x: unknown): x is Tensor {
+  return x instanceof Tensor && x.className().endsWith('ByteTensor');
+}
+
+export function tensorKind(b: Bridge): ObjectKind {
+  const methods = new Map<string, (L: LuaState) => number>();
+  const method = (name: string) => {
+    let f = methods.get(name);
+    if (!f) {
+      f = b.wrap((self: any, ...args: unknown[]) => {
+        if (!(self instanceof Tensor)) throw new Error(`bad argument #1 to '${name}' (torch.*Tensor expected, got ${self === undefined ? 'no value' : typeof self})`);
+        const fn = (self as any)[name];
+        if (sizeMethods.has(name)) args = sizeArgs(args);
+        return tensorReturn(name, fn.apply(self, args));
+      });
+      methods.set(name, f);
+    }
+    return f;
+  };
+  const extra: Record<string, (self: Tensor, ...a: any[]) => unknown> = {
+    cdata: (self) => self,
+    isTensor: () => true,
+    long: (self) => self.long(),
+    totable: (self) => self.totable(),
+    nElement: (self) => self.nElement(),
+    resize: (self, ...a) => self.resize(...(sizeArgs(a) as number[])),
+    fill: (self, v) => self.fill(Number(v)),
+  };
+  const extraFns = new Map(Object.entries(extra).map(([k, f]) => [k, b.wrap(f)]));
+
+  const binary = (op: 'add' | 'sub' | 'mul' | 'div') => (a: unknown, c: unknown): unknown => {
+    if (a instanceof Tensor && c instanceof Tensor) {
+      if (op === 'mul') return matmul(a, c);
+      const r = a.clone();
+      return op === 'add' ? r.add(c) : op === 'sub' ? r.add(-1, c) : r.cdiv(c);
+    }
+    if (a instanceof Tensor) {
+      const r = a.clone();
+      const n = Number(c);
+      return op === 'add' ? r.add(n) : op === 'sub' ? r.add(-n) : op === 'mul' ? r.mul(n) : r.div(n);
+    }
+    const t = c as Tensor;
+    const n = Number(a);
+    if (op === 'add') return t.clone().add(n);
+    if (op === 'sub') return t.clone().mul(-1).add(n);
+    if (op === 'mul') return t.clone().mul(n);
+    throw new Error('attempt to divide a number by a tensor');
+  };
+
+  return {
+    name: 'tensor',
+    matches: (o) => o instanceof Tensor,
+    index: (L, t: Tensor) => {
+      const kt = lua.lua_type(L, 2);
+      if (kt === lua.LUA_TSTRING) {
+        const key = b.get(2) as string;
+        const f = extraFns.get(key);
+        if (f) lua.lua_pushcfunction(L, f);
+        else if (typeof (t as any)[key] === 'function') lua.lua_pushcfunction(L, method(key));
+        else lua.lua_pushnil(L);
+        return 1;
+      }
+      const k = b.get(2);
+      if (typeof k === 'number') {
+        const n = t.size(1) as number;
+        const i = k < 0 ? n + k + 1 : k;
+        if (t.dim() === 1) return b.pushResult(t.get(i));
+        return b.pushResult(t.select(1, i));
+      }
+      if (isMask(k)) return b.pushResult(t.maskedSelect(k));
+      if (k instanceof Tensor) return b.pushResult(t.index(1, k));
+      if (Array.isArray(k) || k instanceof LuaTable) return b.pushResult(subTensor(t, Array.isArray(k) ? k : k.toArray()));
+      lua.lua_pushnil(L);
+      return 1;
+    },
+    newindex: (_L, t: Tensor) => {
+      const k = b.get(2);
+      const v = b.get(3);
+      if (typeof k === 'number') {
+        const n = t.size(1) as number;
+        const i = k < 0 ? n + k + 1 : k;
+        if (t.dim() === 1) t.put(i, Number(v));
+        else assign(t.select(1, i), v);
+        return;
+      }
+      if (isMask(k)) {
+        if (v instanceof Tensor) maskedCopy(t, k, v);
+        else t.maskedFill(k, Number(v));
+        return;
+      }
+      if (Array.isArray(k) || k instanceof LuaTable) {
+        const spec = Array.isArray(k) ? k : k.toArray();
+        const view = subTensor(t, spec);
+        if (typeof view === 'number') t.put(...(spec as number[]), Number(v));
+        else assign(view, v);
+        return;
+      }
+      throw new Error(`a tensor takes number or table indices, got ${typeof k}`);
+    },
+    tostring: (t: Tensor) => tensorToString(t),
+    len: (t: Tensor) => longStorage(t.size() as number[]),
+    arith: {
+      add: binary('add'),
+      sub: binary('sub'),
+      mul: binary('mul'),
+      div: binary('div'),
+      unm: (a) => (a as Tensor).clone().mul(-1),
+    },
+  };
+}
+
+function matmul(a: Tensor, c: Tensor): unknown {
+  if (a.dim() === 1 && c.dim() === 1) return a.dot(c);
+  if (a.dim() === 2 && c.dim() === 1) return a.new().resize(a.size(1) as number).mv(a, c);
+  if (a.dim() === 2 && c.dim() === 2) return a.new().resize(a.size(1) as number, c.size(2) as number).mm(a, c);
+  throw new Error(`multiplication between ${a.dim()}D and ${c.dim()}D tensors not yet supported`);
+}
+
+function maskedCopy(t: Tensor, mask: Tensor, src: Tensor): void {
+  const m = mask.values();
+  const s = src.contiguous().values();
+  const flat = t.dim() === 1 ? t : t.view(t.nElement());
+  let j = 0;
+  for (let i = 0; i < m.length; i++) if (m[i]) flat.put(i + 1, s[j++]!);
+}
+
+export function storageKind(b: Bridge): ObjectKind {
+  return {
+    name: 'storage',
+    matches: (o) => o instanceof Storage,
+    index: (L, s: Storage) => {
+      const k = b.get(2);
+      if (typeof k === 'number') return b.pushResult(s.getNumber(k - 1));
+      if (typeof k === 'string') {
+        const extra: Record<string, (...a: any[]) => unknown> = {
+          size: () => s.size(),
+          totable: () => storageValues(s),
+          fill: (_self: unknown, v: number) => s.fill(v),
+          resize: (_self: unknown, n: number) => s.resize(n),
+          copy: (_self: unknown, src: Storage | Tensor) => {
+            const vals = src instanceof Storage ? storageValues(src) : src.contiguous().values();
+            vals.forEach((v, i) => s.setNumber(i, Number(v)));
+            return s;
+          },
+          data: () => s,
+        };
+        const f = extra[k];
+        if (f) {
+          lua.lua_pushcfunction(L, b.wrap(f));
+          return 1;
+        }
+        const m = (s as any)[k];
+        if (typeof m === 'function') {
+          lua.lua_pushcfunction(L, b.wrap((self: any, ...a: unknown[]) => m.apply(self, a)));
+          return 1;
+        }
+      }
+      lua.lua_pushnil(L);
+      return 1;
+    },
+    newindex: (_L, s: Storage) => {
+      s.setNumber(Number(b.get(2)) - 1, Number(b.get(3)));
+    },
+    len: (s: Storage) => s.size(),
+    tostring: (s: Storage) => storageToString(s),
+    pairs: (s: Storage) => storageValues(s).map((v, i) => [i + 1, v] as [unknown, unknown])[Symbol.iterator](),
+  };
+}
+
+export function generatorKind(): ObjectKind {
+  return { name: 'torch.Generator', matches: (o) => o instanceof Generator, tostring: () => 'torch.Generator' };
+}
+
+const tensorTypes: [string, TensorType][] = [
+  ['Byte', 'Byte'], ['Char', 'Char'], ['Short', 'Short'], ['Int', 'Int'], ['Long', 'Long'], ['Float', 'Float'], ['Double', 'Double'], ['Half', 'Half'],
+];
+
+/** torch.XTensor(...) with Lua's argument forms. */
+export function makeTensor(type: TensorType, args: unknown[]): Tensor {
+  const first = args[0];
+  if (first === undefined) return new Tensor(type);
+  if (first instanceof Storage) {
+    if (first.className().endsWith('LongStorage') && type !== 'Long' && args.length === 1) return Tensor.create(type, storageValues(first));
+    const [, offset = 1, sizes, strides] = args as [Storage, number?, unknown?, unknown?];
+    if (sizes === undefined) return new Tensor(type).set(first, offset);
+    return new Tensor(type).set(first, offset, sizeList(sizes), strides === undefined ? undefined : sizeList(strides));
+  }
+  if (first instanceof Tensor) return new Tensor(type).set(first);
+  if (Array.isArray(first)) return Tensor.fromArray(type, first as any);
+  if (first instanceof LuaTable) return Tensor.fromArray(type, first.toArray() as any);
+  return Tensor.create(type, args.map(Number));
+}
+
+function sizeList(x: unknown): number[] {
+  if (x instanceof Storage) return storageValues(x);
+  if (Array.isArray(x)) return x.map(Number);
+  if (x instanceof LuaTable) return x.toArray().map(Number);
+  throw new Error(`sizes should be a LongStorage or a table, got ${typeof x}`);
+}
+
+export function makeStorage(type: TensorType, args: unknown[]): Storage {
+  const first = args[0];
+  if (first === undefined) return new Storage(type, 0);
+  if (Array.isArray(first) || first instanceof LuaTable) {
+    const vals = Array.isArray(first) ? first : first.toArray();
+    const s = new Storage(type, vals.length);
+    vals.forEach((v, i) => s.setNumber(i, Number(v)));
+    return s;
+  }
+  return new Storage(type, Number(first));
+}
+
+/** The torch functions Lua calls as torch.f(...): TS's own, with Lua's returns. */
+export function torchFunctions(): Record<string, (...a: any[]) => unknown> {
+  const out: Record<string, (...a: any[]) => unknown> = {};
+  const skip = new Set(['Tensor', 'isTensor', 'isStorage', 'setdefaulttensortype', 'getdefaulttensortype', 'Generator']);
+  for (const [name, fn] of Object.entries(torch)) {
+    if (skip.has(name) || typeof fn !== 'function' || /Tensor$|Storage$/.test(name)) continue;
+    out[name] = (...args: unknown[]) => tensorReturn(name, (fn as (...a: unknown[]) => unknown)(...(['zeros', 'ones', 'rand', 'randn'].includes(name) ? sizeArgs(args) : args)));
+  }
+  for (const [short, type] of tensorTypes) {
+    out[`${short}Tensor`] = (...args: unknown[]) => makeTensor(type, args);
+    out[`${short}Storage`] = (...args: unknown[]) => makeStorage(type, args);
+  }
+  out.Tensor = (...args: unknown[]) => makeTensor(defaultTensorType(), args);
+  out.Storage = (...args: unknown[]) => makeStorage(defaultTensorType(), args);
+  out.isTensor = (x: unknown) => x instanceof Tensor;
+  out.isStorage = (x: unknown) => x instanceof Storage;
+  out.setdefaulttensortype = (name: string) => torch.setdefaulttensortype(name);
+  out.getdefaulttensortype = () => torch.getdefaulttensortype();
+  out.Generator = () => new Generator();
+  return out;
+}
