@@ -63,6 +63,16 @@ export class Linear extends Module {
     return this;
   }
 
+  /**
+   * Torch's addBuffer: a vector of nframe ones its batch path adds the bias with. mpelu
+   * adds the bias by broadcasting, but keeps the field as Torch leaves it (a saved file
+   * holds it, and Torch code may read it).
+   */
+  private updateAddBuffer(x: Tensor, rows: number): void {
+    const buf = this.buffer('addBuffer', x);
+    if (buf.nElement() !== rows) buf.resize(rows).fill(1);
+  }
+
   private checkInput(input: Activity): Tensor {
     const x = expectTensor(input, 'nn.Linear');
     const inputSize = this.weight.size(2);
@@ -81,6 +91,7 @@ export class Linear extends Module {
     const nIn = this.weight.size(2);
     const rows = x.dim() === 1 ? 1 : x.size(1);
     const outSizes = x.dim() === 1 ? [nOut] : [rows, nOut];
+    if (x.dim() === 2) this.updateAddBuffer(x, rows);
     if (engineOf(x, 'nn.Linear') === 'tf') {
       const y = tf.tidy(() => {
         const x2 = tf.reshape(x.toTF(), [rows, nIn]);

@@ -83,6 +83,9 @@ export class SpatialMaxPooling extends SpatialPooling {
     if (this.fields.get('padH') === undefined) this.fields.set('padH', 0);
     const s = this.shapeOf(x4, where);
     if (engineOf(x, where) === 'tf') {
+      // Torch's `self.indices = self.indices:long()`: a LongTensor whatever the module's type;
+      // the Float path leaves it empty (README "Design": filling it costs 12-16x the forward).
+      if (!(this.fields.get('indices') instanceof Tensor) || (this.fields.get('indices') as Tensor).elementType !== 'Long') this.fields.set('indices', new Tensor('Long'));
       const y = tf.tidy(() => maxPoolNHWC(x4.toTFNHWC(), s));
       setOutputTFBatch(out, y, batched);
     } else {

@@ -39,7 +39,8 @@ export function forEachStorageIndex(
   offset: number,
   fn: (storageIndex: number, k: number) => void,
 ): void {
-  const n = product(sizes);
+  // A tensor with no dimensions is empty in Torch7 (product([]) would say 1).
+  const n = sizes.length === 0 ? 0 : product(sizes);
   if (n === 0) return;
   if (isContiguousLayout(sizes, strides)) {
     for (let k = 0; k < n; k++) fn(offset + k, k);
@@ -62,7 +63,7 @@ export function forEachStorageIndex(
 
 /** Storage indices of every element, in logical order. */
 export function storageIndices(sizes: readonly number[], strides: readonly number[], offset: number): Int32Array {
-  const out = new Int32Array(product(sizes));
+  const out = new Int32Array(sizes.length === 0 ? 0 : product(sizes));
   forEachStorageIndex(sizes, strides, offset, (i, k) => {
     out[k] = i;
   });
