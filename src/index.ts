@@ -6,6 +6,8 @@ export { torch, Tensor, Storage } from './torch/index.js';
 export type { TensorType } from './torch/types.js';
 export { initBackend, initBackendInfo } from './backend/index.js';
 export * as t7 from './t7/index.js';
+export { LuaTable } from './t7/lua_table.js';
+export { TorchObject } from './t7/torch_object.js';
 export { nn, cudnn, Module } from './nn/index.js';
 export type { Activity } from './nn/index.js';
 export { optim } from './optim/index.js';

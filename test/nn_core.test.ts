@@ -4,7 +4,7 @@
 
 import { describe, it, expect, beforeAll } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
-import '@tensorflow/tfjs-backend-cpu';
+import '../src/backend/cpu.js'; // tfjs-backend-cpu without its banner
 import '@tensorflow/tfjs-backend-wasm';
 import { Tensor, setDefaultTensorType } from '../src/torch/tensor.js';
 import { Storage } from '../src/torch/storage.js';

@@ -5,7 +5,7 @@
 
 import { describe, it, expect, beforeAll } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
-import '@tensorflow/tfjs-backend-cpu';
+import '../src/backend/cpu.js'; // tfjs-backend-cpu without its banner
 import '@tensorflow/tfjs-backend-wasm';
 import { Tensor } from '../src/torch/tensor.js';
 import { nn, Criterion, CrossEntropyCriterion } from '../src/nn/index.js';

@@ -2,7 +2,7 @@
 // packages a user installs), else wasm, else cpu. See DESIGN.md decision 7.
 
 import * as tf from '@tensorflow/tfjs-core';
-import '@tensorflow/tfjs-backend-cpu';
+import './cpu.js';
 import * as tfwasm from '@tensorflow/tfjs-backend-wasm';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
@@ -41,6 +41,7 @@ export interface BackendInfo {
 }
 
 const require = createRequire(import.meta.url);
+
 
 let current: BackendInfo | null = null;
 let nativeLoaded: NativeProbe | null = null;

@@ -9,7 +9,8 @@ import '../nn/index.js';
 import { Storage } from '../torch/storage.js';
 import { Tensor } from '../torch/tensor.js';
 import { halfToNumber, typeFromClassName } from '../torch/types.js';
-import { loadWithInfo, save } from '../t7/index.js';
+import { checkWritableDestination, loadWithInfo, save } from '../t7/index.js';
+import { UsageError } from './errors.js';
 import { LuaFunction } from '../t7/lua_function.js';
 import { LuaTable } from '../t7/lua_table.js';
 import { TdsHash, TdsVec } from '../t7/tds.js';
@@ -18,6 +19,8 @@ import { TorchObject, createTorchObject } from '../t7/torch_object.js';
 export interface ConvertOptions {
   format?: 'binary' | 'ascii';
   longSize?: 4 | 8;
+  /** Byte order of a binary output (default: as the input). */
+  endianness?: 'little' | 'big';
   float?: boolean;
   nn?: boolean;
 }
@@ -25,6 +28,7 @@ export interface ConvertOptions {
 export interface ConvertReport {
   format: 'binary' | 'ascii';
   longSize: 4 | 8;
+  endianness: 'little' | 'big';
   tensorsConverted: number;
   storagesConverted: number;
   modulesRenamed: number;
@@ -168,6 +172,7 @@ function toNN(root: unknown, report: ConvertReport): unknown {
 }
 
 function sameFile(a: string, b: string): boolean {
+  if (a === '-' || b === '-') return false;
   if (path.resolve(a) === path.resolve(b)) return true;
   try {
     const sa = fs.statSync(a);
@@ -178,13 +183,24 @@ function sameFile(a: string, b: string): boolean {
   }
 }
 
-/** Converts IN to OUT; throws (writing nothing) if OUT is IN. */
+/**
+ * Converts IN to OUT ('-' for standard input or output). Throws, writing nothing, if OUT
+ * is IN or exists and is not a regular file, or if the options ask for something
+ * meaningless (a long size for an ascii file).
+ */
 export function convertFile(input: string, output: string, options: ConvertOptions = {}): ConvertReport {
   if (sameFile(input, output)) throw new Error(`convert: refusing to overwrite the input file ${input}; choose another output path`);
+  if (output !== '-') checkWritableDestination(output);
   const info = loadWithInfo(input);
+  const format = options.format ?? info.format;
+  if (format === 'ascii' && (options.longSize !== undefined || options.endianness !== undefined)) {
+    const flag = options.longSize !== undefined ? `--long-size ${options.longSize}` : `--${options.endianness}-endian`;
+    throw new UsageError(`convert: ${flag} means nothing for an ascii file (ascii mode writes numbers as text)${options.format ? '' : `; ${input} is ascii: add --binary to write binary`}`);
+  }
   const report: ConvertReport = {
-    format: options.format ?? info.format,
+    format,
     longSize: options.longSize ?? info.longSize,
+    endianness: options.endianness ?? info.endianness,
     tensorsConverted: 0,
     storagesConverted: 0,
     modulesRenamed: 0,
@@ -192,6 +208,6 @@ export function convertFile(input: string, output: string, options: ConvertOptio
   let value = info.value;
   if (options.nn) value = toNN(value, report);
   if (options.float) value = toFloat(value, report);
-  save(output, value, { format: report.format, longSize: report.longSize });
+  save(output, value, { format: report.format, longSize: report.longSize, endianness: report.endianness });
   return report;
 }

@@ -25,7 +25,9 @@ export interface EnvReport {
   requested: string;
   packages: Record<string, string | null>;
   native: NativeProbe[];
-  wasmFlags: { simd: boolean; multithread: boolean };
+  /** The wasm binary's features; only when wasm is the backend in use. */
+  wasmFlags?: { simd: boolean; multithread: boolean };
+  /** Kernels mpelu adds or replaces on the backend in use. */
   kernelsAdded: Readonly<Record<string, readonly string[]>>;
   fusedKernels: { enabled: boolean; active: string[]; wasmSimd: boolean };
 }
@@ -45,12 +47,15 @@ export async function collectEnv(requested = process.env.MPELU_BACKEND ?? 'auto'
       '@tensorflow/tfjs-backend-wasm': versionOf('@tensorflow/tfjs-backend-wasm'),
     },
     native: probeNativePackages(),
-    wasmFlags: {
-      // Async flags: evaluated here even when wasm is not the active backend.
-      simd: Boolean(await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT')),
-      multithread: Boolean(await tf.env().getAsync('WASM_HAS_MULTITHREAD_SUPPORT')),
-    },
-    kernelsAdded: TFJS_PATCHED_KERNELS,
+    // what the backend in use can do, not another backend's features
+    wasmFlags:
+      backend.backend === 'wasm'
+        ? {
+            simd: Boolean(await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT')),
+            multithread: Boolean(await tf.env().getAsync('WASM_HAS_MULTITHREAD_SUPPORT')),
+          }
+        : undefined,
+    kernelsAdded: Object.fromEntries(Object.entries(TFJS_PATCHED_KERNELS).filter(([name]) => name === active)),
     fusedKernels: {
       enabled: fusedKernelsEnabled(),
       active: Object.values(FUSED).filter((k) => tf.getKernel(k, active) !== undefined),
@@ -88,13 +93,14 @@ export function formatEnv(r: EnvReport): string {
     lines.push(`wasm binary    ${b.wasmBinary}${b.wasmPath ? ` from ${b.wasmPath}` : ''}`);
   }
   if (b.nativePackage) lines.push(`native         ${b.nativePackage}`);
-  lines.push(`wasm features  simd ${r.wasmFlags.simd ? 'yes' : 'no'}, multithread ${r.wasmFlags.multithread ? 'yes' : 'no'}`);
+  if (r.wasmFlags) lines.push(`wasm features  simd ${r.wasmFlags.simd ? 'yes' : 'no'}, multithread ${r.wasmFlags.multithread ? 'yes' : 'no'}`);
   lines.push('packages');
   for (const [name, v] of Object.entries(r.packages)) lines.push(`  ${name.padEnd(32)} ${v ?? 'not found'}`);
   lines.push('optional native packages');
   for (const p of r.native) lines.push(`  ${p.name.padEnd(32)} ${p.found ? `found ${p.version ?? ''}`.trim() : 'not installed'}`);
-  lines.push('kernels added or replaced by mpelu');
-  for (const [be, ks] of Object.entries(r.kernelsAdded)) lines.push(`  ${be.padEnd(6)} ${ks.join(', ')}`);
+  const added = Object.entries(r.kernelsAdded);
+  lines.push(`kernels added or replaced by mpelu${added.length ? '' : `: none on ${b.backend}`}`);
+  for (const [be, ks] of added) lines.push(`  ${be.padEnd(6)} ${ks.join(', ')}`);
   lines.push(`fused kernels  ${r.fusedKernels.enabled ? (r.fusedKernels.active.length ? r.fusedKernels.active.join(', ') : `none on ${b.backend} (tfjs composites)`) : 'disabled'}`);
   if (b.backend === 'wasm' && r.fusedKernels.enabled) {
     lines.push(`               run as ${r.fusedKernels.wasmSimd ? 'WebAssembly SIMD (MPELU_WASM_SIMD=0 turns it off)' : 'JS loops (WebAssembly SIMD off or unavailable)'}`);

@@ -9,7 +9,9 @@ import { Storage } from '../torch/storage.js';
 import { Tensor } from '../torch/tensor.js';
 import { halfToNumber } from '../torch/types.js';
 import { describe, tensorStats } from '../t7/describe.js';
-import { loadWithInfo } from '../t7/index.js';
+import { loadWithInfo, type ReadOptions } from '../t7/index.js';
+import { toPlainJson } from '../t7/plain_json.js';
+import { storageToString, tensorToString } from '../torch/tensor_print.js';
 import { LuaFunction } from '../t7/lua_function.js';
 import { LuaTable } from '../t7/lua_table.js';
 import { formatG } from '../t7/number_format.js';
@@ -18,14 +20,24 @@ import { TdsHash, TdsVec } from '../t7/tds.js';
 import { TorchObject } from '../t7/torch_object.js';
 
 export interface InspectOptions {
-  json?: boolean;
+  /** true: the plain JSON (plain_json.ts); 'exact': the lossless sidecar description. */
+  json?: boolean | 'exact';
   path?: string;
   /** Table levels to expand (default 6). */
   depth?: number;
   /** Entries shown per table (default 100). */
   maxEntries?: number;
   longSize?: 4 | 8;
+  /** Read a binary file as big-endian whatever its first bytes say. */
+  bigEndian?: boolean;
+  /** Print every value of a tensor, however many (default: up to MAX_VALUES). */
+  full?: boolean;
+  /** List the fields of a module at the root instead of its one-line print. */
+  fields?: boolean;
 }
+
+/** Tensors up to this many elements are printed value by value, as Torch does. */
+export const MAX_VALUES = 1000;
 
 function num(x: number): string {
   return formatG(x, 6);
@@ -92,6 +104,8 @@ export function inspectText(value: unknown, options: InspectOptions = {}): strin
   const seen = new Map<object, string>();
 
   const show = (v: unknown, segs: PathSegment[], indent: string, depth: number): string => {
+    // with options.fields the root module lists its fields instead of printing itself
+    const expand = depth === 0 && options.fields === true;
     if (v === undefined || v === null) return 'nil';
     if (typeof v === 'number') return formatG(v, 14);
     if (typeof v === 'boolean') return String(v);
@@ -110,13 +124,14 @@ export function inspectText(value: unknown, options: InspectOptions = {}): strin
     }
     const tostring = (v as { __tostring__?: unknown }).__tostring__;
     // A module class mpelu does not implement only knows its name: show its fields instead.
-    if (typeof tostring === 'function' && !(v instanceof UnknownModule)) {
+    if (typeof tostring === 'function' && !(v instanceof UnknownModule) && !expand) {
       return String(tostring.call(v)).replace(/\n/g, `\n${indent}`);
     }
     let title: string;
     let pairs: [unknown, unknown][];
     if (v instanceof TorchObject) {
       title = `${v.className}${v.version === null ? '' : ` (V ${formatG(v.version, 14)})`}`;
+      if (expand && typeof tostring === 'function') title = String(tostring.call(v)).split('\n')[0]!;
       pairs = [...v.fields];
     } else if (v instanceof TdsHash) {
       title = `tds.Hash[${v.size}]`;
@@ -149,27 +164,34 @@ export function inspectText(value: unknown, options: InspectOptions = {}): strin
   return show(value, [], '', 0);
 }
 
-/** What `mpelu inspect` prints for a file. */
+/** A tensor or storage as Torch's print shows it, then mpelu's summary line; big ones only summarized. */
+function valuesText(v: Tensor | Storage, full: boolean): string {
+  const n = v instanceof Tensor ? v.nElement() : v.size();
+  const summary = v instanceof Tensor ? tensorSummary(v) : storageSummary(v);
+  if (v instanceof Tensor && !v.hasStorage()) return summary;
+  if (n > MAX_VALUES && !full) return `${summary}\n(${n} values; --full prints them all as Torch's print does)`;
+  return `${v instanceof Tensor ? tensorToString(v) : storageToString(v).replace(/^\n/, '')}\n${summary}`;
+}
+
+/** What `mpelu inspect` prints for a file ('-' for standard input). */
 export function inspectFile(file: string, options: InspectOptions = {}): string {
-  const info = loadWithInfo(file, options.longSize ? { longSize: options.longSize } : {});
+  const read: ReadOptions = {};
+  if (options.longSize) read.longSize = options.longSize;
+  if (options.bigEndian) read.endianness = 'big';
+  const info = loadWithInfo(file, read);
   let value = info.value;
   const keys = options.path ? parsePath(options.path) : [];
   if (keys.length) value = resolvePath(info.value, keys);
-  const size = statSync(file).size;
+  const size = file === '-' ? info.bytesRead : statSync(file).size;
   if (options.json) {
-    return JSON.stringify(
-      {
-        file,
-        bytes: size,
-        format: info.format,
-        longSize: info.format === 'binary' ? info.longSize : undefined,
-        path: options.path,
-        object: describe(value),
-      },
-      null,
-      1,
-    );
+    const binary = info.format === 'binary';
+    const head = { file, bytes: size, format: info.format, longSize: binary ? info.longSize : undefined, endianness: binary ? info.endianness : undefined, path: options.path };
+    if (options.json === 'exact') return JSON.stringify({ ...head, object: describe(value) }, null, 1);
+    return JSON.stringify({ ...head, value: toPlainJson(value, { maxValues: options.full ? Infinity : MAX_VALUES }) }, null, 1);
   }
-  const head = `${file}: ${info.format}${info.format === 'binary' ? `, ${info.longSize}-byte longs` : ''}, ${size} bytes${options.path ? `; ${formatPath(keys)}` : ''}`;
-  return `${head}\n${inspectText(value, options)}`;
+  const layout = info.format === 'binary' ? `, ${info.endianness === 'big' ? 'big-endian, ' : ''}${info.longSize}-byte longs` : '';
+  const head = `${file}: ${info.format}${layout}, ${size} bytes${options.path ? `; ${formatPath(keys)}` : ''}`;
+  if (value instanceof Tensor || value instanceof Storage) return `${head}\n${valuesText(value, options.full === true)}`;
+  // --path to a module: its fields, th-style, under its print line
+  return `${head}\n${inspectText(value, { ...options, fields: options.fields ?? keys.length > 0 })}`;
 }

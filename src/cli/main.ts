@@ -87,6 +87,8 @@ export function describeError(e: unknown, program: Command): { message: string; 
     }
     return { message: e.message.replace(/^error: /, ''), exitCode: 2 };
   }
+  // the reader of our standard output went away (`mpelu convert in.t7 - | head`): say nothing
+  if ((e as { code?: string }).code === 'EPIPE') return { message: '', exitCode: 1 };
   const message = e instanceof Error ? e.message : String(e);
   return { message: message.trim().replace(/\s*\n\s*/g, '; '), exitCode: e instanceof UsageError ? 2 : 1 };
 }

@@ -70,16 +70,27 @@ export function torchClass<C extends new (...args: any[]) => any>(cls: C): Torch
   return ctor;
 }
 
+/**
+ * Torch's nn: module classes callable with or without `new`, constructor arguments and
+ * defaults as in Lua (`nn.SpatialConvolution(3, 16, 3, 3, 1, 1, 1, 1)`). Modules hold
+ * Double tensors (Torch's default tensor type) until `.float()`.
+ */
 export const nn = {
+  /** The base of every module: forward/backward, parameters(), getParameters(), training()/evaluate(), clearState(), type()/float()/double(). */
   Module: torchClass(Module),
   Container: torchClass(Container),
+  /** nn.Sequential(): runs its modules one after another; add(m) appends one. */
   Sequential: torchClass(Sequential),
   Identity: torchClass(Identity),
+  /** nn.Linear(inputSize, outputSize, bias = true): y = W x + b, W of outputSize x inputSize; input 1-d or a batch (2-d). */
   Linear: torchClass(Linear),
+  /** nn.ConcatTable(): applies each of its modules to the same input; the output is the table (array) of their outputs. */
   ConcatTable: torchClass(ConcatTable),
   Concat: torchClass(Concat),
   ParallelTable: torchClass(ParallelTable),
+  /** nn.CAddTable(inplace = false): the sum of a table of tensors. */
   CAddTable: torchClass(CAddTable),
+  /** nn.View(...sizes): the input viewed with new sizes (-1 for one inferred size); setNumInputDims(n) keeps the batch dimension. */
   View: torchClass(View),
   Reshape: torchClass(Reshape),
   MulConstant: torchClass(MulConstant),
@@ -87,18 +98,29 @@ export const nn = {
   LogSoftMax: torchClass(LogSoftMax),
   Criterion: torchClass(Criterion),
   ClassNLLCriterion: torchClass(ClassNLLCriterion),
+  /** nn.CrossEntropyCriterion(weights?, sizeAverage = true): LogSoftMax then ClassNLLCriterion; targets are 1-based class indices. */
   CrossEntropyCriterion: torchClass(CrossEntropyCriterion),
   MSECriterion: torchClass(MSECriterion),
+  /** nn.ReLU(inplace = false): max(0, x) (Torch's Threshold(0, 0)). */
   ReLU: torchClass(ReLU),
+  /** nn.ELU(alpha = 1, inplace = false): x for x > 0, alpha (e^x - 1) otherwise. */
   ELU: torchClass(ELU),
   LeakyReLU: torchClass(LeakyReLU),
+  /** nn.PReLU(nOutputPlane = 0) or the MPELU code's nn.PReLU(alpha, nOutputPlane): x for x > 0, a x otherwise; a learned, 0.25 at start, one per channel (or one shared when nOutputPlane is 0). */
   PReLU: torchClass(PReLU),
+  /** nn.SPELU(alpha = 1, nOutputPlane = 0): the MPELU paper's single-parameter ELU, x for x > 0, alpha (e^x - 1) otherwise, alpha learned per channel (shared when 0). */
   SPELU: torchClass(SPELU),
+  /** nn.MPELU(alpha = 1, beta = 1, nOutputPlane = 0): the paper's activation (arXiv:1606.00305), x for x > 0, alpha (e^(beta x) - 1) otherwise; alpha and beta are learned, one per channel (nOutputPlane) or shared (0). alpha = 0 is ReLU, alpha = beta = 1 is ELU; initialise the next layer with init.taylor. */
   MPELU: torchClass(MPELU),
+  /** nn.SpatialConvolution(nInputPlane, nOutputPlane, kW, kH, dW = 1, dH = 1, padW = 0, padH = padW): 2-d convolution on N x C x H x W (or C x H x W) input; weights drawn as Torch's reset() does (uniform +-1/sqrt(kW kH nInputPlane)). */
   SpatialConvolution: torchClass(SpatialConvolution),
+  /** nn.SpatialBatchNormalization(nFeature, eps = 1e-5, momentum = 0.1, affine = true): batch norm per channel; running_mean/running_var used in evaluate() mode. */
   SpatialBatchNormalization: torchClass(SpatialBatchNormalization),
+  /** nn.SpatialMaxPooling(kW, kH, dW = kW, dH = kH, padW = 0, padH = 0); :ceil() rounds output sizes up, as Torch. */
   SpatialMaxPooling: torchClass(SpatialMaxPooling),
+  /** nn.SpatialAveragePooling(kW, kH, dW = 1, dH = 1, padW = 0, padH = 0): count_include_pad and divide as Torch's defaults (true). */
   SpatialAveragePooling: torchClass(SpatialAveragePooling),
+  /** nn.Dropout(p = 0.5, v1 = false, inplace = false): zeroes each input with probability p in training, scaling the rest by 1/(1-p) (v1: scales at evaluation instead). */
   Dropout: torchClass(Dropout),
   DataParallelTable: torchClass(DataParallelTable),
 };

@@ -87,6 +87,13 @@ export class Module extends TypeConvertible {
 
   // ---- the protocol ----------------------------------------------------------
 
+  /**
+   * Torch's forward: computes and returns `output` (updateOutput). A tensor input gives a
+   * tensor for every module except the few whose output is a table (ConcatTable, for
+   * which the result is an array at run time); a table (array) input gives an Activity.
+   */
+  forward(input: Tensor): Tensor;
+  forward(input: Activity): Activity;
   forward(input: Activity): Activity {
     return this.updateOutput(input);
   }

@@ -4,13 +4,15 @@
 //   t7.save('copy.t7', model);                    // torch.save (atomic)
 //   const bytes = t7.serialize(obj); t7.deserialize(bytes);   // torch.serialize
 
-import * as fs from 'node:fs';
-import * as path from 'node:path';
-import { randomBytes } from 'node:crypto';
+import { writeFileAtomic } from './files.js';
+import { LuaTable } from './lua_table.js';
+import { TorchObject } from './torch_object.js';
+import type { Module } from '../nn/module.js';
 import { readT7, readT7File, type ReadOptions, type ReadResult } from './reader.js';
 import { writeT7, writeT7Chunks, type WriteOptions } from './writer.js';
 
 export { T7FormatError, T7WriteError } from './errors.js';
+export { FileError, writeFileAtomic, checkWritableDestination } from './files.js';
 export { LuaTable } from './lua_table.js';
 export { TorchObject, registerTorchClass, isRegisteredTorchClass, createTorchObject } from './torch_object.js';
 export { LuaFunction } from './lua_function.js';
@@ -18,7 +20,7 @@ export { TdsHash, TdsVec } from './tds.js';
 export { registerT7ClassCodec, type T7ClassCodec, type T7Input, type T7Output } from './codec.js';
 export { formatPath, parsePath, resolvePath } from './path.js';
 export { describe, tensorStats, type Description } from './describe.js';
-export { detectFormat, type ReadOptions, type ReadResult } from './reader.js';
+export { detectFormat, detectEndianness, type ReadOptions, type ReadResult } from './reader.js';
 export { luaStringBytes, type WriteOptions } from './writer.js';
 export { formatG } from './number_format.js';
 
@@ -27,9 +29,26 @@ export interface SaveOptions extends WriteOptions {
   fsync?: boolean;
 }
 
-/** torch.load: the object in a .t7 file (a path) or in its bytes. */
-export function load(pathOrBytes: string | Uint8Array, options: ReadOptions = {}): unknown {
-  return loadWithInfo(pathOrBytes, options).value;
+/**
+ * torch.load: the object in a .t7 file (a path, '-' for standard input) or in its bytes.
+ * `T` is what the caller knows the file holds (unchecked, like a Lua variable); use
+ * loadModule for an nn module, which is checked.
+ */
+export function load<T = unknown>(pathOrBytes: string | Uint8Array, options: ReadOptions = {}): T {
+  return loadWithInfo(pathOrBytes, options).value as T;
+}
+
+/**
+ * torch.load of a file that holds an nn module (a model saved with torch.save(path, model)):
+ * the live module, or an error saying what the file holds instead.
+ */
+export function loadModule(pathOrBytes: string | Uint8Array, options: ReadOptions = {}): Module {
+  const value = loadWithInfo(pathOrBytes, options).value;
+  const m = value as Partial<Module> | null;
+  // checked by shape: nn/ imports this module, so it cannot import nn/ back
+  if (value instanceof TorchObject && typeof m?.forward === 'function' && typeof m.updateOutput === 'function') return value as Module;
+  const what = value instanceof TorchObject ? `an object of class ${value.className}` : value instanceof LuaTable ? 'a table' : value === undefined ? 'nil' : `a ${typeof value}`;
+  throw new TypeError(`loadModule: ${typeof pathOrBytes === 'string' ? pathOrBytes : 'the bytes'} hold${typeof pathOrBytes === 'string' ? 's' : ''} ${what}, not an nn module`);
 }
 
 /** Like load, also telling the file's mode, long size and the bytes the object used. */
@@ -45,44 +64,6 @@ export function deserialize(bytes: Uint8Array, options: ReadOptions = {}): unkno
 /** torch.serialize: the bytes torch.save would write. */
 export function serialize(value: unknown, options: WriteOptions = {}): Uint8Array {
   return writeT7(value, options);
-}
-
-/**
- * Writes `bytes` (or chunks) to `file` atomically: a temporary file in the same
- * folder, then a rename, so readers see the old file or the whole new one.
- */
-export function writeFileAtomic(file: string, chunks: Uint8Array | Uint8Array[], fsync = true): void {
-  const dir = path.dirname(path.resolve(file));
-  const tmp = path.join(dir, `.${path.basename(file)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
-  const list = Array.isArray(chunks) ? chunks : [chunks];
-  let fd: number | undefined;
-  try {
-    fd = fs.openSync(tmp, 'wx', 0o644);
-    // writev in batches (IOV_MAX is 1024 on Linux); finish a short write piece by piece
-    for (let i = 0; i < list.length; i += 1024) {
-      const batch = list.slice(i, i + 1024);
-      const want = batch.reduce((a, c) => a + c.length, 0);
-      let done = fs.writevSync(fd, batch);
-      if (done === want) continue;
-      for (const c of batch) {
-        if (done >= c.length) {
-          done -= c.length;
-          continue;
-        }
-        let off = done;
-        done = 0;
-        while (off < c.length) off += fs.writeSync(fd, c, off, c.length - off);
-      }
-    }
-    if (fsync) fs.fsyncSync(fd);
-    fs.closeSync(fd);
-    fd = undefined;
-    fs.renameSync(tmp, file);
-  } catch (e) {
-    if (fd !== undefined) fs.closeSync(fd);
-    fs.rmSync(tmp, { force: true });
-    throw e;
-  }
 }
 
 /** torch.save(path, value[, 'ascii']): written atomically. */

@@ -117,3 +117,51 @@ export function formatDouble(x: number): string {
 export function formatFloat(x: number): string {
   return formatG(x, 9);
 }
+
+function nonFinite(x: number): string | null {
+  if (Number.isNaN(x)) return signBit(x) ? '-nan' : 'nan';
+  if (x === Infinity) return 'inf';
+  if (x === -Infinity) return '-inf';
+  return null;
+}
+
+/** printf("%.<p>e", x) as glibc does it (ties to even). */
+export function formatE(x: number, p: number): string {
+  const special = nonFinite(x);
+  if (special) return special;
+  const neg = signBit(x);
+  const a = Math.abs(x);
+  let body: string;
+  if (a === 0) body = `${p > 0 ? `0.${'0'.repeat(p)}` : '0'}e+00`;
+  else {
+    const { digits, exp } = roundedDigits(a, p + 1);
+    const ae = Math.abs(exp);
+    body = `${digits[0]}${p > 0 ? `.${digits.slice(1)}` : ''}e${exp < 0 ? '-' : '+'}${ae < 10 ? '0' : ''}${ae}`;
+  }
+  return neg ? `-${body}` : body;
+}
+
+/** printf("%.<p>f", x) as glibc does it (exact value, ties to even). */
+export function formatF(x: number, p: number): string {
+  const special = nonFinite(x);
+  if (special) return special;
+  const neg = signBit(x);
+  const a = Math.abs(x);
+  let n = 0n;
+  if (a !== 0) {
+    // a = 0.digits * 10^point: keep point + p digits, round on the rest
+    const { digits, point } = exactDigits(a);
+    const keep = point + p;
+    if (keep >= 0) {
+      const head = keep <= digits.length ? digits.slice(0, keep) : digits + '0'.repeat(keep - digits.length);
+      const rest = keep < digits.length ? digits.slice(keep) : '';
+      n = BigInt(head || '0');
+      const half = rest !== '' && rest[0]! >= '5';
+      const exactHalf = half && rest[0] === '5' && /^0*$/.test(rest.slice(1));
+      if (half && (!exactHalf || n % 2n === 1n)) n += 1n;
+    }
+  }
+  const s = n.toString().padStart(p + 1, '0');
+  const body = p > 0 ? `${s.slice(0, s.length - p)}.${s.slice(s.length - p)}` : s;
+  return neg ? `-${body}` : body;
+}

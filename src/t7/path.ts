@@ -94,7 +94,76 @@ export function stepInto(value: unknown, key: string | number | boolean): { foun
   return { found: false, value: undefined };
 }
 
-/** The value at `path` under `root`; throws naming the first missing step. */
+/** The keys of a value stepInto can take, in file order (null when it has none). */
+export function keysOf(value: unknown): (string | number | boolean)[] | null {
+  let table: LuaTable | undefined;
+  if (value instanceof TorchObject) table = value.fields;
+  else if (value instanceof LuaTable) table = value;
+  if (table) return [...table.keys()].filter((k): k is string | number | boolean => typeof k !== 'object');
+  if (value instanceof TdsHash) return [...value.entries.keys()].filter((k): k is string | number | boolean => typeof k !== 'object');
+  if (value instanceof TdsVec || Array.isArray(value)) return (value instanceof TdsVec ? value.values : (value as unknown[])).map((_, i) => i + 1);
+  if (value instanceof LuaFunction) return ['upvalues'];
+  if (value instanceof Tensor) return value.hasStorage() ? ['storage'] : [];
+  if (value !== null && typeof value === 'object' && Object.getPrototypeOf(value) === Object.prototype) return Object.keys(value);
+  return null;
+}
+
+/** "[1] to [4], weight, bias": runs of consecutive integer keys shortened, at most 30 names. */
+export function summarizeKeys(keys: readonly (string | number | boolean)[]): string {
+  const parts: string[] = [];
+  let i = 0;
+  while (i < keys.length && parts.length < 30) {
+    const k = keys[i]!;
+    if (typeof k === 'number' && Number.isInteger(k)) {
+      let j = i;
+      while (j + 1 < keys.length && keys[j + 1] === (keys[j] as number) + 1) j++;
+      parts.push(j - i >= 2 ? `[${k}] to [${keys[j]}]` : keys.slice(i, j + 1).map((x) => `[${x}]`).join(', '));
+      i = j + 1;
+    } else {
+      parts.push(formatSegment(k, true));
+      i++;
+    }
+  }
+  if (i < keys.length) parts.push(`... ${keys.length - i} more`);
+  return parts.join(', ');
+}
+
+/** Edit distance, for "did you mean". */
+function distance(a: string, b: string): number {
+  const d = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    let prev = d[0]!;
+    d[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const cur = d[j]!;
+      d[j] = Math.min(d[j]! + 1, d[j - 1]! + 1, prev + (a[i - 1]!.toLowerCase() === b[j - 1]!.toLowerCase() ? 0 : 1));
+      prev = cur;
+    }
+  }
+  return d[b.length]!;
+}
+
+/** Why `key` is not in `value`, with what is there. */
+function missingKeyHint(value: unknown, key: string | number | boolean): string {
+  const keys = keysOf(value);
+  if (keys === null) return `it is ${value === undefined ? 'nil' : value instanceof Tensor ? `a ${value.className()}` : `a ${typeof value}`}, which has no keys`;
+  if (keys.length === 0) return 'it is empty';
+  const hints: string[] = [];
+  if (key === 0 && keys.includes(1)) hints.push('indices start at 1, as in Lua');
+  if (typeof key === 'number' && Number.isInteger(key) && key > 0) {
+    const n = keys.filter((k) => typeof k === 'number').length;
+    if (n > 0 && !keys.includes(key)) hints.push(`it has ${n} numbered entr${n === 1 ? 'y' : 'ies'}`);
+  }
+  if (typeof key === 'string') {
+    const close = keys.filter((k): k is string => typeof k === 'string' && distance(k, key) <= Math.max(1, Math.floor(key.length / 3)));
+    if (close.length) hints.push(`did you mean ${close.slice(0, 3).join(' or ')}?`);
+    if (/^\d+$/.test(key) && keys.includes(Number(key))) hints.push(`numbered entries are written [${key}]`);
+  }
+  hints.push(`its keys: ${summarizeKeys(keys)}`);
+  return hints.join('; ');
+}
+
+/** The value at `path` under `root`; throws naming the first missing step, with the keys that exist. */
 export function resolvePath(root: unknown, path: string | (string | number | boolean)[]): unknown {
   const keys = typeof path === 'string' ? parsePath(path) : path;
   let cur = root;
@@ -102,7 +171,7 @@ export function resolvePath(root: unknown, path: string | (string | number | boo
     const r = stepInto(cur, keys[i]!);
     if (!r.found) {
       const where = formatPath(keys.slice(0, i)) || '(root)';
-      throw new RangeError(`no ${formatSegment(keys[i]!, true).replace(/^\./, '')} in ${where}`);
+      throw new RangeError(`no ${formatSegment(keys[i]!, true).replace(/^\./, '')} in ${where}: ${missingKeyHint(cur, keys[i]!)}`);
     }
     cur = r.value;
   }

@@ -13,6 +13,7 @@ import { LuaFunction, type LuaFunctionTag } from './lua_function.js';
 import { LuaTable } from './lua_table.js';
 import { formatPath, type PathSegment } from './path.js';
 import * as fs from 'node:fs';
+import { openInput } from './files.js';
 import { AsciiSource, BinarySource, fileInput, memoryInput, type ByteInput, type Source } from './source.js';
 import { createTorchObject } from './torch_object.js';
 import './tds.js';
@@ -32,6 +33,11 @@ export interface ReadOptions {
   format?: 'binary' | 'ascii' | 'auto';
   /** Bytes per long in binary files; 'auto' (default) tries 8, then 4 if only that parses. */
   longSize?: 4 | 8 | 'auto';
+  /**
+   * Byte order of binary files; 'auto' (default) reads it from the first type tag (an
+   * int from 0 to 8: its value is in the first byte little-endian, the last big-endian).
+   */
+  endianness?: 'little' | 'big' | 'auto';
   /** Deepest nesting accepted (default 1500). */
   maxDepth?: number;
 }
@@ -40,6 +46,8 @@ export interface ReadResult {
   value: unknown;
   format: 'binary' | 'ascii';
   longSize: 4 | 8;
+  /** Byte order of a binary file ('little' for ascii files). */
+  endianness: 'little' | 'big';
   /** Bytes the object used (a file may carry trailing bytes, which Torch ignores). */
   bytesRead: number;
 }
@@ -71,11 +79,11 @@ class ObjectReader implements T7Input {
   readonly src: Source;
   private readonly maxDepth: number;
 
-  constructor(input: ByteInput, format: 'binary' | 'ascii', longSize: 4 | 8, maxDepth: number) {
+  constructor(input: ByteInput, format: 'binary' | 'ascii', longSize: 4 | 8, maxDepth: number, littleEndian: boolean) {
     const fail = (reason: string, offset: number): never => {
       throw new T7FormatError(reason, offset, formatPath(this.segs));
     };
-    this.src = format === 'binary' ? new BinarySource(input, longSize, fail) : new AsciiSource(input.whole!, fail);
+    this.src = format === 'binary' ? new BinarySource(input, longSize, fail, littleEndian) : new AsciiSource(input.whole!, fail);
     this.maxDepth = maxDepth;
   }
 
@@ -294,14 +302,23 @@ function describeKind(v: unknown): string {
   return `a ${typeof v}`;
 }
 
-/** Binary files start with a little-endian type tag 0..8; ascii ones with its digits. */
+/**
+ * Binary files start with a type tag 0..8 as a 4-byte int (little-endian: [t, 0, 0, 0];
+ * big-endian: [0, 0, 0, t]); ascii ones with its digits.
+ */
 export function detectFormat(bytes: Uint8Array): 'binary' | 'ascii' {
   if (bytes.length >= 4 && bytes[0]! <= 8 && bytes[1] === 0 && bytes[2] === 0 && bytes[3] === 0) return 'binary';
+  if (bytes.length >= 4 && bytes[0] === 0 && bytes[1] === 0 && bytes[2] === 0 && bytes[3]! <= 8) return 'binary';
   return 'ascii';
 }
 
-function readOnce(input: ByteInput, format: 'binary' | 'ascii', longSize: 4 | 8, maxDepth: number): ReadResult {
-  const r = new ObjectReader(input, format, longSize, maxDepth);
+/** The byte order of a binary file from its first tag (a nil file, all zeros, reads either way). */
+export function detectEndianness(bytes: Uint8Array): 'little' | 'big' {
+  return bytes.length >= 4 && bytes[0] === 0 && bytes[3] !== 0 ? 'big' : 'little';
+}
+
+function readOnce(input: ByteInput, format: 'binary' | 'ascii', longSize: 4 | 8, maxDepth: number, endianness: 'little' | 'big'): ReadResult {
+  const r = new ObjectReader(input, format, longSize, maxDepth, endianness === 'little');
   let value: unknown;
   try {
     value = r.readValue();
@@ -312,7 +329,7 @@ function readOnce(input: ByteInput, format: 'binary' | 'ascii', longSize: 4 | 8,
     }
     throw e;
   }
-  return { value, format, longSize: r.src.longSize, bytesRead: r.src.pos };
+  return { value, format, longSize: r.src.longSize, endianness: format === 'binary' ? endianness : 'little', bytesRead: r.src.pos };
 }
 
 function readInput(input: ByteInput, head: Uint8Array, options: ReadOptions): ReadResult {
@@ -320,20 +337,21 @@ function readInput(input: ByteInput, head: Uint8Array, options: ReadOptions): Re
   const format = !options.format || options.format === 'auto' ? detectFormat(head) : options.format;
   const maxDepth = options.maxDepth ?? DEFAULT_MAX_DEPTH;
   const ls = options.longSize ?? 'auto';
+  const order = !options.endianness || options.endianness === 'auto' ? detectEndianness(head) : options.endianness;
   if (format === 'ascii' && !input.whole) throw new Error('internal: ascii files are read from memory');
-  if (format === 'ascii' || ls !== 'auto') return readOnce(input, format, ls === 'auto' ? 8 : ls, maxDepth);
+  if (format === 'ascii' || ls !== 'auto') return readOnce(input, format, ls === 'auto' ? 8 : ls, maxDepth, order);
   // Nothing in a file says how long a long is: take 8 unless only 4 explains the bytes.
   let first: ReadResult | undefined;
   let firstError: unknown;
   try {
-    first = readOnce(input, 'binary', 8, maxDepth);
+    first = readOnce(input, 'binary', 8, maxDepth, order);
     if (first.bytesRead === input.length) return first;
   } catch (e) {
     if (!(e instanceof T7FormatError)) throw e;
     firstError = e;
   }
   try {
-    const second = readOnce(input, 'binary', 4, maxDepth);
+    const second = readOnce(input, 'binary', 4, maxDepth, order);
     if (second.bytesRead === input.length) return second;
   } catch (e) {
     if (!(e instanceof T7FormatError)) throw e;
@@ -354,9 +372,10 @@ export function readT7(bytes: Uint8Array, options: ReadOptions = {}): ReadResult
  * through a small window, each storage straight from the file into its own array.
  */
 export function readT7File(file: string, options: ReadOptions = {}): ReadResult {
-  const fd = fs.openSync(file, 'r');
+  const input = openInput(file);
+  if ('bytes' in input) return readT7(input.bytes, options);
+  const { fd, size: length } = input;
   try {
-    const length = fs.fstatSync(fd).size;
     const head = new Uint8Array(Math.min(4, length));
     fs.readSync(fd, head, 0, head.length, 0);
     const format = !options.format || options.format === 'auto' ? detectFormat(head) : options.format;

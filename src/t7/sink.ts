@@ -35,13 +35,16 @@ function bytesOf(a: HostArray, n: number): Uint8Array {
 export class BinarySink implements Sink {
   readonly mode = 'binary' as const;
   readonly longSize: 4 | 8;
+  /** False to write as Torch does after bigEndianEncoding(). */
+  readonly littleEndian: boolean;
   private readonly chunks: Uint8Array[] = [];
   private buf = new Uint8Array(SCRATCH);
   private view = new DataView(this.buf.buffer);
   private pos = 0;
 
-  constructor(longSize: 4 | 8) {
+  constructor(longSize: 4 | 8, littleEndian = true) {
     this.longSize = longSize;
+    this.littleEndian = littleEndian;
   }
 
   private room(n: number): void {
@@ -64,7 +67,7 @@ export class BinarySink implements Sink {
   int(v: number): void {
     checkInt32(v, 'int');
     this.room(4);
-    this.view.setInt32(this.pos, v, true);
+    this.view.setInt32(this.pos, v, this.littleEndian);
     this.pos += 4;
   }
 
@@ -76,7 +79,7 @@ export class BinarySink implements Sink {
     }
     if (!Number.isSafeInteger(v)) throw new RangeError(`long: ${v} is not an integer of at most 2^53`);
     this.room(8);
-    this.view.setBigInt64(this.pos, BigInt(v), true);
+    this.view.setBigInt64(this.pos, BigInt(v), this.littleEndian);
     this.pos += 8;
   }
 
@@ -86,7 +89,7 @@ export class BinarySink implements Sink {
 
   double(v: number): void {
     this.room(8);
-    this.view.setFloat64(this.pos, v, true);
+    this.view.setFloat64(this.pos, v, this.littleEndian);
     this.pos += 8;
   }
 
@@ -118,7 +121,7 @@ export class BinarySink implements Sink {
 
   private pushArray(a: HostArray, n: number): void {
     let b = bytesOf(a, n);
-    if (!LITTLE_ENDIAN_HOST && a.BYTES_PER_ELEMENT > 1) {
+    if (LITTLE_ENDIAN_HOST !== this.littleEndian && a.BYTES_PER_ELEMENT > 1) {
       b = b.slice();
       const size = a.BYTES_PER_ELEMENT;
       for (let i = 0; i + size <= b.length; i += size) b.subarray(i, i + size).reverse();

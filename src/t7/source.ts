@@ -1,5 +1,6 @@
 // Byte-level readers for Torch's two file modes. Both follow THDiskFile/THMemoryFile:
-//  - binary: little-endian ints (4 bytes), longs (4 or 8 bytes), doubles, raw bytes;
+//  - binary: ints (4 bytes), longs (4 or 8 bytes), doubles, raw bytes, little-endian
+//    unless the file was written after Torch's bigEndianEncoding();
 //  - ascii: numbers as text separated by whitespace (fscanf), Byte/Char data raw,
 //    and after every read of n > 0 elements one '\n' is swallowed if it follows.
 // Every read checks the bytes left first, so a hostile size never allocates more
@@ -37,7 +38,7 @@ export interface Source {
 
 const LITTLE_ENDIAN_HOST = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
-/** Reverses the bytes of every `size`-byte element in place (for big-endian hosts). */
+/** Reverses the bytes of every `size`-byte element in place (file and host endianness differ). */
 function swapInPlace(b: Uint8Array, size: number): void {
   for (let i = 0; i + size <= b.length; i += size) b.subarray(i, i + size).reverse();
 }
@@ -88,6 +89,8 @@ const ARENA_MAX = 1 << 26;
 export class BinarySource implements Source {
   readonly mode = 'binary' as const;
   readonly longSize: 4 | 8;
+  /** False for a file written after Torch's bigEndianEncoding(). */
+  readonly littleEndian: boolean;
   pos = 0;
   readonly length: number;
   private readonly input: ByteInput;
@@ -100,10 +103,11 @@ export class BinarySource implements Source {
   private view: DataView = new DataView(new ArrayBuffer(0));
   private readonly fail: Fail;
 
-  constructor(input: ByteInput, longSize: 4 | 8, fail: Fail) {
+  constructor(input: ByteInput, longSize: 4 | 8, fail: Fail, littleEndian = true) {
     this.input = input;
     this.length = input.length;
     this.longSize = longSize;
+    this.littleEndian = littleEndian;
     this.fail = fail;
   }
 
@@ -136,15 +140,16 @@ export class BinarySource implements Source {
   readInt(what: string): number {
     const at = this.need(4, what);
     this.pos += 4;
-    return this.view.getInt32(at, true);
+    return this.view.getInt32(at, this.littleEndian);
   }
 
   readLong(what: string): number {
     if (this.longSize === 4) return this.readInt(what);
     const start = this.pos;
     const at = this.need(8, what);
-    const lo = this.view.getUint32(at, true);
-    const hi = this.view.getInt32(at + 4, true);
+    const le = this.littleEndian;
+    const lo = this.view.getUint32(le ? at : at + 4, le);
+    const hi = this.view.getInt32(le ? at + 4 : at, le);
     this.pos += 8;
     const v = hi * 4294967296 + lo;
     if (!Number.isSafeInteger(v)) this.fail(`${what}: expected a long of at most 2^53, found ${(BigInt(hi) << 32n) + BigInt(lo)}`, start);
@@ -154,7 +159,7 @@ export class BinarySource implements Source {
   readDouble(what: string): number {
     const at = this.need(8, what);
     this.pos += 8;
-    return this.view.getFloat64(at, true);
+    return this.view.getFloat64(at, this.littleEndian);
   }
 
   /**
@@ -206,7 +211,7 @@ export class BinarySource implements Source {
   readTensorHeader(): TensorHeader {
     const start = this.pos;
     const first = this.need(4, 'the number of dimensions of a tensor');
-    const nDim = this.view.getInt32(first, true);
+    const nDim = this.view.getInt32(first, this.littleEndian);
     const room = Math.floor((this.length - start - 4 - this.longSize) / (2 * this.longSize));
     if (nDim < 0) this.fail(`expected a non-negative number of tensor dimensions, found ${nDim}`, start);
     if (nDim > room) {
@@ -229,7 +234,7 @@ export class BinarySource implements Source {
     }
     // One copy into a fresh (hence aligned) buffer, then a typed view: no per-element work.
     const raw = this.copyOut(n * bpe, what);
-    if (!LITTLE_ENDIAN_HOST && bpe > 1) swapInPlace(raw, bpe);
+    if (LITTLE_ENDIAN_HOST !== this.littleEndian && bpe > 1) swapInPlace(raw, bpe);
     const off = raw.byteOffset;
     if (type === 'Long' && bpe === 4) {
       const i32 = new Int32Array(raw.buffer, off, n);

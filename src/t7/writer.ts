@@ -31,6 +31,8 @@ export interface WriteOptions {
   format?: 'binary' | 'ascii';
   /** Bytes per long in binary mode (default 8; 4 as 32-bit and Windows builds wrote). */
   longSize?: 4 | 8;
+  /** Byte order in binary mode (default 'little'; 'big' as Torch's bigEndianEncoding()). */
+  endianness?: 'little' | 'big';
   /** Torch's `referenced` flag: false writes a shared object in full every time. */
   referenced?: boolean;
   /** Deepest nesting accepted (default 1500; matters for referenced = false with cycles). */
@@ -66,7 +68,7 @@ class ObjectWriter implements T7Output {
   readonly sink: Sink;
 
   constructor(options: WriteOptions) {
-    this.sink = options.format === 'ascii' ? new AsciiSink() : new BinarySink(options.longSize ?? 8);
+    this.sink = options.format === 'ascii' ? new AsciiSink() : new BinarySink(options.longSize ?? 8, options.endianness !== 'big');
     this.referenced = options.referenced ?? true;
     this.maxDepth = options.maxDepth ?? 1500;
   }

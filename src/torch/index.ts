@@ -35,6 +35,12 @@ function storageFactory(type: TensorType) {
   };
 }
 
+/**
+ * Torch's `torch` namespace: tensor and storage constructors (`torch.FloatTensor(2, 3)`,
+ * `torch.Tensor(...)` in the default type, Double unless setdefaulttensortype says
+ * otherwise), Torch7's random generator (`manualSeed`, `normal`, `rand`, ... with Torch7's
+ * exact draws) and the math functions. Indices and offsets are 1-based, as in Lua.
+ */
 export const torch = {
   Tensor: (...args: TensorArgs) => tensorFactory(defaultTensorType())(...args),
   ByteTensor: tensorFactory('Byte'),

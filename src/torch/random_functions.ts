@@ -40,20 +40,76 @@ function numberOr(v: unknown, dflt: number | undefined, op: string, name: string
   return v;
 }
 
+/**
+ * A distribution with two parameters (uniform(a, b), normal(mean, stdv), ...; for
+ * torch.random an integer in [1, 2^32], [1, b] or [a, b]): a number, or, when a tensor
+ * comes first, that tensor filled in place and returned.
+ */
+export interface TwoParameterRandom {
+  (a?: number, b?: number): number;
+  (gen: Generator, a?: number, b?: number): number;
+  (t: Tensor, a?: number, b?: number): Tensor;
+  (t: Tensor, gen: Generator, a?: number, b?: number): Tensor;
+}
+
+/** A distribution with one parameter (exponential(lambda), geometric(p)). */
+export interface OneParameterRandom {
+  (x: number): number;
+  (gen: Generator, x: number): number;
+  (t: Tensor, x: number): Tensor;
+  (t: Tensor, gen: Generator, x: number): Tensor;
+}
+
+/** torch.bernoulli: 0 or 1 with probability p (default 0.5); a tensor first is filled (p may be a tensor of probabilities). */
+export interface BernoulliRandom {
+  (p?: number): number;
+  (gen: Generator, p?: number): number;
+  (t: Tensor, p?: number | Tensor): Tensor;
+  (t: Tensor, gen: Generator, p?: number | Tensor): Tensor;
+}
+
+/** torch.rand / torch.randn: a new tensor of the default type (or `res`) of the given sizes. */
+export interface SizedRandom {
+  (...sizes: number[]): Tensor;
+  (sizes: number[] | Storage): Tensor;
+  (gen: Generator, ...sizes: number[]): Tensor;
+  (gen: Generator, sizes: number[] | Storage): Tensor;
+  (res: Tensor, ...sizes: number[]): Tensor;
+  (res: Tensor, sizes: number[] | Storage): Tensor;
+  (res: Tensor, gen: Generator, ...sizes: number[]): Tensor;
+  (res: Tensor, gen: Generator, sizes: number[] | Storage): Tensor;
+}
+
+/** torch.randperm: a random permutation of 1..n. */
+export interface PermutationRandom {
+  (n: number): Tensor;
+  (gen: Generator, n: number): Tensor;
+  (res: Tensor, n: number): Tensor;
+  (res: Tensor, gen: Generator, n: number): Tensor;
+}
+
+/** torch.multinomial: n 1-based category indices per row of probabilities, as a LongTensor. */
+export interface MultinomialRandom {
+  (probs: Tensor, n: number, replacement?: boolean): Tensor;
+  (gen: Generator, probs: Tensor, n: number, replacement?: boolean): Tensor;
+  (res: Tensor, probs: Tensor, n: number, replacement?: boolean): Tensor;
+  (res: Tensor, gen: Generator, probs: Tensor, n: number, replacement?: boolean): Tensor;
+}
+
 /** A scalar function with an optional generator, or a tensor fill when a tensor comes first. */
 function scalarOrFill(
   op: 'uniform' | 'normal' | 'cauchy' | 'logNormal',
   defaults: [number, number],
   scalar: (g: Gen, a: number, b: number) => number,
-) {
-  return (...args: unknown[]): number | Tensor => {
+): TwoParameterRandom {
+  return ((...args: unknown[]): number | Tensor => {
     const t = takeTensor(args);
     const gen = takeGenerator(args);
     const a = numberOr(args[0], defaults[0], op, 'a');
     const b = numberOr(args[1], defaults[1], op, 'b');
     if (t) return t[op](gen, a, b);
     return scalar(gen, a, b);
-  };
+  }) as TwoParameterRandom;
 }
 
 function toStateTensor(bytes: Uint8Array): Tensor {
@@ -107,14 +163,14 @@ export const randomFunctions = {
   },
 
   /** torch.random([gen,] [a], [b]) -> number; torch.random(t, [gen,] [a], [b]) fills t. */
-  random(...args: unknown[]): number | Tensor {
+  random: ((...args: unknown[]): number | Tensor => {
     const t = takeTensor(args);
     const gen = takeGenerator(args);
     if (t) return t.random(gen, args[0] as number | undefined, args[1] as number | undefined);
     if (args[0] === undefined) return gen.random();
     if (args[1] === undefined) return gen.randomUpTo(numberOr(args[0], undefined, 'random', 'b'));
     return gen.randomRange(numberOr(args[0], undefined, 'random', 'a'), numberOr(args[1], undefined, 'random', 'b'));
-  },
+  }) as TwoParameterRandom,
 
   uniform: scalarOrFill('uniform', [0, 1], (g, a, b) => g.uniform(a, b)),
   normal: scalarOrFill('normal', [0, 1], (g, a, b) => g.normal(a, b)),
@@ -122,55 +178,55 @@ export const randomFunctions = {
   logNormal: scalarOrFill('logNormal', [1, 2], (g, a, b) => g.logNormal(a, b)),
 
   /** torch.exponential([gen,] lambda) or torch.exponential(t, [gen,] lambda). */
-  exponential(...args: unknown[]): number | Tensor {
+  exponential: ((...args: unknown[]): number | Tensor => {
     const t = takeTensor(args);
     const gen = takeGenerator(args);
     const lambda = numberOr(args[0], undefined, 'exponential', 'lambda');
     return t ? t.exponential(gen, lambda) : gen.exponential(lambda);
-  },
+  }) as OneParameterRandom,
 
   /** torch.geometric([gen,] p) or torch.geometric(t, [gen,] p). */
-  geometric(...args: unknown[]): number | Tensor {
+  geometric: ((...args: unknown[]): number | Tensor => {
     const t = takeTensor(args);
     const gen = takeGenerator(args);
     const p = numberOr(args[0], undefined, 'geometric', 'p');
     return t ? t.geometric(gen, p) : gen.geometric(p);
-  },
+  }) as OneParameterRandom,
 
   /** torch.bernoulli([gen,] [p = 0.5]) -> 0 or 1; torch.bernoulli(t, [gen,] p) fills t. */
-  bernoulli(...args: unknown[]): number | Tensor {
+  bernoulli: ((...args: unknown[]): number | Tensor => {
     const t = takeTensor(args);
     const gen = takeGenerator(args);
     if (t) return t.bernoulli(gen, (args[0] as number | Tensor | undefined) ?? 0.5);
     return gen.bernoulli(numberOr(args[0], 0.5, 'bernoulli', 'p'));
-  },
+  }) as BernoulliRandom,
 
   /** torch.rand([res,] [gen,] sizes...): uniform [0, 1) in the default tensor type. */
-  rand(...args: unknown[]): Tensor {
+  rand: ((...args: unknown[]): Tensor => {
     const res = takeTensor(args) ?? new Tensor(defaultTensorType());
     const gen = takeGenerator(args);
     return res.rand(gen, ...sizesOf(args, 'rand'));
-  },
+  }) as SizedRandom,
 
   /** torch.randn([res,] [gen,] sizes...): normal(0, 1) in the default tensor type. */
-  randn(...args: unknown[]): Tensor {
+  randn: ((...args: unknown[]): Tensor => {
     const res = takeTensor(args) ?? new Tensor(defaultTensorType());
     const gen = takeGenerator(args);
     return res.randn(gen, ...sizesOf(args, 'randn'));
-  },
+  }) as SizedRandom,
 
   /** torch.randperm([res,] [gen,] n): a permutation of 1..n in the default tensor type. */
-  randperm(...args: unknown[]): Tensor {
+  randperm: ((...args: unknown[]): Tensor => {
     const res = takeTensor(args) ?? new Tensor(defaultTensorType());
     const gen = takeGenerator(args);
     return res.randperm(gen, numberOr(args[0], undefined, 'randperm', 'n'));
-  },
+  }) as PermutationRandom,
 
   /**
    * torch.multinomial([res,] [gen,] probs, n, [replacement = false]): a LongTensor of
    * 1-based category indices, one row per distribution (1-d probs give a 1-d result).
    */
-  multinomial(...args: unknown[]): Tensor {
+  multinomial: ((...args: unknown[]): Tensor => {
     const first = takeTensor(args);
     const gen = takeGenerator(args);
     // With two tensors the first is the result; with one it is the distribution.
@@ -197,5 +253,5 @@ export const randomFunctions = {
       for (let j = 0; j < n; j++) d[out.offset() + r * n + j] = BigInt(picks[j]! + 1);
     }
     return probs.dim() === 1 ? out.resize(n) : out;
-  },
+  }) as MultinomialRandom,
 };

@@ -12,6 +12,9 @@
 import '../../src/lua/fengari.js';
 // before any suite starts tfjs-wasm: its heap is then shared (mpelu's kernels on every thread)
 import '../../src/backend/select.js';
+// tfjs's cpu backend without its "install our node backend" banner, even for suites that
+// import '@tensorflow/tfjs-backend-cpu' themselves (the package registers itself once)
+import '../../src/backend/cpu.js';
 import { setDefaultTensorType } from '../../src/torch/tensor.js';
 import { setFusedKernelsEnabled } from '../../src/backend/fused/register.js';
 import { wasmSimd } from '../../src/backend/wasm/kill_switch.js';
