@@ -3,14 +3,24 @@
 // ResNet initialisation, and the distributions they produce.
 
 import { afterEach, describe, expect, it } from 'vitest';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { load } from '../src/t7/index.js';
 import { Tensor, getDefaultTensorType, setDefaultTensorType } from '../src/torch/tensor.js';
 import { Generator, manualSeed } from '../src/torch/random.js';
 import { nn, type Module } from '../src/nn/index.js';
-import { fanOf, fans, msra, normalFill, paperResNetInit, taylor, taylorStd, xavier } from '../src/init/index.js';
+import { fanOf, fans, msra, normalFill, paperResNetInit, taylor, taylorStd, uniformFill, xavier } from '../src/init/index.js';
 
 const NN = join(__dirname, '..', 'fixtures', 'torch7', 'nn');
+
+/** Torch7's streams after torch.manualSeed(1) (fixtures/torch7/rng/rng_seed1.txt: uniform, then normal). */
+const TORCH_SEED1 = (() => {
+  const lines = new Map(readFileSync(join(__dirname, '..', 'fixtures', 'torch7', 'rng', 'rng_seed1.txt'), 'utf8').trim().split('\n').map((l) => {
+    const [name, ...v] = l.trim().split(/\s+/);
+    return [name!, v.map(Number)] as const;
+  }));
+  return { uniform: lines.get('uniform')!, normal: lines.get('normal')! };
+})();
 const initialType = getDefaultTensorType();
 
 function weight(m: Module): Tensor {
@@ -28,9 +38,10 @@ afterEach(() => setDefaultTensorType(initialType));
 
 describe('formulas and fans', () => {
   it('Taylor std = sqrt(2 / n / (1 + alpha^2 beta^2)); alpha = 0 is MSRA', () => {
-    expect(taylorStd(36, 0.25, 1)).toBe(Math.sqrt(2 / 36 / (1 + 0.25 * 0.25 * 1 * 1)));
-    expect(taylorStd(100, 0, 3)).toBe(Math.sqrt(2 / 100));
-    expect(taylorStd(50, 1, 1)).toBeCloseTo(Math.sqrt(2 / 50 / 2), 15);
+    // values worked out by hand: sqrt(2/36/1.0625), sqrt(2/100), sqrt(2/50/2)
+    expect(taylorStd(36, 0.25, 1)).toBeCloseTo(0.22866478019001177, 16);
+    expect(taylorStd(100, 0, 3)).toBeCloseTo(0.1414213562373095, 16);
+    expect(taylorStd(50, 1, 1)).toBeCloseTo(0.1414213562373095, 16);
     expect(() => taylorStd(0)).toThrow(/n must be positive/);
   });
 
@@ -63,18 +74,20 @@ describe("draws in Torch7's order", () => {
     expect([...conv.fields.keys()].sort()).toEqual([...fixture.fields.keys()].sort());
   });
 
-  it('taylor(fan_out) draws exactly what weight:normal(0, std) draws, continuing the generator', () => {
-    const a = new Generator(7);
-    const b = new Generator(7);
-    const conv = nn.SpatialConvolution(4, 6, 3, 3).double();
-    const std = taylor(conv, { alpha: 0.25, beta: 1, mode: 'fan_out', generator: a });
-    expect(std).toBe(Math.sqrt(2 / (3 * 3 * 6) / (1 + 0.25 * 0.25)));
-    const want = normalFill(Tensor.create('Double', [6, 4, 3, 3]), 0, std, b).values();
-    expect(weight(conv).values()).toEqual(want);
-    // A second module continues the same stream (Box-Muller pairs straddle modules as in Torch).
-    const lin = nn.Linear(3, 3).double();
-    taylor(lin, { alpha: 1, beta: 1, generator: a });
-    expect(weight(lin).values()).toEqual(normalFill(Tensor.create('Double', [3, 3]), 0, taylorStd(3, 1, 1), b).values());
+  it("taylor(fan_out) draws Torch7's normal stream, continuing it across modules (rng/rng_seed1.txt)", () => {
+    // Torch7 after torch.manualSeed(1): ten torch.uniform(), then ten torch.normal() (z).
+    const gen = new Generator(1);
+    const u = uniformFill(Tensor.create('Double', [10]), 0, 1, gen);
+    expect(u.values()).toEqual(TORCH_SEED1.uniform);
+    const z = TORCH_SEED1.normal;
+    // a 3-weight conv then a 7-weight Linear: Box-Muller's pair (z[2], z[3]) straddles them
+    const conv = nn.SpatialConvolution(1, 1, 1, 3).double();
+    const std = taylor(conv, { alpha: 0.25, beta: 1, mode: 'fan_out', generator: gen });
+    expect(std).toBeCloseTo(Math.sqrt(2 / 3 / 1.0625), 16);
+    expect(weight(conv).values()).toEqual(z.slice(0, 3).map((v) => v * std));
+    const lin = nn.Linear(7, 1).double();
+    const std2 = taylor(lin, { alpha: 1, beta: 1, generator: gen });
+    expect(weight(lin).values()).toEqual(z.slice(3, 10).map((v) => v * std2));
   });
 
   it('writes through views: after getParameters the flat vector holds the new weights', () => {
@@ -83,10 +96,12 @@ describe("draws in Torch7's order", () => {
     const lin = seq.children()[0]!;
     msra(lin, { generator: new Generator(1) });
     expect(flat.values().slice(0, 12)).toEqual(weight(lin).values());
-    // A non-contiguous view is filled in logical order.
-    const t = Tensor.create('Double', [3, 4]).transpose(1, 2);
-    normalFill(t, 0, 1, new Generator(2));
-    expect(t.values()).toEqual(normalFill(Tensor.create('Double', [4, 3]), 0, 1, new Generator(2)).values());
+    // A non-contiguous view is filled in logical order, as Torch7's t:normal() fills it.
+    const gen = new Generator(1);
+    uniformFill(Tensor.create('Double', [10]), 0, 1, gen);
+    const t = Tensor.create('Double', [2, 5]).transpose(1, 2);
+    normalFill(t, 0, 1, gen);
+    expect(t.values()).toEqual(TORCH_SEED1.normal);
   });
 });
 
@@ -152,8 +167,10 @@ describe("the MPELU nopre ResNet's initialisation", () => {
       const kW = c.fields.get('kW') as number;
       const kH = c.fields.get('kH') as number;
       const nOut = c.fields.get('nOutputPlane') as number;
-      const want = normalFill(Tensor.create('Double', weight(c).size()), 0, Math.sqrt(2 / (kW * kH * nOut) / (1 + 0.0625)), ref);
-      expect(weight(c).values()).toEqual(want.values());
+      // the generator's scalar normal() (Torch7's THRandom_normal, checked in random.test.ts)
+      const std = Math.sqrt(2 / (kW * kH * nOut) / (1 + 0.0625));
+      const want = weight(c).values().map(() => ref.normal(0, std));
+      expect(weight(c).values()).toEqual(want);
       expect(c.fields.has('bias')).toBe(false);
       expect(c.fields.has('gradBias')).toBe(false);
     }

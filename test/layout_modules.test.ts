@@ -10,7 +10,8 @@ import * as t7 from '../src/t7/index.js';
 import { Tensor } from '../src/torch/tensor.js';
 import { manualSeed } from '../src/torch/random.js';
 import { nn, cudnn, type Module } from '../src/nn/index.js';
-import { BACKENDS, channelsLast, expectClose, randn } from './helpers/nn_fixtures.js';
+import { BACKENDS, channelsLast, randn } from './helpers/nn_fixtures.js';
+import { expectClose } from './helpers/close.js';
 import { expectTorchStrides, reachableTensors } from './helpers/torch_layout.js';
 
 interface Case {

@@ -14,6 +14,7 @@ import { nn, type Module } from '../src/nn/index.js';
 import { manualSeed } from '../src/torch/random.js';
 import { normalFill, uniformFill } from '../src/init/index.js';
 import { assertGradCheck } from './helpers/gradcheck.js';
+import { expectClose } from './helpers/close.js';
 
 const NN = join(__dirname, '..', 'fixtures', 'torch7', 'nn');
 const NAIVE = join(__dirname, '..', 'fixtures', 'torch7', 'naive');
@@ -37,27 +38,6 @@ function tensorField(m: Module, name: string): Tensor {
   return v;
 }
 
-/** |got - want| <= rtol * |want| + rtol * max|want| for every element (see nn_activations.test.ts). */
-function expectClose(got: Tensor | number[], want: Tensor | number[], what: string, rtol = 1e-5): void {
-  const g = got instanceof Tensor ? got.values() : got;
-  const w = want instanceof Tensor ? want.values() : want;
-  if (got instanceof Tensor && want instanceof Tensor) expect(got.size(), `${what} sizes`).toEqual(want.size());
-  expect(g.length, `${what} element count`).toBe(w.length);
-  let scale = 0;
-  for (const v of w) scale = Math.max(scale, Math.abs(v));
-  let worst = 0;
-  let at = -1;
-  for (let i = 0; i < w.length; i++) {
-    const bound = rtol * (Math.abs(w[i]!) + scale);
-    const ratio = bound > 0 ? Math.abs(g[i]! - w[i]!) / bound : Math.abs(g[i]! - w[i]!) === 0 ? 0 : Infinity;
-    if (!(ratio <= worst)) {
-      worst = ratio;
-      at = i;
-    }
-  }
-  expect(worst, `${what}: worst element ${at + 1}: got ${g[at]}, want ${w[at]}`).toBeLessThanOrEqual(1);
-}
-
 /** A seeded random tensor (Torch's generator), normal(0, std). */
 function randn(type: 'Float' | 'Double', sizes: number[], seed: number, std = 1): Tensor {
   manualSeed(seed);
@@ -74,21 +54,21 @@ function checkAgainstTorch(name: string, type: 'Float' | 'Double'): void {
   const input = conv(field(data, 'input'));
   const gradOutput = conv(field(data, 'gradOutput'));
   m.training();
-  expectClose(m.forward(input) as Tensor, field(data, 'output'), `${name} output (training)`);
+  expectClose(m.forward(input) as Tensor, field(data, 'output'), 1e-5, `${name} output (training)`);
   m.evaluate();
-  expectClose(m.forward(input) as Tensor, field(data, 'output_evaluate'), `${name} output (evaluate)`);
+  expectClose(m.forward(input) as Tensor, field(data, 'output_evaluate'), 1e-5, `${name} output (evaluate)`);
   m.training();
   m.forward(input);
   m.zeroGradParameters();
-  expectClose(m.backward(input, gradOutput) as Tensor, field(data, 'gradInput'), `${name} gradInput`);
-  expectClose(tensorField(m, 'gradWeight'), field(data, 'gradWeight'), `${name} gradWeight`);
-  if (data.get('gradBias') instanceof Tensor) expectClose(tensorField(m, 'gradBias'), field(data, 'gradBias'), `${name} gradBias`);
+  expectClose(m.backward(input, gradOutput) as Tensor, field(data, 'gradInput'), 1e-5, `${name} gradInput`);
+  expectClose(tensorField(m, 'gradWeight'), field(data, 'gradWeight'), 1e-5, `${name} gradWeight`);
+  if (data.get('gradBias') instanceof Tensor) expectClose(tensorField(m, 'gradBias'), field(data, 'gradBias'), 1e-5, `${name} gradBias`);
   // updateGradInput and accGradParameters called separately give the same as backward.
   const gi = (m.backward(input, gradOutput, 0) as Tensor).clone();
   m.zeroGradParameters();
-  expectClose(m.updateGradInput(input, gradOutput) as Tensor, gi, `${name} updateGradInput alone`, 0);
+  expectClose(m.updateGradInput(input, gradOutput) as Tensor, gi, 0, `${name} updateGradInput alone`);
   m.accGradParameters(input, gradOutput, 2);
-  expectClose(tensorField(m, 'gradWeight'), field(data, 'gradWeight').values().map((v) => 2 * v), `${name} accGradParameters(scale 2)`);
+  expectClose(tensorField(m, 'gradWeight'), field(data, 'gradWeight').values().map((v) => 2 * v), 1e-5, `${name} accGradParameters(scale 2)`);
 }
 
 /** The paper's compositions (naive/module_*.t7) and the fused MPELU against Torch's io files. */
@@ -100,32 +80,32 @@ function checkNaive(name: 'naive' | 'mpelu', type: 'Float' | 'Double'): void {
   const input = conv(field(data, 'input'));
   const gradOutput = conv(field(data, 'gradOutput'));
   model.training();
-  expectClose(model.forward(conv(input)) as Tensor, field(data, 'output'), `${name} output`);
+  expectClose(model.forward(conv(input)) as Tensor, field(data, 'output'), 1e-5, `${name} output`);
   model.evaluate();
-  expectClose(model.forward(conv(input)) as Tensor, field(data, 'output_evaluate'), `${name} output (evaluate)`);
+  expectClose(model.forward(conv(input)) as Tensor, field(data, 'output_evaluate'), 1e-5, `${name} output (evaluate)`);
   model.training();
   // Version 1 holds an in-place ELU: it overwrites the first PReLU's output, as in Torch.
   const x = conv(input);
   model.forward(x);
   model.zeroGradParameters();
-  expectClose(model.backward(x, conv(gradOutput)) as Tensor, field(data, 'gradInput'), `${name} gradInput`);
+  expectClose(model.backward(x, conv(gradOutput)) as Tensor, field(data, 'gradInput'), 1e-5, `${name} gradInput`);
   const [, grads] = model.parameters()!;
   const want = table(join(NAIVE, `io_${name}_a0.25_b1_c4.t7`)).get('gradParameters') as LuaTable;
   expect(grads.length).toBe(2);
-  expectClose(grads[0]!, field(want, 1), `${name} gradParameters[1] (beta)`);
-  expectClose(grads[1]!, field(want, 2), `${name} gradParameters[2] (alpha)`);
+  expectClose(grads[0]!, field(want, 1), 1e-5, `${name} gradParameters[1] (beta)`);
+  expectClose(grads[1]!, field(want, 2), 1e-5, `${name} gradParameters[2] (alpha)`);
   // 2-d input: batch x channels.
-  expectClose(model.forward(conv(field(data, 'input2d'))) as Tensor, field(data, 'output2d'), `${name} output2d`);
+  expectClose(model.forward(conv(field(data, 'input2d'))) as Tensor, field(data, 'output2d'), 1e-5, `${name} output2d`);
 
   // The fused layer on the same input (built here, as the fixture's nn.MPELU(0.25, 1, 4)).
   const fused = nn.MPELU(0.25, 1, 4);
   if (type === 'Float') fused.float();
   else fused.double();
-  expectClose(fused.forward(input) as Tensor, field(data, 'fused_nnMPELU_output'), 'fused output');
+  expectClose(fused.forward(input) as Tensor, field(data, 'fused_nnMPELU_output'), 1e-5, 'fused output');
   fused.zeroGradParameters();
-  expectClose(fused.backward(input, gradOutput) as Tensor, field(data, 'fused_nnMPELU_gradInput'), 'fused gradInput');
-  expectClose(tensorField(fused, 'gradWeight'), field(data, 'fused_nnMPELU_gradWeight'), 'fused gradWeight');
-  expectClose(tensorField(fused, 'gradBias'), field(data, 'fused_nnMPELU_gradBias'), 'fused gradBias');
+  expectClose(fused.backward(input, gradOutput) as Tensor, field(data, 'fused_nnMPELU_gradInput'), 1e-5, 'fused gradInput');
+  expectClose(tensorField(fused, 'gradWeight'), field(data, 'fused_nnMPELU_gradWeight'), 1e-5, 'fused gradWeight');
+  expectClose(tensorField(fused, 'gradBias'), field(data, 'fused_nnMPELU_gradBias'), 1e-5, 'fused gradBias');
 }
 
 for (const backend of BACKENDS) {
@@ -155,13 +135,13 @@ for (const backend of BACKENDS) {
       const y = m.forward(x) as Tensor;
       expect(y.isChannelsLast()).toBe(true);
       expect(y.storage().onDevice()).toBe(true);
-      expectClose(y, field(data, 'output'), 'output');
+      expectClose(y, field(data, 'output'), 1e-5, 'output');
       m.zeroGradParameters();
       const gi = m.backward(x, g) as Tensor;
       expect(gi.isChannelsLast()).toBe(true);
-      expectClose(gi, field(data, 'gradInput'), 'gradInput');
-      expectClose(tensorField(m, 'gradWeight'), field(data, 'gradWeight'), 'gradWeight');
-      expectClose(tensorField(m, 'gradBias'), field(data, 'gradBias'), 'gradBias');
+      expectClose(gi, field(data, 'gradInput'), 1e-5, 'gradInput');
+      expectClose(tensorField(m, 'gradWeight'), field(data, 'gradWeight'), 1e-5, 'gradWeight');
+      expectClose(tensorField(m, 'gradBias'), field(data, 'gradBias'), 1e-5, 'gradBias');
     });
 
     it('gradients accumulate into a flat getParameters storage', () => {
@@ -180,8 +160,8 @@ for (const backend of BACKENDS) {
       }
       // weight then bias, each 1.5 x Torch's gradient after scales 1 and 0.5.
       const flat = grads.values();
-      expectClose(flat.slice(0, 4), field(data, 'gradWeight').values().map((v) => 1.5 * v), 'flat gradWeight');
-      expectClose(flat.slice(4, 8), field(data, 'gradBias').values().map((v) => 1.5 * v), 'flat gradBias');
+      expectClose(flat.slice(0, 4), field(data, 'gradWeight').values().map((v) => 1.5 * v), 1e-5, 'flat gradWeight');
+      expectClose(flat.slice(4, 8), field(data, 'gradBias').values().map((v) => 1.5 * v), 1e-5, 'flat gradBias');
     });
 
     it('special cases, to float precision: alpha = 0 is ReLU; alpha = beta = 1 is ELU; small beta approaches PReLU(alpha*beta)', () => {
@@ -200,8 +180,8 @@ for (const backend of BACKENDS) {
       for (const [what, a, b, tol] of pairs) {
         a.float();
         b.float();
-        expectClose(a.forward(x) as Tensor, b.forward(x) as Tensor, `${what}: output`, tol);
-        expectClose(a.backward(x, g) as Tensor, b.backward(x, g) as Tensor, `${what}: gradInput`, tol);
+        expectClose(a.forward(x) as Tensor, b.forward(x) as Tensor, tol, `${what}: output`);
+        expectClose(a.backward(x, g) as Tensor, b.backward(x, g) as Tensor, tol, `${what}: gradInput`);
       }
     });
 
@@ -231,11 +211,11 @@ for (const backend of BACKENDS) {
         ['version 2', v2],
       ] as [string, Module][]) {
         seq.zeroGradParameters();
-        expectClose(seq.forward(x.clone()) as Tensor, y, `${what} output`);
-        expectClose(seq.backward(x.clone(), g) as Tensor, gi, `${what} gradInput`);
+        expectClose(seq.forward(x.clone()) as Tensor, y, 1e-5, `${what} output`);
+        expectClose(seq.backward(x.clone(), g) as Tensor, gi, 1e-5, `${what} gradInput`);
         const [, grads] = seq.parameters()!;
-        expectClose(grads[0]!, tensorField(fused, 'gradBias'), `${what} gradient of beta`);
-        expectClose(grads[grads.length - 1]!, tensorField(fused, 'gradWeight'), `${what} gradient of alpha`);
+        expectClose(grads[0]!, tensorField(fused, 'gradBias'), 1e-5, `${what} gradient of beta`);
+        expectClose(grads[grads.length - 1]!, tensorField(fused, 'gradWeight'), 1e-5, `${what} gradient of alpha`);
       }
     });
 
@@ -256,10 +236,10 @@ for (const backend of BACKENDS) {
         m.float();
         m.zeroGradParameters();
         const xf = xd.float();
-        expectClose(m.forward(xf) as Tensor, yd, `[${sizes}] output`);
-        expectClose(m.backward(xf, gd.float()) as Tensor, gid, `[${sizes}] gradInput`);
-        expectClose(tensorField(m, 'gradWeight'), gwd, `[${sizes}] gradWeight`);
-        expectClose(tensorField(m, 'gradBias'), gbd, `[${sizes}] gradBias`);
+        expectClose(m.forward(xf) as Tensor, yd, 1e-5, `[${sizes}] output`);
+        expectClose(m.backward(xf, gd.float()) as Tensor, gid, 1e-5, `[${sizes}] gradInput`);
+        expectClose(tensorField(m, 'gradWeight'), gwd, 1e-5, `[${sizes}] gradWeight`);
+        expectClose(tensorField(m, 'gradBias'), gbd, 1e-5, `[${sizes}] gradBias`);
       }
       expect(() => m.forward(Tensor.create('Float', [2, 4, 3]))).toThrow(/wrong number of input planes: expected 3 on dim 2, got 4/);
     });
@@ -317,11 +297,11 @@ describe('MPELU family against Torch7, Double on the host', () => {
     tensorField(v1.children()[2]!, 'weight').copy(Tensor.fromArray('Double', alpha));
     fused.zeroGradParameters();
     v1.zeroGradParameters();
-    expectClose(v1.forward(x.clone()) as Tensor, fused.forward(x) as Tensor, 'output', 1e-12);
-    expectClose(v1.backward(x.clone(), g) as Tensor, fused.backward(x, g) as Tensor, 'gradInput', 1e-12);
+    expectClose(v1.forward(x.clone()) as Tensor, fused.forward(x) as Tensor, 1e-12, 'output');
+    expectClose(v1.backward(x.clone(), g) as Tensor, fused.backward(x, g) as Tensor, 1e-12, 'gradInput');
     const [, grads] = v1.parameters()!;
-    expectClose(grads[0]!, tensorField(fused, 'gradBias'), 'beta gradient', 1e-12);
-    expectClose(grads[1]!, tensorField(fused, 'gradWeight'), 'alpha gradient', 1e-12);
+    expectClose(grads[0]!, tensorField(fused, 'gradBias'), 1e-12, 'beta gradient');
+    expectClose(grads[1]!, tensorField(fused, 'gradWeight'), 1e-12, 'alpha gradient');
   });
 });
 

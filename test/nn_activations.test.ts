@@ -11,6 +11,7 @@ import { LuaTable } from '../src/t7/lua_table.js';
 import { Tensor } from '../src/torch/tensor.js';
 import { nn, cudnn, type Module } from '../src/nn/index.js';
 import { assertGradCheck } from './helpers/gradcheck.js';
+import { expectClose } from './helpers/close.js';
 
 const NN = join(__dirname, '..', 'fixtures', 'torch7', 'nn');
 const BACKENDS = testBackends();
@@ -31,31 +32,6 @@ function field(t: LuaTable, key: string): Tensor {
   return v;
 }
 
-/**
- * Float agreement: |got - want| <= rtol * |want| + atol, atol = rtol * max|want| (values
- * near zero are differences of float32 quantities, e.g. exp(x) - 1, whose error is
- * absolute). Returns the worst ratio err / bound so failures show how far off they are.
- */
-function expectClose(got: Tensor | number[], want: Tensor | number[], what: string, rtol = 1e-5): void {
-  const g = got instanceof Tensor ? got.values() : got;
-  const w = want instanceof Tensor ? want.values() : want;
-  if (got instanceof Tensor && want instanceof Tensor) expect(got.size(), `${what} sizes`).toEqual(want.size());
-  expect(g.length, `${what} element count`).toBe(w.length);
-  let scale = 0;
-  for (const v of w) scale = Math.max(scale, Math.abs(v));
-  const atol = rtol * scale;
-  let worst = 0;
-  let at = -1;
-  for (let i = 0; i < w.length; i++) {
-    const ratio = Math.abs(g[i]! - w[i]!) / (rtol * Math.abs(w[i]!) + atol || 1e-300);
-    if (!(ratio <= worst)) {
-      worst = ratio;
-      at = i;
-    }
-  }
-  expect(worst, `${what}: worst element ${at + 1}: got ${g[at]}, want ${w[at]}`).toBeLessThanOrEqual(1);
-}
-
 /** Runs Torch's fixture protocol on a loaded module and compares every recorded result. */
 function checkAgainstTorch(name: string, type: 'Float' | 'Double'): Tensor[] {
   const data = io(name);
@@ -66,18 +42,18 @@ function checkAgainstTorch(name: string, type: 'Float' | 'Double'): Tensor[] {
   const gradOutput = conv(field(data, 'gradOutput'));
   const rtol = 1e-5;
   m.training();
-  expectClose(m.forward(input) as Tensor, field(data, 'output'), `${name} output (training)`, rtol);
+  expectClose(m.forward(input) as Tensor, field(data, 'output'), rtol, `${name} output (training)`);
   m.evaluate();
-  expectClose(m.forward(input) as Tensor, field(data, 'output_evaluate'), `${name} output (evaluate)`, rtol);
+  expectClose(m.forward(input) as Tensor, field(data, 'output_evaluate'), rtol, `${name} output (evaluate)`);
   m.training();
   m.forward(input);
   m.zeroGradParameters();
-  expectClose(m.backward(input, gradOutput) as Tensor, field(data, 'gradInput'), `${name} gradInput`, rtol);
+  expectClose(m.backward(input, gradOutput) as Tensor, field(data, 'gradInput'), rtol, `${name} gradInput`);
   for (const g of ['gradWeight', 'gradBias']) {
-    if (data.get(g) instanceof Tensor) expectClose(m.fields.get(g) as Tensor, field(data, g), `${name} ${g}`, rtol);
+    if (data.get(g) instanceof Tensor) expectClose(m.fields.get(g) as Tensor, field(data, g), rtol, `${name} ${g}`);
   }
   // The input was not touched (none of these fixtures is in place).
-  expectClose(input, field(data, 'input'), `${name} input unchanged`, 0);
+  expectClose(input, field(data, 'input'), 0, `${name} input unchanged`);
   return [input, gradOutput];
 }
 
@@ -107,11 +83,11 @@ for (const backend of BACKENDS) {
       expect(xl.isChannelsLast()).toBe(true);
       const y = m.forward(xl) as Tensor;
       expect(y.isChannelsLast()).toBe(true);
-      expectClose(y, field(data, 'output'), 'PReLU_channel channels-last output');
+      expectClose(y, field(data, 'output'), 1e-5, 'PReLU_channel channels-last output');
       const gl = Tensor.fromTF(tf.tidy(() => tf.transpose(field(data, 'gradOutput').toTF(), [0, 2, 3, 1])), 'NHWC');
       m.zeroGradParameters();
-      expectClose(m.backward(xl, gl) as Tensor, field(data, 'gradInput'), 'PReLU_channel channels-last gradInput');
-      expectClose(m.fields.get('gradWeight') as Tensor, field(data, 'gradWeight'), 'PReLU_channel channels-last gradWeight');
+      expectClose(m.backward(xl, gl) as Tensor, field(data, 'gradInput'), 1e-5, 'PReLU_channel channels-last gradInput');
+      expectClose(m.fields.get('gradWeight') as Tensor, field(data, 'gradWeight'), 1e-5, 'PReLU_channel channels-last gradWeight');
     });
 
     it('in-place ReLU, ELU and LeakyReLU: same values, output and gradInput alias input and gradOutput', () => {
@@ -131,10 +107,10 @@ for (const backend of BACKENDS) {
         const g2 = g.clone();
         const y2 = inplace.forward(x2) as Tensor;
         expect(y2.isSetTo(x2), `${inplace.className}: output is the input`).toBe(true);
-        expectClose(x2, y, `${inplace.className} in-place output`);
+        expectClose(x2, y, 1e-5, `${inplace.className} in-place output`);
         const gi2 = inplace.backward(x2, g2) as Tensor;
         expect(gi2.isSetTo(g2), `${inplace.className}: gradInput is gradOutput`).toBe(true);
-        expectClose(g2, gi, `${inplace.className} in-place gradInput`);
+        expectClose(g2, gi, 1e-5, `${inplace.className} in-place gradInput`);
       }
     });
 
@@ -150,12 +126,12 @@ for (const backend of BACKENDS) {
       const m = nn.PReLU(0.25, 3).float();
       (m.fields.get('weight') as Tensor).copy(Tensor.fromArray('Float', [0.1, 0.2, 0.3]));
       const x2 = Tensor.fromArray('Float', [[-1, -1, -1], [2, -2, 3]]);
-      expectClose(m.forward(x2) as Tensor, [-0.1, -0.2, -0.3, 2, -0.4, 3], '2-d output');
+      expectClose(m.forward(x2) as Tensor, [-0.1, -0.2, -0.3, 2, -0.4, 3], 1e-5, '2-d output');
       m.zeroGradParameters();
       m.backward(x2, Tensor.fromArray('Float', [[1, 1, 1], [1, 1, 1]]));
-      expectClose(m.fields.get('gradWeight') as Tensor, [-1, -3, -1], '2-d gradWeight');
+      expectClose(m.fields.get('gradWeight') as Tensor, [-1, -3, -1], 1e-5, '2-d gradWeight');
       const x1 = Tensor.fromArray('Float', [-1, 5, -2]);
-      expectClose(m.forward(x1) as Tensor, [-0.1, 5, -0.6], '1-d output');
+      expectClose(m.forward(x1) as Tensor, [-0.1, 5, -0.6], 1e-5, '1-d output');
       expect(() => m.forward(Tensor.fromArray('Float', [[1, 2], [3, 4]]))).toThrow(/expected 3 on dim 2, got 2/);
     });
   });

@@ -10,7 +10,8 @@ import { Tensor } from '../src/torch/tensor.js';
 import { manualSeed } from '../src/torch/random.js';
 import { nn, Module, Sequential, Linear, SpatialConvolution, SpatialMaxPooling } from '../src/nn/index.js';
 import { serialize } from '../src/t7/index.js';
-import { BACKENDS, channelsLast, expectClose, ioTensor, loadIO, loadModule, randn } from './helpers/nn_fixtures.js';
+import { BACKENDS, channelsLast, ioTensor, loadIO, loadModule, randn } from './helpers/nn_fixtures.js';
+import { expectClose } from './helpers/close.js';
 
 type Kind = 'Float' | 'Double';
 

@@ -11,7 +11,8 @@ import { manualSeed } from '../src/torch/random.js';
 import { nn, Module, CAddTable } from '../src/nn/index.js';
 import type { Activity } from '../src/nn/module.js';
 import { assertGradCheck } from './helpers/gradcheck.js';
-import { BACKENDS, channelsLast, expectClose, ioTable, ioTensor, loadIO, loadModule, randn } from './helpers/nn_fixtures.js';
+import { BACKENDS, channelsLast, ioTable, ioTensor, loadIO, loadModule, randn } from './helpers/nn_fixtures.js';
+import { expectClose } from './helpers/close.js';
 
 const T = (a: unknown) => a as Tensor;
 const A = (a: unknown) => a as Activity[];

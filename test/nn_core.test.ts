@@ -12,7 +12,8 @@ import { manualSeed } from '../src/torch/random.js';
 import { nn, Module, Linear, View, Sequential } from '../src/nn/index.js';
 import * as t7 from '../src/t7/index.js';
 import { assertGradCheck } from './helpers/gradcheck.js';
-import { BACKENDS, channelsLast, expectClose, ioTensor, loadIO, loadModule, randn } from './helpers/nn_fixtures.js';
+import { BACKENDS, channelsLast, ioTensor, loadIO, loadModule, randn } from './helpers/nn_fixtures.js';
+import { expectClose } from './helpers/close.js';
 
 const T = (a: unknown) => a as Tensor;
 

@@ -11,7 +11,8 @@ import { Tensor } from '../src/torch/tensor.js';
 import { nn, Criterion, CrossEntropyCriterion } from '../src/nn/index.js';
 import type { Target } from '../src/nn/index.js';
 import { assertGradCheck } from './helpers/gradcheck.js';
-import { BACKENDS, channelsLast, expectClose, ioTensor, loadFixture, loadIO, randn } from './helpers/nn_fixtures.js';
+import { BACKENDS, channelsLast, ioTensor, loadFixture, loadIO, randn } from './helpers/nn_fixtures.js';
+import { expectClose } from './helpers/close.js';
 
 const T = (a: unknown) => a as Tensor;
 

@@ -25,6 +25,7 @@ import {
 } from '../src/nn/index.js';
 import { assertGradCheck } from './helpers/gradcheck.js';
 import { channelsLast, randn } from './helpers/nn_fixtures.js';
+import { expectClose } from './helpers/close.js';
 
 const FIX = new URL('../fixtures/torch7/nn/', import.meta.url);
 const PRINT = new URL('../fixtures/torch7/print/depth20.txt', import.meta.url);
@@ -50,28 +51,6 @@ function io(m: Map<string, Tensor | boolean>, key: string): Tensor {
   const v = m.get(key);
   if (!(v instanceof Tensor)) throw new Error(`fixture has no tensor '${key}'`);
   return v;
-}
-
-/**
- * Element-wise |a - e| <= rtol * (|e| + max|e|): 1e-5 relative to the values and to the
- * tensor's scale (a single relative bound is meaningless for elements near zero).
- */
-function expectClose(actual: Tensor, expected: Tensor, rtol = 1e-5, what = ''): void {
-  expect(actual.size(), `${what} sizes`).toEqual(expected.size());
-  const a = actual.values();
-  const e = expected.values();
-  let scale = 0;
-  for (const v of e) scale = Math.max(scale, Math.abs(v));
-  let worst = 0;
-  let at = -1;
-  for (let i = 0; i < e.length; i++) {
-    const err = Math.abs(a[i]! - e[i]!) / (Math.abs(e[i]!) + scale);
-    if (!(err <= worst)) {
-      worst = err;
-      at = i;
-    }
-  }
-  expect(worst, `${what}: worst relative error at element ${at + 1} (${a[at]} vs ${e[at]})`).toBeLessThanOrEqual(rtol);
 }
 
 const t4 = (a: unknown) => a as Tensor;

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import * as t7 from '../src/t7/index.js';
 import { T7FormatError } from '../src/t7/errors.js';
+import { rng } from './helpers/random_data.js';
 
 const FIXTURES = new URL('../fixtures/', import.meta.url).pathname;
 const SEED = Number(process.env.T7_FUZZ_SEED ?? 20240601);
@@ -22,18 +23,6 @@ function seeds(): { name: string; bytes: Uint8Array }[] {
     }
   }
   return out;
-}
-
-/** mulberry32: a small deterministic PRNG. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 const INTERESTING = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, -1, -2, 255, 256, 0x7fff, 0x8000, 0xffff, 0x7fffffff, -0x80000000, 1e6, 65536];

@@ -5,7 +5,6 @@
 // Every read checks the bytes left first, so a hostile size never allocates more
 // than the file could hold and truncation is an error at a known offset.
 
-import { Parser } from 'binary-parser';
 import { allocHost, bytesPerElement, numberToHalf, type HostArray, type TensorType } from '../torch/types.js';
 import { negativeNaN } from './number_format.js';
 
@@ -45,23 +44,6 @@ function swapInPlace(b: Uint8Array, size: number): void {
 
 function latin1(bytes: Uint8Array, start: number, end: number): string {
   return Buffer.from(bytes.buffer, bytes.byteOffset + start, end - start).toString('latin1');
-}
-
-// binary-parser for the fixed part of a tensor: nDimension, sizes, strides, offset.
-function tensorHeaderParser(longSize: 4 | 8): Parser {
-  const longType = longSize === 8 ? 'int64le' : 'int32le';
-  return new Parser()
-    .endianness('little')
-    .int32('nDimension')
-    .array('size', { type: longType, length: 'nDimension' })
-    .array('stride', { type: longType, length: 'nDimension' })
-    [longSize === 8 ? 'int64' : 'int32']('storageOffset')
-    .saveOffset('end');
-}
-const TENSOR_HEADER: Record<4 | 8, Parser> = { 4: tensorHeaderParser(4), 8: tensorHeaderParser(8) };
-
-function toSafe(v: number | bigint): number {
-  return typeof v === 'bigint' ? (v >= BigInt(Number.MIN_SAFE_INTEGER) && v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : NaN) : v;
 }
 
 /** Where binary bytes come from: memory, or an open file read on demand (as Torch's fread). */
@@ -230,20 +212,12 @@ export class BinarySource implements Source {
     if (nDim > room) {
       this.fail(`file truncated: a tensor of ${nDim} dimensions needs ${4 + (2 * nDim + 1) * this.longSize} bytes, found ${this.length - start}`, start);
     }
-    const at = this.need(4 + (2 * nDim + 1) * this.longSize, 'a tensor header');
-    const h = TENSOR_HEADER[this.longSize].parse(this.win.subarray(at)) as {
-      size: (number | bigint)[];
-      stride: (number | bigint)[];
-      storageOffset: number | bigint;
-      end: number;
-    };
-    const sizes = h.size.map(toSafe);
-    const strides = h.stride.map(toSafe);
-    const storageOffset = toSafe(h.storageOffset);
-    if (![...sizes, ...strides, storageOffset].every(Number.isSafeInteger)) {
-      this.fail('tensor sizes, strides and offset must be longs of at most 2^53', start);
-    }
-    this.pos = start + h.end;
+    // nDim is bounded by the bytes left: the whole header is in the window now
+    this.need(4 + (2 * nDim + 1) * this.longSize, 'a tensor header');
+    this.pos += 4;
+    const sizes = Array.from({ length: nDim }, () => this.readLong('a tensor size'));
+    const strides = Array.from({ length: nDim }, () => this.readLong('a tensor stride'));
+    const storageOffset = this.readLong('a tensor storage offset');
     return { sizes, strides, storageOffset };
   }
 

@@ -9,7 +9,12 @@
 //
 // Facts used (from glibc-2.36 sysdeps/ieee754/dbl-64: e_log.c, e_log_data.c, s_sin.c,
 // usncs.h, sincostab.c): the algorithms, their polynomial coefficients, and the 128
-// `invc` table points ARM's search picked for log. The other table columns are derived
+// `invc` table points ARM's search picked for log. Embedded data and its licences (see
+// NOTICE): the log table points, ln2 split and log polynomials are ARM optimized-routines'
+// math/log_data.c (Copyright (c) 2018 Arm Limited, MIT OR Apache-2.0 WITH LLVM-exception;
+// used under MIT), which glibc took them from; the sin/cos constants are glibc's
+// IBM Accurate Mathematical Library (LGPL-2.1-or-later) numbers, kept as uncopyrightable
+// numeric facts needed for bit-exact results (NOTICE says why). The other table columns are derived
 // here exactly as e_log_data.c defines them (logc = round(log c), chi = round(c),
 // clo = round(c - chi), c = 1/invc), and the sin/cos table (sin and cos of i/128 as
 // a rounded head plus a rounded tail) is computed at first use with 320-bit integers.
@@ -99,7 +104,8 @@ function sinCosFixed(x: bigint): [bigint, bigint] {
 
 // ---- log ----------------------------------------------------------------------------
 
-// e_log_data.c: tab[i].invc for i = 0..127 (IEEE-754 bit patterns).
+// ARM optimized-routines math/log_data.c (N == 128), as in glibc's e_log_data.c:
+// tab[i].invc for i = 0..127 (IEEE-754 bit patterns). Copyright (c) 2018 Arm Limited, MIT (NOTICE).
 const INVC_BITS =
   '3ff734f0c3e0de9f 3ff713786a2ce91f 3ff6f26008fab5a0 3ff6d1a61f138c7d 3ff6b1490bc5b4d1 3ff69147332f0cba 3ff6719f18224223 3ff6524f99a51ed9 ' +
   '3ff63356aa8f24c4 3ff614b36b9ddc14 3ff5f66452c65c4c 3ff5d867b5912c4f 3ff5babccb5b90de 3ff59d61f2d91a78 3ff5805612465687 3ff56397cee76bd3 ' +
@@ -121,7 +127,8 @@ const INVC_BITS =
 const LOG_N = 128;
 const LN2HI = hexDouble('3fe62e42fefa3800');
 const LN2LO = hexDouble('3d2ef35793c76730');
-// poly (|r| < 1/256 around each table point); poly1 (x near 1).
+// log_data.c's ln2hi/ln2lo and its polynomials: poly (|r| < 1/256 around each table
+// point), poly1 (x near 1). Arm Limited, MIT (NOTICE).
 const A = ['bfe0000000000001', '3fd555555551305b', 'bfcfffffffeb4590', '3fc999b324f10111', 'bfc55575e506c89f'].map(hexDouble);
 const B = [
   'bfe0000000000000', '3fd5555555555577', 'bfcffffffffffdcb', '3fc999999995dd0c', 'bfc55555556745a7', '3fc24924a344de30',
@@ -203,6 +210,9 @@ export function glibcLog(x: number): number {
 }
 
 // ---- sin and cos ----------------------------------------------------------------------
+
+// glibc 2.36's constants (s_sin.c: sn3..cs6; usncs.h: s1..s5, the pi/2 splits, big, toint),
+// IBM Accurate Mathematical Library, LGPL-2.1-or-later: kept as numeric facts (NOTICE).
 
 const S1 = hexDouble('bfc5555555555555');
 const S2 = hexDouble('3f81111111110ece');

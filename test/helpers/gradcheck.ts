@@ -8,15 +8,17 @@
 // Use on Double modules (module.double()) with Double input: Float would drown the
 // differences in rounding.
 
+import { expect } from 'vitest';
 import { Tensor } from '../../src/torch/tensor.js';
 import type { Activity, Module } from '../../src/nn/module.js';
+import { rng } from './random_data.js';
 
 export interface GradCheckOptions {
   /** Finite-difference step (default 1e-6). */
   eps?: number;
   /** Largest accepted error, relative to max(1, largest |numeric gradient|) (default 1e-6). */
   tolerance?: number;
-  /** A fixed gradOutput; by default uniform in [-1, 1) from a seeded generator. */
+  /** A fixed gradOutput; by default uniform in [-1, 1) from the suite's seeded generator. */
   gradOutput?: Activity;
   /** Seed of the generator for gradOutput (default 1). */
   seed?: number;
@@ -39,15 +41,6 @@ export interface GradCheckResult {
 export function leaves(a: Activity): Tensor[] {
   if (a instanceof Tensor) return [a];
   return a.flatMap(leaves);
-}
-
-/** A small deterministic generator (not Torch's; only gradOutput values depend on it). */
-function lcg(seed: number): () => number {
-  let s = seed >>> 0 || 1;
-  return () => {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    return s / 4294967296;
-  };
 }
 
 function randomLike(a: Activity, next: () => number): Activity {
@@ -130,13 +123,14 @@ export function gradCheck(module: Module, input: Activity, options: GradCheckOpt
     if (t.elementType !== 'Double') throw new TypeError(`gradcheck: input must be torch.DoubleTensor (got ${t.className()}); call module.double()`);
   }
   const out0 = module.forward(input);
-  const gradOutput = options.gradOutput ?? randomLike(out0, lcg(options.seed ?? 1));
+  const gradOutput = options.gradOutput ?? randomLike(out0, rng(options.seed ?? 1));
   const loss = () => dot(module.forward(input), gradOutput);
 
   // Analytic gradients.
   module.zeroGradParameters();
   module.forward(input);
   const gradInput = module.backward(input, gradOutput);
+  if (gradInput === undefined) throw new Error(`gradcheck: ${module.className}.backward returned no gradInput`);
   const analyticInput = leaves(gradInput).map((t) => t.values());
   const p = module.parameters();
   const analyticParams = p ? p[1].map((g) => g.values()) : [];
@@ -182,17 +176,14 @@ export function gradCheck(module: Module, input: Activity, options: GradCheckOpt
   return { input: inputErr, params: paramErrs, scale: scaleErr, magnitude };
 }
 
-/** gradCheck, throwing an error that names the failing part when an error exceeds the tolerance. */
+/** gradCheck, each error checked with expect (the failure names the part and the tolerance). */
 export function assertGradCheck(module: Module, input: Activity, options: GradCheckOptions = {}): GradCheckResult {
   const tol = options.tolerance ?? 1e-6;
   const r = gradCheck(module, input, options);
-  const bad: string[] = [];
-  if (!(r.input <= tol)) bad.push(`gradInput error ${r.input}`);
-  r.params.forEach((e, i) => {
-    if (!(e <= tol)) bad.push(`gradParameter ${i + 1} error ${e}`);
-  });
-  if (!(r.scale <= tol)) bad.push(`accumulation with scale error ${r.scale}`);
-  if (!(r.magnitude > 0)) bad.push('all numeric gradients are zero (the check would be vacuous)');
-  if (bad.length) throw new Error(`gradcheck of ${module.className} failed (tolerance ${tol}): ${bad.join('; ')}`);
+  const name = `gradcheck of ${module.className}`;
+  expect(r.magnitude, `${name}: all numeric gradients are zero (the check would be vacuous)`).toBeGreaterThan(0);
+  expect(r.input, `${name}: gradInput error (tolerance ${tol})`).toBeLessThanOrEqual(tol);
+  r.params.forEach((e, i) => expect(e, `${name}: gradParameter ${i + 1} error (tolerance ${tol})`).toBeLessThanOrEqual(tol));
+  expect(r.scale, `${name}: accumulation with scale error (tolerance ${tol})`).toBeLessThanOrEqual(tol);
   return r;
 }

@@ -1,11 +1,11 @@
 // Reading the Torch7 nn fixtures (fixtures/torch7/nn) and comparing tensors with them.
 
 import { readFileSync } from 'node:fs';
-import { expect } from 'vitest';
 import { Tensor } from '../../src/torch/tensor.js';
 import { LuaTable } from '../../src/t7/lua_table.js';
 import { readT7 } from '../../src/t7/reader.js';
 import { Module } from '../../src/nn/module.js';
+import { normals } from './random_data.js';
 
 const FIXTURES = new URL('../../fixtures/torch7/', import.meta.url);
 
@@ -47,39 +47,11 @@ export function ioTable(io: Map<string, unknown>, key: string): Tensor[] {
   return v.toArray() as Tensor[];
 }
 
-/**
- * Element-wise |a - e| <= rtol * (|e| + max|e|): relative to each value and to the
- * tensor's scale (a pure relative bound means nothing for elements near zero).
- */
-export function expectClose(actual: unknown, expected: Tensor, rtol = 1e-5, what = ''): void {
-  expect(actual, `${what} is a tensor`).toBeInstanceOf(Tensor);
-  const a = (actual as Tensor).values();
-  const e = expected.values();
-  expect((actual as Tensor).size(), `${what} sizes`).toEqual(expected.size());
-  let scale = 0;
-  for (const v of e) scale = Math.max(scale, Math.abs(v));
-  let worst = 0;
-  let at = -1;
-  for (let i = 0; i < e.length; i++) {
-    const err = Math.abs(a[i]! - e[i]!) / (Math.abs(e[i]!) + scale || 1);
-    if (!(err <= worst)) {
-      worst = err;
-      at = i;
-    }
-  }
-  expect(worst, `${what}: worst relative error at element ${at + 1} (${a[at]} vs ${e[at]})`).toBeLessThanOrEqual(rtol);
-}
 
-/** A deterministic pseudo-normal tensor (independent of Torch's generator). */
+/** A deterministic standard-normal tensor (the suite's seeded generator, not Torch's). */
 export function randn(type: 'Float' | 'Double', sizes: number[], seed: number): Tensor {
-  let s = seed >>> 0 || 1;
-  const next = () => {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    return s / 4294967296;
-  };
   const t = Tensor.create(type, sizes);
-  const d = t.storage().mutableData() as Float64Array;
-  for (let i = 0; i < d.length; i++) d[i] = Math.sqrt(-2 * Math.log(1 - next())) * Math.cos(2 * Math.PI * next());
+  (t.storage().mutableData() as Float64Array | Float32Array).set(normals(t.nElement(), seed));
   return t;
 }
 

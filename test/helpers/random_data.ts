@@ -1,4 +1,4 @@
-// Seeded test data for the kernel suites: reproducible float32 values without touching
+// The suite's one seeded generator for test data: reproducible values without touching
 // Torch's generator (whose state other suites check).
 
 /** A small seeded uniform generator on [0, 1) (mulberry32). */
@@ -18,6 +18,14 @@ export function data(n: number, seed: number, lo = -2, hi = 2, zeros = false): F
   const r = rng(seed);
   const out = new Float32Array(n);
   for (let i = 0; i < n; i++) out[i] = zeros && i % 17 === 3 ? 0 : lo + (hi - lo) * r();
+  return out;
+}
+
+/** n standard-normal values (Box-Muller on rng(seed)). */
+export function normals(n: number, seed: number): Float64Array {
+  const r = rng(seed);
+  const out = new Float64Array(n);
+  for (let i = 0; i < n; i++) out[i] = Math.sqrt(-2 * Math.log(1 - r())) * Math.cos(2 * Math.PI * r());
   return out;
 }
 

@@ -13,7 +13,16 @@ export class KillSwitch {
     readonly envVar: string,
     private readonly parent: KillSwitch | null = null,
   ) {
-    this.on = typeof process === 'undefined' || process.env?.[envVar] !== '0';
+    this.on = this.fromEnv();
+  }
+
+  private fromEnv(): boolean {
+    return typeof process === 'undefined' || process.env?.[this.envVar] !== '0';
+  }
+
+  /** Back to the setting the environment gives (test suites sharing one process start from it). */
+  reset(): void {
+    this.on = this.fromEnv();
   }
 
   /** Turns the kernels on or off (off: the tfjs path they replace computes instead). */
