@@ -116,3 +116,4 @@ function newproxy(withMeta)
   if withMeta == true then setmetatable(p, {}) elseif type(withMeta) == 'table' then setmetatable(p, getmetatable(withMeta)) end
   return p
 end
+package.cpath = './?.so;/usr/local/lib/lua/5.1/?.so;/usr/local/lib/lua/5.1/loadall.so'

@@ -14,6 +14,7 @@ for name, ctor in pairs(mpelu.constructors) do
   if ns and namespaces[ns] then namespaces[ns][short] = ctor end
 end
 local nnTable = nn
+local cudnnTable = cudnn
 nn = nil  -- scripts get nn from require 'nn' (th does not preload it)
 
 -- cudnn: the CPU twins; settings a model file writes
@@ -99,6 +100,10 @@ function mpelu.revive(v, seen)
   if name then setmetatable(t, classes[name]) end
   return t
 end
+
+-- ---- torch.CmdLine ----
+function mpelu.runPrelude(name) assert(loadfile(js.luaDir .. '/' .. name))(mpelu) end
+mpelu.runPrelude('cmdline.lua')
 
 -- ---- paths ----
 paths = {}
@@ -212,7 +217,6 @@ local function provide(name, value)
   package.preload[name] = function() return value end
 end
 provide('nn', nnTable)
-provide('cudnn', cudnn)
 provide('cunn', nnTable)
 provide('cutorch', cutorch)
 provide('optim', optim)
@@ -235,7 +239,7 @@ local plainPreload = package.preload
 plainPreload.nn = function() nn = nnTable; return nnTable end
 plainPreload.cunn = function() nn = nnTable; cutorch = cutorch or mpelu.cutorch; _G.cutorch = mpelu.cutorch; return nnTable end
 plainPreload.cutorch = function() _G.cutorch = mpelu.cutorch; return mpelu.cutorch end
-plainPreload.cudnn = function() nn = nn or nnTable; _G.cudnn = cudnn; return cudnn end
+plainPreload.cudnn = function() nn = nn or nnTable; _G.cudnn = cudnnTable; return cudnnTable end
 plainPreload.optim = function() _G.optim = optim; return optim end
 plainPreload.nnlr = function() nn = nn or nnTable; return nnlr end
 cudnn = nil

@@ -111,15 +111,25 @@ end
 -- os.exit unwinds everything: pcall, xpcall and coroutines pass it on.
 local isExit = mpelu.isExit
 local luaPcall, luaXpcall, luaResume = pcall, xpcall, coroutine.resume
+-- Lua 5.3 words runtime errors "attempt to index a nil value (local 't')"; LuaJIT says
+-- "attempt to index local 't' (a nil value)".
+local function luajitMessage(msg)
+  if type(msg) ~= 'string' then return msg end
+  return (msg:gsub("attempt to (.-) an? ([%w ]-) value %((%w+) '(.-)'%)", "attempt to %1 %3 '%4' (a %2 value)"))
+end
+mpelu.luajitMessage = luajitMessage
 local function passExit(ok, ...)
-  if not ok and isExit((...)) then error((...), 0) end
+  if not ok then
+    if isExit((...)) then error((...), 0) end
+    return ok, luajitMessage((...)), select(2, ...)
+  end
   return ok, ...
 end
 function pcall(f, ...) return passExit(luaPcall(f, ...)) end
 function xpcall(f, handler, ...)
   return passExit(luaXpcall(f, function(e)
     if isExit(e) then return e end
-    return handler(e)
+    return handler(luajitMessage(e))
   end, ...))
 end
 function coroutine.resume(co, ...) return passExit(luaResume(co, ...)) end

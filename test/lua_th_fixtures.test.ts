@@ -21,21 +21,12 @@ const cases = readFileSync(join(DIR, 'cases.tsv'), 'utf8')
  * what does not work" names them too). Every other case must match exactly.
  */
 export const KNOWN_DIFFERENT: Record<string, string> = {
-  print_tensor_dims: 'not reproduced yet',
-  print_views_storages: 'not reproduced yet',
-  print_modules: 'not reproduced yet',
-  class_module: 'not reproduced yet',
-  tensor_ops: 'not reproduced yet',
-  tensor_views: 'not reproduced yet',
-  tensor_apply_map: 'not reproduced yet',
-  luajit_51: 'not reproduced yet',
-  module_pkg: 'not reproduced yet',
-  io_files: 'not reproduced yet',
-  pcall_errors: 'not reproduced yet',
-  require_relative: 'not reproduced yet',
-  paths_args: 'not reproduced yet',
-  nn_mpelu_nnlr: 'not reproduced yet',
-  cmdline: 'not reproduced yet',
+  print_modules: 'nn.Tanh and nn.Concat printing are not implemented; cudnn.SpatialBatchNormalization prints without "(4D) (n)"',
+  luajit_51: "Lua 5.3's parser words syntax errors differently; pcall(loadstring, nil) names 'load'",
+  io_files: 'torch.DiskFile is not implemented',
+  pcall_errors: "LuaJIT names the function in 'bad argument' errors '?', Lua 5.3 names it",
+  require_relative: "require './missing' does not report the folder/init.lua candidate",
+  paths_args: 'one paths.* edge case returns false where paths returns nil',
 };
 
 describe('th fixtures under mpelu run', () => {

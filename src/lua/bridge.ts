@@ -31,6 +31,11 @@ export interface LuaFunctionHandle {
 
 export type JsFunction = (L: LuaState) => number;
 
+/** A JS value Lua should get as real Lua tables (t:totable(), paths.dir, ...), not as a view. */
+export class LuaPlain {
+  constructor(readonly value: unknown) {}
+}
+
 /** Per-state bridge. */
 export class Bridge {
   readonly L: LuaState;
@@ -60,11 +65,31 @@ export class Bridge {
     else if (typeof v === 'function' && typeof (v as LuaFunctionHandle).luaRef === 'number') lua.lua_rawgeti(L, lua.LUA_REGISTRYINDEX, (v as LuaFunctionHandle).luaRef);
     else if (typeof v === 'function') lua.lua_pushcfunction(L, this.wrap((...args) => (v as (...a: unknown[]) => unknown)(...args)));
     else if (v instanceof LuaValueRef) lua.lua_rawgeti(L, lua.LUA_REGISTRYINDEX, v.ref);
+    else if (v instanceof LuaPlain) this.pushPlain(v.value);
     else {
       const kind = this.kindOf(v);
       if (kind?.push) kind.push(v);
       else lua.lua_pushlightuserdata(L, v);
     }
+  }
+
+  /** Arrays and LuaTables as real Lua tables (recursively); anything else as push(). */
+  pushPlain(v: unknown): void {
+    const L = this.L;
+    if (Array.isArray(v)) {
+      lua.lua_createtable(L, v.length, 0);
+      v.forEach((x, i) => {
+        this.pushPlain(x);
+        lua.lua_rawseti(L, -2, i + 1);
+      });
+    } else if (v instanceof LuaTable) {
+      lua.lua_createtable(L, 0, v.size);
+      for (const [k, x] of v.entries()) {
+        this.push(k);
+        this.pushPlain(x);
+        lua.lua_rawset(L, -3);
+      }
+    } else this.push(v);
   }
 
   /** Pushes a JS function result: Multi spreads, undefined is no value. */

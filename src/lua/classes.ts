@@ -40,7 +40,7 @@ function allMethods(proto: object | null): Set<string> {
 
 /** What a module method returns, as Lua sees it. */
 function moduleReturn(name: string, r: unknown): unknown {
-  if ((name === 'getParameters' || name === 'parameters') && Array.isArray(r)) return new Multi(r);
+  if ((name === 'getParameters' || name === 'parameters' || name === 'findModules') && Array.isArray(r)) return new Multi(r);
   return r;
 }
 
@@ -168,7 +168,8 @@ export class ClassSystem {
     pushString(L, obj.className);
     lua.lua_rawget(L, -2);
     while (lua.lua_type(L, -1) === lua.LUA_TTABLE) {
-      lua.lua_getfield(L, -1, lit('__ts'));
+      pushString(L, '__ts');
+      lua.lua_rawget(L, -2);
       const ts = lua.lua_toboolean(L, -1);
       lua.lua_pop(L, 1);
       if (ts) break;

@@ -189,7 +189,11 @@ export function installStdlib(b: Bridge, out: Output, errOut: (s: string) => voi
         return new Multi([null, `${path}: ${text}`, code === 'ENOENT' ? 2 : 1]);
       }
     },
-    write: (...args: unknown[]) => defaultOutput.write(...args),
+    // trepl's io.write returns true
+    write: (...args: unknown[]) => {
+      defaultOutput.write(...args);
+      return true;
+    },
     read: (...args: unknown[]) => {
       out.flush();
       return stdin.read(...args);

@@ -10,6 +10,7 @@ import type { LuaRuntime } from './runtime.js';
 import type { ClassSystem } from './classes.js';
 import { Multi } from './bridge.js';
 import { pushTable, runLuaFile } from './packages.js';
+import { luaDir } from './runtime.js';
 import * as t7 from '../t7/index.js';
 import { LuaTable } from '../t7/lua_table.js';
 import { TorchObject } from '../t7/torch_object.js';
@@ -103,8 +104,8 @@ export function installTorchExtras(rt: LuaRuntime, mpelu: number, classes: Class
     weightDecay: (m: Module, accessor: Accessor, value: number) => weightDecay(m, accessor, value),
     getOptimConfig: (m: Module, lr: number, wd: number) => new Multi(getOptimConfig(m, lr, wd)),
     // ---- file system for paths ----
-    filep: (p: string) => (existsSync(p) && statSync(p).isFile()) || null,
-    dirp: (p: string) => (existsSync(p) && statSync(p).isDirectory()) || null,
+    filep: (p: string) => existsSync(p) && statSync(p).isFile(),
+    dirp: (p: string) => existsSync(p) && statSync(p).isDirectory(),
     normalize: (p: string) => normalize(p),
     mkdir: (p: string) => {
       try {
@@ -134,6 +135,7 @@ export function installTorchExtras(rt: LuaRuntime, mpelu: number, classes: Class
       m.className = name;
     },
     backendName: () => tf.getBackend(),
+    luaDir,
   });
   const js = lua.lua_gettop(L);
   runLuaFile(rt, 'packages.lua', [mpelu, js]);

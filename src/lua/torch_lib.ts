@@ -3,7 +3,7 @@
 // and the torch.* constructors and functions.
 
 import { lua, type LuaState } from './fengari.js';
-import { Multi, type Bridge, type ObjectKind } from './bridge.js';
+import { LuaPlain, Multi, type Bridge, type ObjectKind } from './bridge.js';
 import { Tensor, defaultTensorType } from '../torch/tensor.js';
 import { Storage } from '../torch/storage.js';
 import { Generator } from '../torch/random.js';
@@ -33,6 +33,17 @@ export function sizeArgs(args: unknown[]): unknown[] {
   if (args.length === 1 && Array.isArray(args[0]) && args[0].every((x) => typeof x === 'number')) return args[0];
   return args;
 }
+
+/**
+ * Tensor methods Lua does not see: the TS class's internal helpers, and unsqueeze, which
+ * Torch7's tensors do not have (scripts test for it: type(t.unsqueeze) is nil in th).
+ */
+const hiddenMethods = new Set(
+  ('real realBig roundFn readFn writeFn forEachNumber requireFloating checkCount fromSource caddFrom cextreme unary ' +
+    'floatingUnary map1 map1K zip2 zip3 checkMask byteValues slices extremeAll extremeDim moment compare selectAlong ' +
+    'indexPositions checkMatrices gemm randomTarget realArg toTF toTFNHWC setTF checkDim checkSameType checkInStorage ' +
+    'elementIndex deviceDtype readsFromDevice deviceSlice gatherForDevice unsqueeze constructor').split(' '),
+);
 
 const sizeMethods = new Set(['resize', 'view', 'reshape', 'expand', 'zeros', 'ones', 'rand', 'randn', 'new']);
 
@@ -98,7 +109,35 @@ export function tensorKind(b: Bridge): ObjectKind {
     cdata: (self) => self,
     isTensor: () => true,
     long: (self) => self.long(),
-    totable: (self) => self.totable(),
+    totable: (self) => new LuaPlain(self.totable()),
+    map2: (self, a: Tensor, c: Tensor, fn: (x: number, y: number, z: number) => unknown) => {
+      const n = self.nElement();
+      if (a.nElement() !== n || c.nElement() !== n) throw new Error(`map2: the three tensors should have the same number of elements (${n}, ${a.nElement()}, ${c.nElement()})`);
+      const av = a.contiguous().values();
+      const cv = c.contiguous().values();
+      const sv = self.contiguous().values();
+      const res = sv.map((x, i) => {
+        const r = fn(x, av[i]!, cv[i]!);
+        return r === undefined || r === null ? x : Number(r);
+      });
+      if (n > 0) self.copy(Tensor.fromArray(self.elementType, res).view(...(self.size() as number[])));
+      return self;
+    },
+    repeatTensor: (self, ...reps: unknown[]) => repeatTensor(self, sizeArgs(reps) as number[]),
+    permute: (self, ...dims: number[]) => {
+      let out = self;
+      const order = dims.slice();
+      // a sequence of transpositions that puts dimension order[i] at i
+      const cur = order.map((_, i) => i + 1);
+      for (let i = 0; i < order.length; i++) {
+        const j = cur.indexOf(order[i]!);
+        if (j !== i) {
+          out = out.transpose(i + 1, j + 1);
+          [cur[i], cur[j]] = [cur[j]!, cur[i]!];
+        }
+      }
+      return out;
+    },
     nElement: (self) => self.nElement(),
     resize: (self, ...a) => self.resize(...(sizeArgs(a) as number[])),
     fill: (self, v) => self.fill(Number(v)),
@@ -133,7 +172,7 @@ export function tensorKind(b: Bridge): ObjectKind {
         const key = b.get(2) as string;
         const f = extraFns.get(key);
         if (f) lua.lua_pushcfunction(L, f);
-        else if (typeof (t as any)[key] === 'function') lua.lua_pushcfunction(L, method(key));
+        else if (typeof (t as any)[key] === 'function' && !hiddenMethods.has(key)) lua.lua_pushcfunction(L, method(key));
         else lua.lua_pushnil(L);
         return 1;
       }
@@ -211,7 +250,7 @@ export function storageKind(b: Bridge): ObjectKind {
       if (typeof k === 'string') {
         const extra: Record<string, (...a: any[]) => unknown> = {
           size: () => s.size(),
-          totable: () => storageValues(s),
+          totable: () => new LuaPlain(storageValues(s)),
           fill: (_self: unknown, v: number) => s.fill(v),
           resize: (_self: unknown, n: number) => s.resize(n),
           copy: (_self: unknown, src: Storage | Tensor) => {
@@ -287,13 +326,78 @@ export function makeStorage(type: TensorType, args: unknown[]): Storage {
   return new Storage(type, Number(first));
 }
 
+/** How many arguments each torch.f takes without a result tensor in front. */
+const plainArity: Record<string, number> = {
+  cmul: 2, cdiv: 2, mul: 2, div: 2, mm: 2, mv: 2, ger: 2, dot: 2, pow: 2, cmax: 2, cmin: 2, clamp: 3,
+  abs: 1, exp: 1, log: 1, log1p: 1, sqrt: 1, tanh: 1, sigmoid: 1, floor: 1, ceil: 1, round: 1, neg: 1, sign: 1, cinv: 1, rsqrt: 1,
+  csub: 2,
+};
+
+/** Torch's result-first call: torch.cmul(res, a, b), torch.add(res, a, b), ... */
+function isResultFirst(name: string, args: unknown[]): boolean {
+  if (!(args[0] instanceof Tensor)) return false;
+  if (name === 'add') return args.length === 3 ? args[1] instanceof Tensor : args.length === 4;
+  const n = plainArity[name];
+  return n !== undefined && args.length > n;
+}
+
+/** Torch's repeatTensor: the tensor tiled sizes[i] times along each dimension. */
+export function repeatTensor(t: Tensor, reps: number[]): Tensor {
+  const sizes = t.size() as number[];
+  const dims = Math.max(reps.length, sizes.length);
+  const src = t.contiguous().view(...Array(dims - sizes.length).fill(1), ...sizes);
+  const srcSizes = src.size() as number[];
+  const full = reps.length < dims ? [...Array(dims - reps.length).fill(1), ...reps] : reps;
+  const out = t.new().resize(...srcSizes.map((s, i) => s * full[i]!));
+  const count = full.reduce((a, c) => a * c, 1);
+  for (let k = 0; k < count; k++) {
+    let rest = k;
+    let view = out;
+    for (let d = dims - 1; d >= 0; d--) {
+      const idx = rest % full[d]!;
+      rest = Math.floor(rest / full[d]!);
+      view = view.narrow(d + 1, idx * srcSizes[d]! + 1, srcSizes[d]!);
+    }
+    view.copy(src);
+  }
+  return out;
+}
+
 /** The torch functions Lua calls as torch.f(...): TS's own, with Lua's returns. */
 export function torchFunctions(): Record<string, (...a: any[]) => unknown> {
   const out: Record<string, (...a: any[]) => unknown> = {};
   const skip = new Set(['Tensor', 'isTensor', 'isStorage', 'setdefaulttensortype', 'getdefaulttensortype', 'Generator']);
   for (const [name, fn] of Object.entries(torch)) {
     if (skip.has(name) || typeof fn !== 'function' || /Tensor$|Storage$/.test(name)) continue;
-    out[name] = (...args: unknown[]) => tensorReturn(name, (fn as (...a: unknown[]) => unknown)(...(['zeros', 'ones', 'rand', 'randn'].includes(name) ? sizeArgs(args) : args)));
+    const f = fn as (...a: unknown[]) => unknown;
+    out[name] = (...args: unknown[]) => {
+      if (['zeros', 'ones', 'rand', 'randn'].includes(name)) args = sizeArgs(args);
+      if (isResultFirst(name, args)) {
+        const res = args[0] as Tensor;
+        const r = f(...args.slice(1));
+        if (r instanceof Tensor) {
+          res.resizeAs(r).copy(r);
+          return res;
+        }
+        return tensorReturn(name, r);
+      }
+      try {
+        return tensorReturn(name, f(...args));
+      } catch (e) {
+        // Torch's result-first form: torch.add(res, a, b) writes a + b into res
+        const res = args[0];
+        if (!(res instanceof Tensor) || args.length < 2) throw e;
+        let r: unknown;
+        try {
+          r = f(...args.slice(1));
+        } catch {
+          throw e;
+        }
+        if (!(r instanceof Tensor)) throw e;
+        res.resizeAs(r).copy(r);
+        return res;
+      }
+    };
   }
   for (const [short, type] of tensorTypes) {
     out[`${short}Tensor`] = (...args: unknown[]) => makeTensor(type, args);
@@ -306,5 +410,10 @@ export function torchFunctions(): Record<string, (...a: any[]) => unknown> {
   out.setdefaulttensortype = (name: string) => torch.setdefaulttensortype(name);
   out.getdefaulttensortype = () => torch.getdefaulttensortype();
   out.Generator = () => new Generator();
+  out.eye = (n: number, m: number = n) => {
+    const t = Tensor.create(defaultTensorType(), [n, m]).zero();
+    for (let i = 1; i <= Math.min(n, m); i++) t.put(i, i, 1);
+    return t;
+  };
   return out;
 }
