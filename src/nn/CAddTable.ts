@@ -19,7 +19,7 @@ import {
   sizesEqual,
   sumTF,
   toTFLayout,
-} from './ops.js';
+} from './tensor_helpers.js';
 
 export class CAddTable extends Module {
   constructor(inplace = false) {

@@ -8,7 +8,7 @@ import { Tensor, defaultTensorType } from '../torch/tensor.js';
 import type { Activity } from './module.js';
 import { Criterion, type Target } from './Criterion.js';
 import { registerModule } from './registry.js';
-import { engineOf, expectTensor, hostValues, setOutputHost, setOutputTF } from './ops.js';
+import { engineOf, expectTensor, hostValues, setOutputHost, setOutputTF } from './tensor_helpers.js';
 
 export class ClassNLLCriterion extends Criterion {
   constructor(weights?: Tensor | null, sizeAverage = true, ignoreIndex = -100) {

@@ -7,7 +7,7 @@ import { Storage } from '../torch/storage.js';
 import { Container } from './Container.js';
 import type { Activity } from './module.js';
 import { registerModule } from './registry.js';
-import { axisOf, commonLayout, detachFrom, engineOf, expectTensor, hostValues, setOutputHost, setOutputTF, toTFLayout } from './ops.js';
+import { axisOf, commonLayout, detachFrom, engineOf, expectTensor, hostValues, setOutputHost, setOutputTF, toTFLayout } from './tensor_helpers.js';
 import { sumActivities } from './ConcatTable.js';
 import { branchString } from './tostring.js';
 

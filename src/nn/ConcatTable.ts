@@ -6,7 +6,7 @@ import { Tensor } from '../torch/tensor.js';
 import { Container } from './Container.js';
 import type { Activity, Module } from './module.js';
 import { registerModule } from './registry.js';
-import { asArray, commonLayout, detachFrom, engineOf, hostValues, setOutputHost, setOutputTF, sumTF, toTFLayout } from './ops.js';
+import { asArray, commonLayout, detachFrom, engineOf, hostValues, setOutputHost, setOutputTF, sumTF, toTFLayout } from './tensor_helpers.js';
 import { branchString } from './tostring.js';
 
 /** Element-wise sum of same-shaped tensors (or tables of them) into `into`, reusing its buffers. */

@@ -3,14 +3,14 @@
 // state lives in `fields` (a criterion loaded from a .t7 file gets only the file's fields).
 
 import { Tensor, defaultTensorType } from '../torch/tensor.js';
-import { TorchObject } from '../t7/torch_object.js';
+import { TypeConvertible } from './TypeConvertible.js';
 import { convertFields, typedBuffer, type Activity, type TensorCache } from './module.js';
 import { registerModule } from './registry.js';
 
 /** A target: a tensor of class indices or values, or a single class index. */
 export type Target = Tensor | number;
 
-export class Criterion extends TorchObject {
+export class Criterion extends TypeConvertible {
   constructor(className = 'nn.Criterion') {
     super(className, 1);
     this.fields.set('gradInput', new Tensor(defaultTensorType()));
@@ -52,18 +52,6 @@ export class Criterion extends TorchObject {
   type(name: string, cache: TensorCache = new Map()): this {
     convertFields(this, name, cache);
     return this;
-  }
-
-  float(cache?: TensorCache): this {
-    return this.type('torch.FloatTensor', cache);
-  }
-
-  double(cache?: TensorCache): this {
-    return this.type('torch.DoubleTensor', cache);
-  }
-
-  cuda(cache?: TensorCache): this {
-    return this.type('torch.CudaTensor', cache);
   }
 
   /** A gradient buffer field of `like`'s element type (replaced when the type differs). */

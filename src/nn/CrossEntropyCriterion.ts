@@ -7,7 +7,7 @@ import { Criterion, type Target } from './Criterion.js';
 import { ClassNLLCriterion } from './ClassNLLCriterion.js';
 import { LogSoftMax } from './LogSoftMax.js';
 import { registerModule } from './registry.js';
-import { expectTensor } from './ops.js';
+import { expectTensor } from './tensor_helpers.js';
 import { viewOrCopy } from './View.js';
 
 export class CrossEntropyCriterion extends Criterion {

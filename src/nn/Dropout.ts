@@ -11,7 +11,7 @@ import { Tensor, defaultTensorType } from '../torch/tensor.js';
 import { Module, type Activity } from './module.js';
 import { registerModule } from './registry.js';
 import { defaultGenerator, fillWith } from '../torch/random.js';
-import { assignHost, assignTFLayout, commonLayout, engineOf, expectTensor, hostValues, setOutputHost, toTFLayout } from './ops.js';
+import { assignHost, assignTFLayout, commonLayout, engineOf, expectTensor, hostValues, setOutputHost, toTFLayout } from './tensor_helpers.js';
 
 export class Dropout extends Module {
   constructor(p = 0.5, v1 = false, inplace?: boolean, stochasticInference = false) {

@@ -7,7 +7,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { Module, type Activity } from './module.js';
 import { registerModule } from './registry.js';
-import { engineOf } from './ops.js';
+import { engineOf } from './tensor_helpers.js';
 import { formatG } from './tostring.js';
 import { checkSameElements, pointwiseBackward, pointwiseForward, tensorInput } from './activation.js';
 

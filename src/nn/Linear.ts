@@ -13,7 +13,7 @@ import {
   hostValues,
   setOutputHost,
   setOutputTF,
-} from './ops.js';
+} from './tensor_helpers.js';
 import { uniformFill } from '../init/index.js';
 
 export class Linear extends Module {

@@ -3,7 +3,7 @@
 import { Tensor } from '../torch/tensor.js';
 import { Module, type Activity } from './module.js';
 import { registerModule } from './registry.js';
-import { expectTensor } from './ops.js';
+import { expectTensor } from './tensor_helpers.js';
 import { softmaxBackward, softmaxForward } from './SoftMax.js';
 
 export class LogSoftMax extends Module {

@@ -5,7 +5,7 @@ import { Tensor } from '../torch/tensor.js';
 import type { Activity } from './module.js';
 import { Criterion, type Target } from './Criterion.js';
 import { registerModule } from './registry.js';
-import { engineOf, expectTensor, hostValues, setOutputHost, setOutputTF } from './ops.js';
+import { engineOf, expectTensor, hostValues, setOutputHost, setOutputTF } from './tensor_helpers.js';
 
 export class MSECriterion extends Criterion {
   constructor(sizeAverage = true) {

@@ -16,7 +16,7 @@ import {
   setOutputHost,
   setOutputTF,
   toTFLayout,
-} from './ops.js';
+} from './tensor_helpers.js';
 
 /** x * c (or x / c), written into `out` (a fresh result) or into x itself (in place). */
 function scaleInto(out: Tensor | null, x: Tensor, c: number, where: string, divide = false): void {

@@ -9,7 +9,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { Tensor } from '../torch/tensor.js';
 import { type Activity } from './module.js';
 import { registerModule } from './registry.js';
-import { accumulateHost, engineOf, hostValues } from './ops.js';
+import { accumulateHost, engineOf, hostValues } from './tensor_helpers.js';
 import {
   accumulateParamTF,
   channelGeometry,
@@ -23,7 +23,7 @@ import {
   tensorInput,
   tfView,
 } from './activation.js';
-import { ChannelParamModule } from './MPELU.js';
+import { ChannelParamModule } from './ChannelParamModule.js';
 
 export class PReLU extends ChannelParamModule {
   /** PReLU(nOutputPlane?) or, with two arguments, the MPELU code's PReLU(alpha, nOutputPlane). */

@@ -3,7 +3,7 @@
 import { Container } from './Container.js';
 import type { Activity } from './module.js';
 import { registerModule } from './registry.js';
-import { asArray } from './ops.js';
+import { asArray } from './tensor_helpers.js';
 import { branchString } from './tostring.js';
 
 export class ParallelTable extends Container {

@@ -6,7 +6,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { Module, type Activity } from './module.js';
 import { registerModule } from './registry.js';
-import { engineOf } from './ops.js';
+import { engineOf } from './tensor_helpers.js';
 import { checkSameElements, pointwiseBackward, pointwiseForward, tensorInput } from './activation.js';
 
 export class ReLU extends Module {
@@ -88,10 +88,3 @@ export class ReLU extends Module {
 
 registerModule('nn.ReLU', ReLU);
 
-/** cudnn.ReLU: the same computation under cudnn's class name. */
-export class CudnnReLU extends ReLU {
-  constructor(inplace = false) {
-    super(inplace, 'cudnn.ReLU');
-  }
-}
-registerModule('cudnn.ReLU', CudnnReLU);

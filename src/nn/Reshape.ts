@@ -6,7 +6,7 @@ import { Storage } from '../torch/storage.js';
 import { Tensor } from '../torch/tensor.js';
 import { Module, clearFields, type Activity } from './module.js';
 import { registerModule } from './registry.js';
-import { expectTensor } from './ops.js';
+import { expectTensor } from './tensor_helpers.js';
 import { gradBackToInput, longStorage, sizeList, storageNumbers, viewOrCopy } from './View.js';
 
 export class Reshape extends Module {

@@ -8,7 +8,8 @@ import { Tensor } from '../torch/tensor.js';
 import { type Activity } from './module.js';
 import { registerModule } from './registry.js';
 import { tensorInput } from './activation.js';
-import { ChannelParamModule, expBackward, expForward, type ExpParams } from './MPELU.js';
+import { ChannelParamModule } from './ChannelParamModule.js';
+import { expBackward, expForward, type ExpParams } from './elu_family.js';
 
 export class SPELU extends ChannelParamModule {
   constructor(alpha = 1, nOutputPlane?: number) {

@@ -6,7 +6,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { Tensor } from '../torch/tensor.js';
 import { Module, type Activity } from './module.js';
 import { registerModule } from './registry.js';
-import { detachFrom, engineOf, expectTensor, hostValues, setOutputHost, setOutputTF } from './ops.js';
+import { detachFrom, engineOf, expectTensor, hostValues, setOutputHost, setOutputTF } from './tensor_helpers.js';
 
 /** THNN's frame/dim/stride split of a 1-4 d input (row-major), or an error naming the module. */
 export function softmaxGeometry(x: Tensor, where: string): { nframe: number; dim: number; stride: number } {

@@ -11,9 +11,9 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { type Activity } from './module.js';
 import { registerModule } from './registry.js';
-import { engineOf, expectTensor, hostValues, setOutputHost } from './ops.js';
-import { avgPoolBackward, avgPoolDivisors, avgPoolForward, tfPoolPadding, type PoolShape } from './host/pool.js';
-import { asBatch4d, setOutputTFBatch } from './host/batching.js';
+import { engineOf, expectTensor, hostValues, setOutputHost } from './tensor_helpers.js';
+import { avgPoolBackward, avgPoolDivisors, avgPoolForward, tfPoolPadding, type PoolShape } from './float64/pool.js';
+import { asBatch4d, setOutputTFBatch } from './float64/batching.js';
 import { SpatialPooling, checkPoolGradOutput, pooledSizes } from './SpatialMaxPooling.js';
 
 export class SpatialAveragePooling extends SpatialPooling {

@@ -13,8 +13,8 @@ import { registerModule } from './registry.js';
 import { uniformFill } from '../init/index.js';
 import { batchNormBackward, batchNormEvalForward, batchNormTrainForward } from '../backend/layer_ops.js';
 import { patchTfjsKernels } from '../backend/tfjs_patches.js';
-import { accumulateHost, accumulateTF, engineOf, expectTensor, fillTensor, hostValues, setOutputHost, assignHost } from './ops.js';
-import { bnBackward, bnBatchStats, bnForward, bnRunningStats, type BNShape, type BNStats } from './host/batchnorm.js';
+import { accumulateHost, accumulateTF, engineOf, expectTensor, fillTensor, hostValues, setOutputHost, assignHost } from './tensor_helpers.js';
+import { bnBackward, bnBatchStats, bnForward, bnRunningStats, type BNShape, type BNStats } from './float64/batchnorm.js';
 import { forEachStorageIndex } from '../torch/layout.js';
 
 export class SpatialBatchNormalization extends Module {

@@ -12,9 +12,9 @@ import { registerModule } from './registry.js';
 import { uniformFill } from '../init/index.js';
 import { conv2dBackwardBias, conv2dBackwardFilter, conv2dBackwardInput, conv2dForward } from '../backend/layer_ops.js';
 import { patchTfjsKernels } from '../backend/tfjs_patches.js';
-import { accumulateHost, accumulateTF, engineOf, expectTensor, hostValues, setOutputHost } from './ops.js';
-import { convBackwardInput, convForward, convGradBias, convGradWeight, convOutputSize, type ConvShape } from './host/conv.js';
-import { asBatch4d, setOutputTFBatch } from './host/batching.js';
+import { accumulateHost, accumulateTF, engineOf, expectTensor, hostValues, setOutputHost } from './tensor_helpers.js';
+import { convBackwardInput, convForward, convGradBias, convGradWeight, convOutputSize, type ConvParams, type ConvShape } from './float64/conv.js';
+import { asBatch4d, setOutputTFBatch } from './float64/batching.js';
 
 export class SpatialConvolution extends Module {
   constructor(nInputPlane: number, nOutputPlane: number, kW: number, kH: number, dW = 1, dH = 1, padW = 0, padH?: number) {
@@ -242,15 +242,6 @@ export class SpatialConvolution extends Module {
 }
 
 registerModule('nn.SpatialConvolution', SpatialConvolution);
-
-interface ConvParams {
-  kH: number;
-  kW: number;
-  dH: number;
-  dW: number;
-  padH: number;
-  padW: number;
-}
 
 /** Torch's [cOut, cIn, kH, kW] weight as tfjs's [kH, kW, cIn, cOut] filter (a new tensor). */
 function filterHWIO(weight: Tensor): tf.Tensor4D {

@@ -13,9 +13,9 @@ import * as tf from '@tensorflow/tfjs-core';
 import { Tensor } from '../torch/tensor.js';
 import { Module, type Activity } from './module.js';
 import { registerModule } from './registry.js';
-import { engineOf, expectTensor, hostValues, setOutputHost } from './ops.js';
-import { maxPoolBackward, maxPoolForward, poolShape, tfPoolPadding, type PoolShape } from './host/pool.js';
-import { asBatch4d, setOutputTFBatch } from './host/batching.js';
+import { engineOf, expectTensor, hostValues, setOutputHost } from './tensor_helpers.js';
+import { maxPoolBackward, maxPoolForward, poolShape, tfPoolPadding, type PoolShape } from './float64/pool.js';
+import { asBatch4d, setOutputTFBatch } from './float64/batching.js';
 
 /**
  * What max and average pooling share: the kW, kH, dW, dH, padW, padH and ceil_mode fields

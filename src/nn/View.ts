@@ -8,7 +8,7 @@ import { Tensor } from '../torch/tensor.js';
 import { Storage } from '../torch/storage.js';
 import { Module, type Activity } from './module.js';
 import { registerModule } from './registry.js';
-import { detachFrom, engineOf, expectTensor, hostValues, setOutputHost, setOutputTF } from './ops.js';
+import { detachFrom, engineOf, expectTensor, hostValues, setOutputHost, setOutputTF } from './tensor_helpers.js';
 
 /** Sizes given as numbers, an array, or a LongStorage (as Torch's View/Reshape accept). */
 export function sizeList(args: readonly unknown[], where: string): number[] {

@@ -8,7 +8,7 @@
 
 import * as tf from '@tensorflow/tfjs-core';
 import { Tensor } from '../torch/tensor.js';
-import { accumulateHost, accumulateTF, assignHost, assignTF, engineOf, expectTensor, hostValues, replaceStorageTF, setOutputHost } from './ops.js';
+import { accumulateHost, accumulateTF, assignHost, assignTF, engineOf, expectTensor, hostValues, replaceStorageTF, setOutputHost } from './tensor_helpers.js';
 
 export interface ChannelGeometry {
   /** Samples (1 for a 1-d input). */

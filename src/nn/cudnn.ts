@@ -14,6 +14,7 @@ import { SpatialConvolution } from './SpatialConvolution.js';
 import { SpatialBatchNormalization } from './SpatialBatchNormalization.js';
 import { SpatialMaxPooling } from './SpatialMaxPooling.js';
 import { SpatialAveragePooling } from './SpatialAveragePooling.js';
+import { ReLU } from './ReLU.js';
 
 /** cudnn.SpatialConvolution(nIn, nOut, kW, kH, dW = 1, dH = 1, padW = 0, padH = 0, groups = 1). */
 export class CudnnSpatialConvolution extends SpatialConvolution {
@@ -75,3 +76,11 @@ registerModule('cudnn.SpatialConvolution', CudnnSpatialConvolution);
 registerModule('cudnn.SpatialBatchNormalization', CudnnSpatialBatchNormalization);
 registerModule('cudnn.SpatialMaxPooling', CudnnSpatialMaxPooling);
 registerModule('cudnn.SpatialAveragePooling', CudnnSpatialAveragePooling);
+
+/** cudnn.ReLU: the same computation under cudnn's class name. */
+export class CudnnReLU extends ReLU {
+  constructor(inplace = false) {
+    super(inplace, 'cudnn.ReLU');
+  }
+}
+registerModule('cudnn.ReLU', CudnnReLU);

@@ -22,7 +22,7 @@ import { Criterion } from './Criterion.js';
 import { ClassNLLCriterion } from './ClassNLLCriterion.js';
 import { CrossEntropyCriterion } from './CrossEntropyCriterion.js';
 import { MSECriterion } from './MSECriterion.js';
-import { ReLU, CudnnReLU } from './ReLU.js';
+import { ReLU } from './ReLU.js';
 import { ELU } from './ELU.js';
 import { LeakyReLU } from './LeakyReLU.js';
 import { PReLU } from './PReLU.js';
@@ -33,7 +33,7 @@ import { SpatialBatchNormalization } from './SpatialBatchNormalization.js';
 import { SpatialMaxPooling } from './SpatialMaxPooling.js';
 import { SpatialAveragePooling } from './SpatialAveragePooling.js';
 import { Dropout } from './Dropout.js';
-import { CudnnSpatialConvolution, CudnnSpatialBatchNormalization, CudnnSpatialMaxPooling, CudnnSpatialAveragePooling } from './cudnn.js';
+import { CudnnReLU, CudnnSpatialConvolution, CudnnSpatialBatchNormalization, CudnnSpatialMaxPooling, CudnnSpatialAveragePooling } from './cudnn.js';
 import { UnknownModule } from './UnknownModule.js';
 import { DataParallelTable } from './DataParallelTable.js';
 

@@ -9,9 +9,10 @@
 import { Tensor, defaultTensorType } from '../torch/tensor.js';
 import { Storage } from '../torch/storage.js';
 import { TorchObject } from '../t7/torch_object.js';
+import { TypeConvertible } from './TypeConvertible.js';
 import { LuaTable } from '../t7/lua_table.js';
 import { tensorClassName, typeFromClassName } from '../torch/types.js';
-import { addScaled, asArray, convertStorage, fillTensor } from './ops.js';
+import { addScaled, asArray, convertStorage, fillTensor } from './tensor_helpers.js';
 import { flattenParameters } from './get_parameters.js';
 import { deserialize, serialize } from '../t7/index.js';
 
@@ -21,7 +22,7 @@ export type Activity = Tensor | Activity[];
 /** Conversions already made by one type() call: keeps shared tensors and storages shared. */
 export type TensorCache = Map<Tensor | Storage, Tensor | Storage>;
 
-export class Module extends TorchObject {
+export class Module extends TypeConvertible {
   constructor(className = 'nn.Module') {
     super(className, 1);
     this.fields.set('gradInput', new Tensor(defaultTensorType()));
@@ -223,19 +224,6 @@ export class Module extends TorchObject {
     convertFields(this, name, cache);
     this.fields.set('_type', name);
     return this;
-  }
-
-  float(cache?: TensorCache): this {
-    return this.type('torch.FloatTensor', cache);
-  }
-
-  double(cache?: TensorCache): this {
-    return this.type('torch.DoubleTensor', cache);
-  }
-
-  /** cuda(): tensors keep Float data under the torch.CudaTensor class name (as a GPU-trained file holds them). */
-  cuda(cache?: TensorCache): this {
-    return this.type('torch.CudaTensor', cache);
   }
 
   // ---- sharing and cloning -------------------------------------------------------

@@ -1,16 +1,12 @@
 // Pooling geometry as THNN defines it, and float64 host kernels (Double tensors), NCHW.
 
-export interface PoolShape {
+import type { ConvParams } from './conv.js';
+
+export interface PoolShape extends ConvParams {
   /** batch * channels: pooling is per plane. */
   planes: number;
   h: number;
   w: number;
-  kH: number;
-  kW: number;
-  dH: number;
-  dW: number;
-  padH: number;
-  padW: number;
   oH: number;
   oW: number;
 }

@@ -2,7 +2,7 @@
 
 import type * as tf from '@tensorflow/tfjs-core';
 import type { Tensor } from '../../torch/tensor.js';
-import { setOutputTF } from '../ops.js';
+import { setOutputTF } from '../tensor_helpers.js';
 
 /** A 4-d view of a 3-d or 4-d tensor (a 3-d one gets a leading batch of 1). */
 export function asBatch4d(x: Tensor, where: string): { x4: Tensor; batched: boolean } {

@@ -4,18 +4,22 @@
 // (H + 2*padH - kH) / dH + 1 rounded down). Used for double-precision gradient checks
 // and Double models; Float tensors run on tfjs.
 
-export interface ConvShape {
-  n: number;
-  cIn: number;
-  h: number;
-  w: number;
-  cOut: number;
+/** A sliding window's size, step and zero padding (convolution and pooling alike). */
+export interface ConvParams {
   kH: number;
   kW: number;
   dH: number;
   dW: number;
   padH: number;
   padW: number;
+}
+
+export interface ConvShape extends ConvParams {
+  n: number;
+  cIn: number;
+  h: number;
+  w: number;
+  cOut: number;
   oH: number;
   oW: number;
 }
