@@ -12,3 +12,5 @@ export { optim } from './optim/index.js';
 export * as nnlr from './optim/nnlr.js';
 export * as init from './init/index.js';
 export * as models from './models/index.js';
+export * as data from './data/index.js';
+export * as train from './train/index.js';

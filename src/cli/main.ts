@@ -18,13 +18,17 @@ import { UsageError } from './errors.js';
 import { addConvertCommand } from './commands/convert.js';
 import { addEnvCommand } from './commands/env.js';
 import { addInspectCommand } from './commands/inspect.js';
+import { addPlotCommand } from './commands/plot.js';
 import { addRunCommand } from './commands/run.js';
+import { addTrainCommand } from './commands/train.js';
 
 const COMMANDS: readonly ((program: Command) => void)[] = [
   addConvertCommand,
   addEnvCommand,
   addInspectCommand,
+  addPlotCommand,
   addRunCommand,
+  addTrainCommand,
 ];
 
 function ownVersion(): string {

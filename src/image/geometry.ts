@@ -13,7 +13,7 @@ interface Planes {
   depth: number;
   height: number;
   width: number;
-  data: number[];
+  data: ArrayLike<number>;
   dims: 2 | 3;
 }
 
@@ -22,7 +22,16 @@ function planes(t: Tensor, what: string): Planes {
   if (d !== 2 && d !== 3) throw new RangeError(`image.${what}: expected a 2-d (HxW) or 3-d (CxHxW) image, got a ${d}-d tensor of sizes [${t.size().join(', ')}]`);
   const s = t.size();
   const [depth, height, width] = d === 3 ? [s[0]!, s[1]!, s[2]!] : [1, s[0]!, s[1]!];
-  return { depth, height, width, data: t.values(), dims: d };
+  return { depth, height, width, data: hostValues(t), dims: d };
+}
+
+/** The values in logical order: a view of the host storage when contiguous (the per-image path), else a copy. */
+function hostValues(t: Tensor): ArrayLike<number> {
+  if (t.isContiguous() && t.elementType !== 'Long' && t.elementType !== 'Half') {
+    const host = t.storage().data() as Float32Array;
+    return host.subarray(t.offset(), t.offset() + t.nElement());
+  }
+  return t.values();
 }
 
 function tensorOf(like: Tensor, p: Planes, data: ArrayLike<number>): Tensor {

@@ -14,6 +14,7 @@ import { Generator } from '../torch/random.js';
 import { TorchObject } from '../t7/torch_object.js';
 import { LuaTable } from '../t7/lua_table.js';
 import { installTorchExtras } from './torch_extras.js';
+import { installFbresnetPackages } from './fbresnet_packages.js';
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 
@@ -110,6 +111,7 @@ export function installPackages(rt: LuaRuntime, mpelu: number): void {
   };
   // Lua tables that carry a TS-backed class table (torch.setmetatable'd copies) become objects.
   installTorchExtras(rt, mpelu, classes);
+  installFbresnetPackages(rt, mpelu);
 }
 
 const pointers = new WeakMap<object, number>();

@@ -8,7 +8,7 @@
 // weights: every module constructor's reset() first, then the paper's ConvInit (Taylor,
 // n = kW*kH*nOutputPlane), BNInit and the Linear bias.
 
-import { nn, type Module, type Sequential } from '../nn/index.js';
+import { cudnn, nn, type Module, type Sequential } from '../nn/index.js';
 import { paperResNetInit } from '../init/index.js';
 import { learningRate, weightDecay } from '../optim/nnlr.js';
 import { getDefaultTensorType, setDefaultTensorType } from '../torch/tensor.js';
@@ -29,6 +29,12 @@ export interface MpeluResNetOptions {
   tensorType?: string;
   /** cudnn.version as the paper's file reads it; >= 4000 drops the convolution biases. */
   cudnnVersion?: number;
+  /**
+   * 'cudnn' builds with the paper file's cudnn.SpatialConvolution and
+   * cudnn.SpatialAveragePooling (what fb.resnet.torch runs and saves); 'nn' (default) with
+   * the nn classes of the same computation.
+   */
+  classes?: 'nn' | 'cudnn';
 }
 
 /** Parameter counts the paper reports (CIFAR-10): 1.696M for depth 164, 10.28M for 1001. */
@@ -53,8 +59,9 @@ export function createMpeluNopreResNet(options: MpeluResNetOptions): Sequential 
   const previousType = getDefaultTensorType();
   setDefaultTensorType('torch.FloatTensor');
   try {
+    const useCudnn = options.classes === 'cudnn';
     const conv = (nIn: number, nOut: number, k: number, stride: number, pad: number) =>
-      nn.SpatialConvolution(nIn, nOut, k, k, stride, stride, pad, pad);
+      useCudnn ? cudnn.SpatialConvolution(nIn, nOut, k, k, stride, stride, pad, pad) : nn.SpatialConvolution(nIn, nOut, k, k, stride, stride, pad, pad);
     const bn = (planes: number) => nn.SpatialBatchNormalization(planes);
     const mpelu = (channels: number): Module => {
       const m = nn.MPELU(alpha, beta, channels);
@@ -96,7 +103,7 @@ export function createMpeluNopreResNet(options: MpeluResNetOptions): Sequential 
       .add(layer(stages[2], stages[3], n, 2))
       .add(bn(stages[3]))
       .add(mpelu(stages[3]))
-      .add(nn.SpatialAveragePooling(8, 8, 1, 1))
+      .add(useCudnn ? cudnn.SpatialAveragePooling(8, 8, 1, 1) : nn.SpatialAveragePooling(8, 8, 1, 1))
       .add(nn.View(stages[3]).setNumInputDims(3))
       .add(nn.Linear(stages[3], nClasses));
 

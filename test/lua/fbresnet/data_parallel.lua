@@ -4,20 +4,19 @@
 require 'torch'
 require 'nn'
 require 'cunn'
-require 'cudnn'
 require 'optim'
 torch.setdefaulttensortype('torch.FloatTensor')
 torch.manualSeed(11)
 
 local model = nn.Sequential()
-  :add(cudnn.SpatialConvolution(3, 4, 3, 3, 1, 1, 1, 1)):add(nn.SpatialBatchNormalization(4)):add(nn.MPELU(0.25, 1, 4))
-  :add(cudnn.SpatialAveragePooling(6, 6, 1, 1)):add(nn.View(4):setNumInputDims(3)):add(nn.Linear(4, 3))
+  :add(nn.SpatialConvolution(3, 4, 3, 3, 1, 1, 1, 1)):add(nn.SpatialBatchNormalization(4)):add(nn.MPELU(0.25, 1, 4))
+  :add(nn.SpatialAveragePooling(6, 6, 1, 1)):add(nn.View(4):setNumInputDims(3)):add(nn.Linear(4, 3))
 model:type('torch.CudaTensor')
 local ref1, ref2 = model:clone(), model:clone()
 local rp1, rg1 = ref1:getParameters()
 local rp2, rg2 = ref2:getParameters()
 
-local dpt = nn.DataParallelTable(1, true):add(model, {1, 2}):threads(function() require 'cudnn' end)
+local dpt = nn.DataParallelTable(1, true):add(model, {1, 2}):threads(function() require 'cunn' end)
 dpt.gradInput = nil
 dpt = dpt:type('torch.CudaTensor')
 local params, gradParams = dpt:getParameters()
@@ -55,8 +54,6 @@ for step = 1, 3 do
   worst = math.max(worst, diff(out, refOut), math.abs(loss - refLoss), diff(params, rp1))
 end
 print(string.format('largest difference %.9g', worst))
-local bn1 = dpt:get(1):findModules('nn.SpatialBatchNormalization')[1]
-local refBn1 = ref1:findModules('nn.SpatialBatchNormalization')[1]
-local refBn2 = ref2:findModules('nn.SpatialBatchNormalization')[1]
+local bn1, refBn1, refBn2 = dpt:get(1):get(2), ref1:get(2), ref2:get(2)
 print(string.format('replica 1 running mean = first half %.9g, != second half %s', diff(bn1.running_mean, refBn1.running_mean),
   tostring(diff(bn1.running_mean, refBn2.running_mean) > 0)))

@@ -7,8 +7,8 @@ local Threads = require 'threads'
 Threads.serialization('threads.sharedserialize')
 torch.setdefaulttensortype('torch.FloatTensor')
 
-local M = {}
-local Dataset = torch.class('test.Dataset', M)
+fbtest = {}
+local Dataset = torch.class('fbtest.Dataset')
 function Dataset:__init(name, n) self.name = name; self.data = torch.range(1, n) end
 function Dataset:get(i) return self.data[i] end
 function Dataset:size() return self.data:size(1) end
@@ -29,8 +29,8 @@ torch.manualSeed(42)
 local mainFirst = torch.uniform()
 torch.manualSeed(42)
 
-local train, sizes = makePool(M.Dataset('train', 10))
-local val = makePool(M.Dataset('val', 3))
+local train, sizes = makePool(fbtest.Dataset('train', 10))
+local val = makePool(fbtest.Dataset('val', 3))
 print('init results', sizes[1][1], sizes[1][2], sizes[2][1], sizes[2][2])
 print('main generator untouched', torch.uniform() == mainFirst)
 print('main default tensor type', torch.getdefaulttensortype())
