@@ -111,3 +111,15 @@ for (const backend of BACKENDS) {
     }
   });
 }
+
+describe('gradInput = nil', () => {
+  it('a module after the first with gradInput = nil leaves its predecessor no gradOutput: a clear error', () => {
+    const s = nn.Sequential().add(nn.ReLU()).add(nn.Linear(3, 2)).double();
+    s.get(2).gradInput = undefined;
+    const x = randn('Double', [4, 3], 1);
+    s.forward(x);
+    expect(() => s.backward(x, randn('Double', [4, 2], 2))).toThrow(
+      /module 2 \(nn\.Linear\) has gradInput = nil, so module 1 \(nn\.ReLU\) gets no gradOutput/,
+    );
+  });
+});
