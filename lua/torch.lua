@@ -97,14 +97,15 @@ function mpelu.defineClass(name, parentName, methods, ts)
 end
 mpelu.constructors = {}
 
-function torch.class(name, parentName, ...)
+function torch.class(name, parentName, module)
+  if type(parentName) == 'table' then parentName, module = nil, parentName end
   if type(name) ~= 'string' then error('bad argument #1 to \'class\' (string expected)', 2) end
   if classes[name] then error(name .. ' has been already assigned a factory', 2) end
   if parentName ~= nil and classes[parentName] == nil then
     error('bad argument #2 (parent class name ' .. tostring(parentName) .. ' is not a class)', 2)
   end
   local ns = name:match('^(.*)%.[^%.]+$')
-  if ns then
+  if ns and not module then
     local where = _G
     for part in ns:gmatch('[^%.]+') do
       where = rawget(where, part)
@@ -116,7 +117,7 @@ function torch.class(name, parentName, ...)
   local parent = parentName and classes[parentName]
   if parent and rawget(parent, '__backed') then js.derive(name, parentName) end
   local mt, ctor = mpelu.defineClass(name, parentName)
-  placeConstructor(name, ctor)
+  if module then module[name:match('([^%.]+)$')] = ctor else placeConstructor(name, ctor) end
   return mt, parent
 end
 
@@ -171,9 +172,6 @@ end
 function torch.setmetatable(obj, name)
   local mt = type(name) == 'table' and name or classes[name]
   if not mt then error('bad argument #2 to \'setmetatable\' (unknown class ' .. tostring(name) .. ')', 2) end
-  if rawget(mt, '__backed') and type(obj) == 'table' and not jsIsObject(obj) then
-    return js.fromTable(rawget(mt, '__typename'), obj)
-  end
   return setmetatable(obj, mt)
 end
 

@@ -91,6 +91,16 @@ function isMask(x: unknown): x is Tensor {
 }
 
 export function tensorKind(b: Bridge): ObjectKind {
+  // t.new is the tensor type's constructor (Torch: x.new(3, 4) sizes, x:new() views x's storage).
+  const newFns = new Map<TensorType, (L: LuaState) => number>();
+  const newFor = (type: TensorType) => {
+    let f = newFns.get(type);
+    if (!f) {
+      f = b.wrap((...args: unknown[]) => makeTensor(type, args));
+      newFns.set(type, f);
+    }
+    return f;
+  };
   const methods = new Map<string, (L: LuaState) => number>();
   const method = (name: string) => {
     let f = methods.get(name);
@@ -170,7 +180,7 @@ export function tensorKind(b: Bridge): ObjectKind {
       const kt = lua.lua_type(L, 2);
       if (kt === lua.LUA_TSTRING) {
         const key = b.get(2) as string;
-        const f = extraFns.get(key);
+        const f = key === 'new' ? newFor(t.elementType) : extraFns.get(key);
         if (f) lua.lua_pushcfunction(L, f);
         else if (typeof (t as any)[key] === 'function' && !hiddenMethods.has(key)) lua.lua_pushcfunction(L, method(key));
         else lua.lua_pushnil(L);
