@@ -39,17 +39,17 @@ describe('mpelu plot', () => {
     expect(svg.match(/class="mark-rule role-mark/g)?.length).toBe(2);
   });
 
-  it('writes an SVG by default and a PNG when asked; a folder without a log is a one-line error', () => {
-    const r = runCli(cli, ['plot', tmp]);
+  it('writes an SVG by default and a PNG when asked; a folder without a log is a one-line error', async () => {
+    const r = await runCli(cli, ['plot', tmp]);
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
     expect(readFileSync(join(tmp, 'curves.svg'), 'utf8')).toContain('top-1 error (%)');
     const png = join(tmp, 'curves.png');
-    expect(runCli(cli, ['plot', tmp, '-o', png]).status).toBe(0);
+    expect((await runCli(cli, ['plot', tmp, '-o', png])).status).toBe(0);
     const bytes = readFileSync(png);
     expect([...bytes.subarray(0, 8)]).toEqual([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
     expect(bytes.readUInt32BE(16)).toBeGreaterThan(1000); // width in pixels (2x zoom)
-    const bad = runCli(cli, ['plot', join(tmp, 'nowhere')]);
+    const bad = await runCli(cli, ['plot', join(tmp, 'nowhere')]);
     expect(bad.status).toBe(1);
     expect(bad.stderr).toMatch(/^mpelu: .*nowhere\/log\.jsonl not found: mpelu train writes it in its -save folder after each epoch\n$/);
   });

@@ -124,7 +124,7 @@ describe('mpelu train (command line)', () => {
     expect(r.stdout).not.toContain('Training epoch');
   });
 
-  it('wrong options and missing data are one-line errors', () => {
+  it('wrong options and missing data are one-line errors', async () => {
     const cases: [string[], number, RegExp][] = [
       [['-shortcutType', 'D'], 2, /^mpelu: train: -shortcutType: 'D' is not allowed \(allowed: A \| B \| C\)$/],
       [['-batchSize', 'many'], 2, /^mpelu: train: -batchSize: expected a number, got 'many'$/],
@@ -135,7 +135,7 @@ describe('mpelu train (command line)', () => {
       [['-dataset', 'cifar10', '-depth', '21', '-data', DATA.bin, '-gen', genOf('g'), '-save', save('g')], 2, /^mpelu: train: -depth: 21 is not allowed for -netType resnet on CIFAR \(allowed: 6n\+2/],
     ];
     for (const [args, status, message] of cases) {
-      const r = runCli(cli, ['train', ...args]);
+      const r = await runCli(cli, ['train', ...args]);
       expect(r.status, args.join(' ')).toBe(status);
       expect(r.stderr.trim().split('\n'), args.join(' ')).toHaveLength(1);
       expect(r.stderr.trim()).toMatch(message);
