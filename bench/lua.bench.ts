@@ -27,7 +27,7 @@ setDefaultTensorType('torch.FloatTensor');
 
 const rt = new LuaRuntime();
 rt.addScriptDir(modelDir);
-rt.runString(`require 'nn'; require 'cudnn'; createModel = require('models/mpelu-preactivation-nopre'); print_ = print; print = function() end`);
+rt.runString(`require 'nn'; require 'cudnn'; createModel = require('models/mpelu_nopre_model'); print_ = print; print = function() end`);
 
 // ---- build ResNet-1001 from Lua ----
 {

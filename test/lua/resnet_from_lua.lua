@@ -6,7 +6,7 @@ torch.setdefaulttensortype('torch.FloatTensor')
 local depth = tonumber(arg[1])
 local fixtures = arg[2]
 torch.manualSeed(1)
-local createModel = require('models/mpelu-preactivation-nopre')
+local createModel = require('models/mpelu_nopre_model')
 local model = createModel({depth = depth, tensorType = 'torch.FloatTensor'})
 local params, gradParams = model:getParameters()
 print('parameters', params:nElement(), torch.type(params))
