@@ -7,7 +7,7 @@
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../src/backend/index.js';
 import * as t7 from '../src/t7/index.js';
 import { nn, type Module } from '../src/nn/index.js';
@@ -15,7 +15,7 @@ import { manualSeed } from '../src/torch/random.js';
 import { createMpeluNopreResNet } from '../src/models/mpelu_nopre_resnet.js';
 import { exportModel, importWeights, namedTensors, decodeSafetensors } from '../src/export/index.js';
 import { decodeModel } from '../src/export/onnx_graph.js';
-import { buildProgram } from '../src/cli/main.js';
+import { runMpeluInProcess } from './helpers/run_in_process.js';
 import { compareWithOrt, onnxCheck, onnxPython } from './helpers/onnx_compare.js';
 import { createFbResNet } from './helpers/fb_resnet.js';
 
@@ -169,20 +169,7 @@ describe('safetensors export and import', () => {
 });
 
 describe('mpelu export / import-weights', () => {
-  async function run(...args: string[]): Promise<string> {
-    const program = buildProgram();
-    let out = '';
-    const spy = vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
-      out += String(chunk);
-      return true;
-    });
-    try {
-      await program.parseAsync(['node', 'mpelu', ...args]);
-    } finally {
-      spy.mockRestore();
-    }
-    return out;
-  }
+  const run = runMpeluInProcess;
 
   it('exports ONNX and safetensors and imports the weights back into a .t7', async () => {
     const onnx = join(tmp, 'cli.onnx');

@@ -3,7 +3,7 @@
 import { linkSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import * as t7 from '../src/t7/index.js';
 import { compareWithDescription } from '../src/t7/compare.js';
 import { LuaTable } from '../src/t7/lua_table.js';
@@ -11,7 +11,7 @@ import { TorchObject } from '../src/t7/torch_object.js';
 import { Tensor } from '../src/torch/tensor.js';
 import { Storage } from '../src/torch/storage.js';
 import { inspectFile, inspectText } from '../src/cli/inspect.js';
-import { buildProgram } from '../src/cli/main.js';
+import { runMpeluInProcess } from './helpers/run_in_process.js';
 import { convertFile } from '../src/cli/convert.js';
 
 const FIX = new URL('../fixtures/', import.meta.url).pathname;
@@ -20,21 +20,7 @@ const SER = join(FIX, 'torch7/serialization');
 const tmp = mkdtempSync(join(tmpdir(), 't7-cli-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
-/** Runs `mpelu <args>` through commander and returns what it printed. */
-async function run(...args: string[]): Promise<string> {
-  const program = buildProgram();
-  let out = '';
-  const spy = vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
-    out += String(chunk);
-    return true;
-  });
-  try {
-    await program.parseAsync(['node', 'mpelu', ...args]);
-  } finally {
-    spy.mockRestore();
-  }
-  return out;
-}
+const run = runMpeluInProcess;
 
 describe('mpelu inspect', () => {
   it("prints an nn model in Torch's print(model) format", async () => {
