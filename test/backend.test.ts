@@ -18,6 +18,7 @@ import {
 import { collectEnv, formatEnv } from '../src/cli/env.js';
 import { buildProgram } from '../src/cli/main.js';
 import { existsSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 
 const nativeInstalled = probeNativePackages().some((p) => p.found);
@@ -41,8 +42,13 @@ describe('initBackend', () => {
   });
 
   it('auto picks tensorflow when installed, else wasm', async () => {
-    const info = await initBackendInfo('auto');
-    expect(info.backend).toBe(nativeInstalled ? 'tensorflow' : 'wasm');
+    // In a fresh process: this worker may already hold a backend an earlier test file chose,
+    // and auto keeps a backend that is already running.
+    const fresh = spawnSync(process.execPath, ['--import', 'tsx', '-e',
+      "const s = await import('./src/backend/select.ts'); console.log((await s.initBackendInfo('auto')).backend);"],
+      { cwd: join(import.meta.dirname, '..'), encoding: 'utf8', env: { ...process.env, MPELU_BACKEND: undefined }, timeout: 120_000 });
+    expect(fresh.stdout.trim().split('\n').at(-1), fresh.stderr).toBe(nativeInstalled ? 'tensorflow' : 'wasm');
+    const info = await initBackendInfo(nativeInstalled ? 'tensorflow' : 'wasm');
     expect(tf.getBackend()).toBe(info.tfjsBackend);
     expect(info.tfjsVersion).toBe(tf.version_core);
     expect(info.threads).toBeGreaterThanOrEqual(1);

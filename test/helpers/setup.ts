@@ -27,3 +27,12 @@ setDefaultTensorType('torch.DoubleTensor');
 setFusedKernelsEnabled(true);
 for (const s of [wasmSimd, convForwardSimd, convInputGradSimd, convWeightGradSimd]) s.reset();
 resetNumThreads();
+
+// The backend the environment asked for, as the worker process started: an in-process CLI
+// run with `--backend X` (src/cli/main.ts) writes MPELU_BACKEND for library code, and a
+// suite may set it; the next file in the same worker must not inherit that.
+const started = ((globalThis as { __mpeluStartBackend?: { value: string | undefined } }).__mpeluStartBackend ??= {
+  value: process.env.MPELU_BACKEND,
+});
+if (started.value === undefined) delete process.env.MPELU_BACKEND;
+else process.env.MPELU_BACKEND = started.value;
