@@ -320,6 +320,32 @@ export function installStdlib(b: Bridge, out: Output, errOut: (s: string) => voi
   }));
   lua.lua_pop(L, 1);
 
+  // ---- math.floor/ceil: LuaJIT's give doubles (Lua 5.3's give integers); builtins in JS so
+  // a bad argument reads as LuaJIT words it
+  lua.lua_getglobal(L, lit('math'));
+  for (const [name, round] of [['floor', Math.floor], ['ceil', Math.ceil]] as const) {
+    lua.lua_pushcfunction(L, (L2: LuaState) => {
+      lua.lua_pushnumber(L2, round(lauxlib.luaL_checknumber(L2, 1)));
+      return 1;
+    });
+    lua.lua_setfield(L, -2, lit(name));
+  }
+  // math.max/min as LuaJIT's maxsd/minsd fold them: m = m > x ? m : x, so a NaN is kept only
+  // when it comes last (Lua 5.3 keeps a leading NaN)
+  for (const [name, keep] of [['max', (m: number, x: number) => m > x], ['min', (m: number, x: number) => m < x]] as const) {
+    lua.lua_pushcfunction(L, (L2: LuaState) => {
+      let m = lauxlib.luaL_checknumber(L2, 1);
+      for (let i = 2, n = lua.lua_gettop(L2); i <= n; i++) {
+        const x = lauxlib.luaL_checknumber(L2, i);
+        m = keep(m, x) ? m : x;
+      }
+      lua.lua_pushnumber(L2, m);
+      return 1;
+    });
+    lua.lua_setfield(L, -2, lit(name));
+  }
+  lua.lua_pop(L, 1);
+
   // ---- type(): bridged tables (modules, field tables) are tables, tensors userdata ----
   lua.lua_pushcfunction(L, b.raw((L: LuaState) => {
     lauxlib.luaL_checkany(L, 1);

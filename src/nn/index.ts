@@ -23,6 +23,9 @@ import { ClassNLLCriterion } from './ClassNLLCriterion.js';
 import { CrossEntropyCriterion } from './CrossEntropyCriterion.js';
 import { MSECriterion } from './MSECriterion.js';
 import { ReLU } from './ReLU.js';
+import { Tanh } from './Tanh.js';
+import { Sigmoid } from './Sigmoid.js';
+import { Abs } from './Abs.js';
 import { ELU } from './ELU.js';
 import { LeakyReLU } from './LeakyReLU.js';
 import { PReLU } from './PReLU.js';
@@ -42,7 +45,7 @@ export { Module, Container, Sequential, Identity, Linear, UnknownModule, DataPar
 export { ConcatTable, Concat, ParallelTable, CAddTable, View, Reshape, MulConstant, SoftMax, LogSoftMax };
 export { Criterion, ClassNLLCriterion, CrossEntropyCriterion, MSECriterion };
 export type { Target } from './Criterion.js';
-export { ReLU, CudnnReLU, ELU, LeakyReLU, PReLU, SPELU, MPELU };
+export { ReLU, CudnnReLU, ELU, LeakyReLU, PReLU, SPELU, MPELU, Tanh, Sigmoid, Abs };
 export { SpatialConvolution, SpatialBatchNormalization, SpatialMaxPooling, SpatialAveragePooling, Dropout };
 export { CudnnSpatialConvolution, CudnnSpatialBatchNormalization, CudnnSpatialMaxPooling, CudnnSpatialAveragePooling };
 export { registerModule, moduleClass, registeredModuleNames } from './registry.js';
@@ -103,6 +106,12 @@ export const nn = {
   MSECriterion: torchClass(MSECriterion),
   /** nn.ReLU(inplace = false): max(0, x) (Torch's Threshold(0, 0)). */
   ReLU: torchClass(ReLU),
+  /** nn.Tanh(): tanh(x). */
+  Tanh: torchClass(Tanh),
+  /** nn.Sigmoid(): 1 / (1 + e^-x). */
+  Sigmoid: torchClass(Sigmoid),
+  /** nn.Abs(): |x|. */
+  Abs: torchClass(Abs),
   /** nn.ELU(alpha = 1, inplace = false): x for x > 0, alpha (e^x - 1) otherwise. */
   ELU: torchClass(ELU),
   LeakyReLU: torchClass(LeakyReLU),
