@@ -77,6 +77,8 @@ function Module:getOptimConfig(baseLR, baseWD) return js.getOptimConfig(self, ba
 
 -- ---- torch helpers ----
 torch.Timer = js.Timer
+torch.DiskFile, torch.MemoryFile, torch.PipeFile = js.DiskFile, js.MemoryFile, js.PipeFile
+js.setFileRevive(function(v) return mpelu.revive(v) end)
 torch.serialize = js.serialize
 torch.deserialize = function(s, format) return mpelu.revive(js.deserialize(s, format)) end
 torch.save = function(file, obj, format, referenced) js.save(file, obj, format) end

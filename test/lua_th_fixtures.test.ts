@@ -27,7 +27,6 @@ export const KNOWN_DIFFERENT: Record<string, string> = {
   pcall_errors:
     "`return math.floor('a')` inside pcall: LuaJIT's tail call drops the caller's frame (\"bad argument #1 to '?'\", no position); " +
     "Lua 5.3 runs a builtin in tail position in the caller's frame (\"pcall_errors.lua:43: bad argument #1 to 'floor'\"); every other line matches",
-  io_files: 'torch.DiskFile is not implemented',
 };
 
 describe('th fixtures under mpelu run', () => {
