@@ -14,6 +14,7 @@ import { Output, outputHook } from './output.js';
 import { installPackages } from './packages.js';
 import { installBit } from './bit.js';
 import { luaNumberString } from './cformat.js';
+import { withTorchClassScope, type TorchClassFactory } from '../t7/torch_object.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 /** The package root (src/lua or dist/lua are two levels below it). */
@@ -39,6 +40,8 @@ export class LuaRuntime {
   readonly L: LuaState;
   readonly bridge: Bridge;
   readonly out: Output;
+  /** .t7 class claims of this runtime only (built-in classes its scripts replaced), active while it runs. */
+  readonly classScope = new Map<string, TorchClassFactory>();
   private readonly errOut: (s: string) => void;
 
   constructor(options: RuntimeOptions = {}) {
@@ -90,7 +93,7 @@ export class LuaRuntime {
     const base = lua.lua_gettop(L) - nargs;
     lua.lua_pushcfunction(L, tracebackHandler);
     lua.lua_insert(L, base);
-    const status = lua.lua_pcall(L, nargs, nresults, base);
+    const status = withTorchClassScope(this.classScope, () => lua.lua_pcall(L, nargs, nresults, base));
     lua.lua_remove(L, base);
     if (status !== lua.LUA_OK) {
       lua.lua_rawgeti(L, -1, 1);
