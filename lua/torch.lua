@@ -209,6 +209,8 @@ function torch.pointer(obj)
 end
 
 function torch.version(obj)
+  -- a TypeScript object carries its class version (2 for nn.SpatialBatchNormalization)
+  if jsIsObject(obj) then return js.version(obj) end
   local mt = getmetatable(obj)
   return mt and classget(mt, '__version')
 end

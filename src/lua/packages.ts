@@ -77,6 +77,7 @@ export function installPackages(rt: LuaRuntime, mpelu: number): void {
       else if (t instanceof LuaTable) t.set(k, v);
       else if (Array.isArray(t) && typeof k === 'number') t[k - 1] = v;
     },
+    version: (x: unknown) => (x instanceof TorchObject ? (x.version ?? undefined) : undefined),
     pointer: (x: unknown) => pointerOf(x instanceof TensorCData ? x.tensor : x),
   });
   lua.lua_pushcfunction(L, (L2: LuaState) => {
