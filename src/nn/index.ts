@@ -26,6 +26,8 @@ import { ReLU } from './ReLU.js';
 import { Tanh } from './Tanh.js';
 import { Sigmoid } from './Sigmoid.js';
 import { Abs } from './Abs.js';
+import { JoinTable } from './JoinTable.js';
+import { Narrow } from './Narrow.js';
 import { ELU } from './ELU.js';
 import { LeakyReLU } from './LeakyReLU.js';
 import { PReLU } from './PReLU.js';
@@ -42,7 +44,7 @@ import { DataParallelTable } from './DataParallelTable.js';
 
 export type { Activity, TensorCache } from './module.js';
 export { Module, Container, Sequential, Identity, Linear, UnknownModule, DataParallelTable };
-export { ConcatTable, Concat, ParallelTable, CAddTable, View, Reshape, MulConstant, SoftMax, LogSoftMax };
+export { ConcatTable, Concat, ParallelTable, CAddTable, View, Reshape, MulConstant, SoftMax, LogSoftMax, JoinTable, Narrow };
 export { Criterion, ClassNLLCriterion, CrossEntropyCriterion, MSECriterion };
 export type { Target } from './Criterion.js';
 export { ReLU, CudnnReLU, ELU, LeakyReLU, PReLU, SPELU, MPELU, Tanh, Sigmoid, Abs };
@@ -96,6 +98,10 @@ export const nn = {
   /** nn.View(...sizes): the input viewed with new sizes (-1 for one inferred size); setNumInputDims(n) keeps the batch dimension. */
   View: torchClass(View),
   Reshape: torchClass(Reshape),
+  /** nn.JoinTable(dimension, nInputDims?): a table of tensors concatenated along dimension (one further for a batch when nInputDims is given). */
+  JoinTable: torchClass(JoinTable),
+  /** nn.Narrow(dimension, offset, length = 1): a copy of input:narrow(dimension, offset, length); negative values count from the end. */
+  Narrow: torchClass(Narrow),
   MulConstant: torchClass(MulConstant),
   SoftMax: torchClass(SoftMax),
   LogSoftMax: torchClass(LogSoftMax),
