@@ -21,7 +21,7 @@ import {
   toTFLayout,
 } from './tensor_helpers.js';
 
-export class CAddTable extends Module {
+export class CAddTable extends Module<Tensor[], Tensor> {
   constructor(inplace = false) {
     super('nn.CAddTable');
     if (inplace) this.fields.set('inplace', true);

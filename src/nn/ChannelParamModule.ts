@@ -30,7 +30,7 @@ export function ensureBuffers(m: Module, names: readonly string[], like: Tensor)
  * gradWeight of nOutputPlane (or 1) values, and the backward protocol, where gradInput and
  * the parameter gradients come from one pass (so backward costs one pass, not two).
  */
-export abstract class ChannelParamModule extends Module {
+export abstract class ChannelParamModule extends Module<Tensor, Tensor> {
   constructor(className: string, nOutputPlane: number | undefined, weightInit: number) {
     super(className);
     const n = paramSize(nOutputPlane, className);
@@ -63,7 +63,7 @@ export abstract class ChannelParamModule extends Module {
   /** gradInput (when given) and, with withParams, scale * the parameter gradients, in one pass. */
   protected abstract gradPass(where: string, x: Tensor, g: Tensor, gradInput: Tensor | null, withParams: boolean, scale: number): void;
 
-  override updateGradInput(input: Activity, gradOutput: Activity): Activity {
+  override updateGradInput(input: Activity, gradOutput: Activity): Tensor {
     const where = `${this.className}:updateGradInput`;
     const x = tensorInput(input, where);
     const g = tensorInput(gradOutput, `${where} (gradOutput)`);
@@ -81,7 +81,7 @@ export abstract class ChannelParamModule extends Module {
   }
 
   /** updateGradInput + accGradParameters in one pass. */
-  override backward(input: Activity, gradOutput: Activity, scale = 1): Activity {
+  override backward(input: Activity, gradOutput: Activity, scale = 1): Tensor {
     const where = `${this.className}:backward`;
     const x = tensorInput(input, where);
     const g = tensorInput(gradOutput, `${where} (gradOutput)`);

@@ -10,7 +10,7 @@ import { Criterion, type Target } from './Criterion.js';
 import { registerModule } from './registry.js';
 import { engineOf, expectTensor, hostValues, setOutputHost, setOutputTF } from './tensor_helpers.js';
 
-export class ClassNLLCriterion extends Criterion {
+export class ClassNLLCriterion extends Criterion<Tensor> {
   constructor(weights?: Tensor | null, sizeAverage = true, ignoreIndex = -100) {
     super('nn.ClassNLLCriterion');
     this.fields.set('sizeAverage', sizeAverage);

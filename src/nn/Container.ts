@@ -8,7 +8,7 @@ import { LuaTable } from '../t7/lua_table.js';
 import { Module, replaceBuffers, type Activity } from './module.js';
 import { registerModule } from './registry.js';
 
-export class Container extends Module {
+export class Container<In extends Activity = Activity, Out extends Activity = Activity> extends Module<In, Out> {
   constructor(className = 'nn.Container') {
     super(className);
     this.fields.set('modules', new LuaTable());
@@ -92,7 +92,7 @@ export class Container extends Module {
    * The stand-in is an own property of the child for the duration of the call only; it
    * steps aside while the child runs, so the child's own accGradParameters is the real one.
    */
-  override accUpdateGradParameters(input: Activity, gradOutput: Activity, lr: number): void {
+  override accUpdateGradParameters(input: In, gradOutput: Out, lr: number): void {
     // A child's own accGradParameters property (rare: set on the instance) is kept aside and put back.
     const saved = new Map<Module, PropertyDescriptor | undefined>();
     const restore = (m: Module): void => {

@@ -10,7 +10,7 @@ import { registerModule } from './registry.js';
 import { expectTensor } from './tensor_helpers.js';
 import { viewOrCopy } from './View.js';
 
-export class CrossEntropyCriterion extends Criterion {
+export class CrossEntropyCriterion extends Criterion<Tensor> {
   constructor(weights?: Tensor | null, sizeAverage?: boolean) {
     super('nn.CrossEntropyCriterion');
     const nll = new ClassNLLCriterion(weights, sizeAverage);

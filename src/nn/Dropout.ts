@@ -13,7 +13,7 @@ import { registerModule } from './registry.js';
 import { defaultGenerator, fillWith } from '../torch/random.js';
 import { assignHost, assignTFLayout, commonLayout, engineOf, expectTensor, hostValues, setOutputHost, toTFLayout } from './tensor_helpers.js';
 
-export class Dropout extends Module {
+export class Dropout extends Module<Tensor, Tensor> {
   constructor(p = 0.5, v1 = false, inplace?: boolean, stochasticInference = false) {
     super('nn.Dropout');
     const f = this.fields;
@@ -36,7 +36,7 @@ export class Dropout extends Module {
     this.fields.set('p', p);
   }
 
-  override updateOutput(input: Activity): Activity {
+  override updateOutput(input: Activity): Tensor {
     const where = `${this.className}:updateOutput`;
     const x = expectTensor(input, where);
     const p = this.p;
@@ -48,7 +48,7 @@ export class Dropout extends Module {
     return this.scaled(x, factor, 'output', where);
   }
 
-  override updateGradInput(input: Activity, gradOutput: Activity): Activity {
+  override updateGradInput(input: Activity, gradOutput: Activity): Tensor {
     const where = `${this.className}:updateGradInput`;
     expectTensor(input, where);
     const dy = expectTensor(gradOutput, where);

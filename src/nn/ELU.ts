@@ -12,7 +12,7 @@ import { engineOf } from './tensor_helpers.js';
 import { formatF } from './tostring.js';
 import { checkSameElements, pointwiseBackward, pointwiseForward, tensorInput } from './activation.js';
 
-export class ELU extends Module {
+export class ELU extends Module<Tensor, Tensor> {
   constructor(alpha = 1, inplace = false) {
     super('nn.ELU');
     if (typeof alpha !== 'number') throw new TypeError(`nn.ELU: alpha must be a number, got ${typeof alpha}`);
@@ -33,7 +33,7 @@ export class ELU extends Module {
     return this.fields.get('inplace') === true;
   }
 
-  override updateOutput(input: Activity): Activity {
+  override updateOutput(input: Activity): Tensor {
     const x = tensorInput(input, 'nn.ELU:updateOutput');
     const alpha = this.alpha;
     const output = this.buffer('output', x);
@@ -49,7 +49,7 @@ export class ELU extends Module {
     );
   }
 
-  override updateGradInput(input: Activity, gradOutput: Activity): Activity {
+  override updateGradInput(input: Activity, gradOutput: Activity): Tensor {
     const x = tensorInput(input, 'nn.ELU:updateGradInput');
     const g = tensorInput(gradOutput, 'nn.ELU:updateGradInput (gradOutput)');
     checkSameElements(x, g, 'nn.ELU:updateGradInput');

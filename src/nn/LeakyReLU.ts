@@ -4,6 +4,7 @@
 // as in Torch, does NOT set inplace: only the second argument does); a negative negval
 // turns inplace off.
 
+import type { Tensor } from '../torch/tensor.js';
 import * as tf from '@tensorflow/tfjs-core';
 import { Module, type Activity } from './module.js';
 import { registerModule } from './registry.js';
@@ -11,7 +12,7 @@ import { engineOf } from './tensor_helpers.js';
 import { formatG } from './tostring.js';
 import { checkSameElements, pointwiseBackward, pointwiseForward, tensorInput } from './activation.js';
 
-export class LeakyReLU extends Module {
+export class LeakyReLU extends Module<Tensor, Tensor> {
   constructor(negval: number | boolean = 1 / 100, inplace = false) {
     super('nn.LeakyReLU');
     const nv = typeof negval === 'boolean' ? 1 / 100 : negval;
@@ -28,7 +29,7 @@ export class LeakyReLU extends Module {
     return this.fields.get('inplace') === true;
   }
 
-  override updateOutput(input: Activity): Activity {
+  override updateOutput(input: Activity): Tensor {
     const x = tensorInput(input, 'nn.LeakyReLU:updateOutput');
     const negval = this.negval;
     const output = this.buffer('output', x);
@@ -44,7 +45,7 @@ export class LeakyReLU extends Module {
     );
   }
 
-  override updateGradInput(input: Activity, gradOutput: Activity): Activity {
+  override updateGradInput(input: Activity, gradOutput: Activity): Tensor {
     const x = tensorInput(input, 'nn.LeakyReLU:updateGradInput');
     const g = tensorInput(gradOutput, 'nn.LeakyReLU:updateGradInput (gradOutput)');
     checkSameElements(x, g, 'nn.LeakyReLU:updateGradInput');

@@ -16,7 +16,7 @@ import {
 } from './tensor_helpers.js';
 import { uniformFill } from '../init/index.js';
 
-export class Linear extends Module {
+export class Linear extends Module<Tensor, Tensor> {
   constructor(inputSize: number, outputSize: number, bias = true) {
     super('nn.Linear');
     if (!Number.isInteger(inputSize) || !Number.isInteger(outputSize) || inputSize < 1 || outputSize < 1) {

@@ -6,7 +6,7 @@ import { registerModule } from './registry.js';
 import { expectTensor } from './tensor_helpers.js';
 import { softmaxBackward, softmaxForward } from './SoftMax.js';
 
-export class LogSoftMax extends Module {
+export class LogSoftMax extends Module<Tensor, Tensor> {
   constructor() {
     super('nn.LogSoftMax');
   }

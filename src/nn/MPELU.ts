@@ -38,7 +38,7 @@ export class MPELU extends ChannelParamModule {
     return { nOutputPlane: this.nOutputPlane, weight: this.weight, bias: this.bias };
   }
 
-  override updateOutput(input: Activity): Activity {
+  override updateOutput(input: Activity): Tensor {
     const x = tensorInput(input, `${this.className}:updateOutput`);
     return expForward(`${this.className}:updateOutput`, x, this.params(), this.buffer('output', x));
   }

@@ -7,7 +7,7 @@ import { Criterion, type Target } from './Criterion.js';
 import { registerModule } from './registry.js';
 import { engineOf, expectTensor, hostValues, setOutputHost, setOutputTF } from './tensor_helpers.js';
 
-export class MSECriterion extends Criterion {
+export class MSECriterion extends Criterion<Tensor> {
   constructor(sizeAverage = true) {
     super('nn.MSECriterion');
     this.fields.set('sizeAverage', sizeAverage);

@@ -36,7 +36,7 @@ function scaleInto(out: Tensor | null, x: Tensor, c: number, where: string, divi
   }
 }
 
-export class MulConstant extends Module {
+export class MulConstant extends Module<Tensor, Tensor> {
   constructor(constant_scalar: number, inplace = false) {
     super('nn.MulConstant');
     if (typeof constant_scalar !== 'number') throw new TypeError(`nn.MulConstant: input is not scalar! (got ${String(constant_scalar)})`);

@@ -54,7 +54,7 @@ export class PReLU extends ChannelParamModule {
     return n === 0 ? w.narrow(1, 1, 1) : w;
   }
 
-  override updateOutput(input: Activity): Activity {
+  override updateOutput(input: Activity): Tensor {
     const where = `${this.className}:updateOutput`;
     const x = tensorInput(input, where);
     const n = this.nOutputPlane;

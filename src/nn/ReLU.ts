@@ -3,13 +3,14 @@
 //   output = input > threshold ? input : val;  gradInput = input > threshold ? gradOutput : 0.
 // The same implementation serves cudnn.ReLU (fields: inplace, mode; no threshold/val).
 
+import type { Tensor } from '../torch/tensor.js';
 import * as tf from '@tensorflow/tfjs-core';
 import { Module, type Activity } from './module.js';
 import { registerModule } from './registry.js';
 import { engineOf } from './tensor_helpers.js';
 import { checkSameElements, pointwiseBackward, pointwiseForward, tensorInput } from './activation.js';
 
-export class ReLU extends Module {
+export class ReLU extends Module<Tensor, Tensor> {
   constructor(inplace = false, className = 'nn.ReLU') {
     super(className);
     if (typeof inplace !== 'boolean') throw new TypeError(`${className}: the in-place flag must be a boolean, got ${typeof inplace}`);
@@ -47,7 +48,7 @@ export class ReLU extends Module {
     }
   }
 
-  override updateOutput(input: Activity): Activity {
+  override updateOutput(input: Activity): Tensor {
     const x = tensorInput(input, `${this.className}:updateOutput`);
     this.validate();
     const th = this.threshold;
@@ -65,7 +66,7 @@ export class ReLU extends Module {
     );
   }
 
-  override updateGradInput(input: Activity, gradOutput: Activity): Activity {
+  override updateGradInput(input: Activity, gradOutput: Activity): Tensor {
     const x = tensorInput(input, `${this.className}:updateGradInput`);
     const g = tensorInput(gradOutput, `${this.className}:updateGradInput (gradOutput)`);
     checkSameElements(x, g, `${this.className}:updateGradInput`);

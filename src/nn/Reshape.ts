@@ -9,7 +9,7 @@ import { registerModule } from './registry.js';
 import { expectTensor } from './tensor_helpers.js';
 import { gradBackToInput, longStorage, sizeList, storageNumbers, viewOrCopy } from './View.js';
 
-export class Reshape extends Module {
+export class Reshape extends Module<Tensor, Tensor> {
   constructor(...args: (number | number[] | Storage | boolean)[]) {
     super('nn.Reshape');
     const rest = args.slice();

@@ -20,7 +20,7 @@ export class SPELU extends ChannelParamModule {
     return { nOutputPlane: this.nOutputPlane, weight: this.weight, bias: null };
   }
 
-  override updateOutput(input: Activity): Activity {
+  override updateOutput(input: Activity): Tensor {
     const x = tensorInput(input, `${this.className}:updateOutput`);
     return expForward(`${this.className}:updateOutput`, x, this.params(), this.buffer('output', x));
   }

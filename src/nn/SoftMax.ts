@@ -99,7 +99,7 @@ export function softmaxBackward(kind: Kind, gi: Tensor, x: Tensor, g: Tensor, y:
   return gi;
 }
 
-export class SoftMax extends Module {
+export class SoftMax extends Module<Tensor, Tensor> {
   constructor() {
     super('nn.SoftMax');
   }

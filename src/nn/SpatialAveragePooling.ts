@@ -8,6 +8,7 @@
 // back by kW*kH. Float runs on tfjs (zero padding, 'valid' average pool, a per-window
 // correction where the divisor is not kW*kH); Double on the host.
 
+import type { Tensor } from '../torch/tensor.js';
 import * as tf from '@tensorflow/tfjs-core';
 import { type Activity } from './module.js';
 import { registerModule } from './registry.js';
@@ -45,7 +46,7 @@ export class SpatialAveragePooling extends SpatialPooling {
     return this;
   }
 
-  override updateOutput(input: Activity): Activity {
+  override updateOutput(input: Activity): Tensor {
     const where = `${this.className}:updateOutput`;
     this.backwardCompatible();
     const x = expectTensor(input, where);
@@ -64,7 +65,7 @@ export class SpatialAveragePooling extends SpatialPooling {
     return out;
   }
 
-  override updateGradInput(input: Activity, gradOutput: Activity): Activity {
+  override updateGradInput(input: Activity, gradOutput: Activity): Tensor {
     const where = `${this.className}:updateGradInput`;
     this.backwardCompatible();
     const x = expectTensor(input, where);

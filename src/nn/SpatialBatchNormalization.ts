@@ -17,7 +17,7 @@ import { accumulateHost, accumulateTF, engineOf, expectTensor, fillTensor, hostV
 import { bnBackward, bnBatchStats, bnForward, bnRunningStats, type BNShape, type BNStats } from './float64/batchnorm.js';
 import { forEachStorageIndex } from '../torch/layout.js';
 
-export class SpatialBatchNormalization extends Module {
+export class SpatialBatchNormalization extends Module<Tensor, Tensor> {
   constructor(nFeature: number, eps = 1e-5, momentum = 0.1, affine = true) {
     super('nn.SpatialBatchNormalization');
     if (!Number.isInteger(nFeature) || nFeature <= 0) {
@@ -91,7 +91,7 @@ export class SpatialBatchNormalization extends Module {
 
   // ---- forward / backward ----------------------------------------------------------
 
-  override updateOutput(input: Activity): Activity {
+  override updateOutput(input: Activity): Tensor {
     const where = `${this.className}:updateOutput`;
     const x4 = this.checkInput(input, where);
     const out = this.buffer('output', x4);
@@ -140,7 +140,7 @@ export class SpatialBatchNormalization extends Module {
     return out;
   }
 
-  override updateGradInput(input: Activity, gradOutput: Activity): Activity | undefined {
+  override updateGradInput(input: Activity, gradOutput: Activity): Tensor | undefined {
     this.runBackward(input, gradOutput, 1, true, false);
     return this.gradInput;
   }
@@ -150,7 +150,7 @@ export class SpatialBatchNormalization extends Module {
   }
 
   /** One pass for gradInput and the parameter gradients, as Torch's BN:backward. */
-  override backward(input: Activity, gradOutput: Activity, scale = 1): Activity | undefined {
+  override backward(input: Activity, gradOutput: Activity, scale = 1): Tensor | undefined {
     this.runBackward(input, gradOutput, scale, true, true);
     return this.gradInput;
   }

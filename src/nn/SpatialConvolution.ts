@@ -16,7 +16,7 @@ import { accumulateHost, accumulateTF, engineOf, expectTensor, hostValues, setOu
 import { convBackwardInput, convForward, convGradBias, convGradWeight, convOutputSize, type ConvParams, type ConvShape } from './float64/conv.js';
 import { asBatch4d, setOutputTFBatch } from './float64/batching.js';
 
-export class SpatialConvolution extends Module {
+export class SpatialConvolution extends Module<Tensor, Tensor> {
   constructor(nInputPlane: number, nOutputPlane: number, kW: number, kH: number, dW = 1, dH = 1, padW = 0, padH?: number) {
     super('nn.SpatialConvolution');
     const f = this.fields;
@@ -75,7 +75,7 @@ export class SpatialConvolution extends Module {
 
   // ---- forward / backward ----------------------------------------------------------
 
-  override updateOutput(input: Activity): Activity {
+  override updateOutput(input: Activity): Tensor {
     const x = this.checkInput(input, 'updateOutput');
     const out = this.buffer('output', x);
     const { batched } = asBatch4d(x, `${this.className}:updateOutput`);
@@ -97,7 +97,7 @@ export class SpatialConvolution extends Module {
     return out;
   }
 
-  override updateGradInput(input: Activity, gradOutput: Activity): Activity | undefined {
+  override updateGradInput(input: Activity, gradOutput: Activity): Tensor | undefined {
     // Torch's `if self.gradInput then`: with gradInput = nil the input gradient is not computed.
     if (this.gradInput === undefined) return undefined;
     const x = this.checkInput(input, 'updateGradInput');

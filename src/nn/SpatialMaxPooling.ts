@@ -21,7 +21,7 @@ import { asBatch4d, setOutputTFBatch } from './float64/batching.js';
  * What max and average pooling share: the kW, kH, dW, dH, padW, padH and ceil_mode fields
  * (in Torch's order), :ceil() / :floor(), THNN's geometry and Torch's print format.
  */
-export class SpatialPooling extends Module {
+export class SpatialPooling extends Module<Tensor, Tensor> {
   constructor(className: string, kW: number, kH: number, dW: number, dH: number, padW: number, padH: number) {
     super(className);
     const f = this.fields;
@@ -70,7 +70,7 @@ export class SpatialMaxPooling extends SpatialPooling {
     this.fields.set('indices', new Tensor('Long'));
   }
 
-  override updateOutput(input: Activity): Activity {
+  override updateOutput(input: Activity): Tensor {
     const where = `${this.className}:updateOutput`;
     const x = expectTensor(input, where);
     const { x4, batched } = asBatch4d(x, where);
@@ -104,7 +104,7 @@ export class SpatialMaxPooling extends SpatialPooling {
     return out;
   }
 
-  override updateGradInput(input: Activity, gradOutput: Activity): Activity {
+  override updateGradInput(input: Activity, gradOutput: Activity): Tensor {
     const where = `${this.className}:updateGradInput`;
     const x = expectTensor(input, where);
     const dy = expectTensor(gradOutput, where);

@@ -59,7 +59,7 @@ export function gradBackToInput(out: Tensor, gradOutput: Tensor, input: Tensor, 
   return viewOrCopy(out, gradOutput, input.size(), where);
 }
 
-export class View extends Module {
+export class View extends Module<Tensor, Tensor> {
   constructor(...sizes: (number | number[] | Storage)[]) {
     super('nn.View');
     this.resetSize(...sizes);
