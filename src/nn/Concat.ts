@@ -11,7 +11,12 @@ import { axisOf, commonLayout, detachFrom, engineOf, expectTensor, hostValues, s
 import { sumActivities } from './ConcatTable.js';
 import { branchString } from './tostring.js';
 
+/**
+ * nn.Concat(dimension): every child gets the same input; their outputs (tensors) are concatenated
+ * along `dimension`; gradInput is the sum of the children's.
+ */
 export class Concat<In extends Activity = Tensor> extends Container<In, Tensor> {
+  /** @param dimension the 1-based dimension to concatenate along (2 = channels for a batch N x C x H x W). */
   constructor(dimension: number) {
     super('nn.Concat');
     if (!Number.isInteger(dimension) || dimension < 1) throw new RangeError(`nn.Concat: expected a 1-based dimension, got ${dimension}`);
@@ -19,6 +24,7 @@ export class Concat<In extends Activity = Tensor> extends Container<In, Tensor> 
     this.fields.set('dimension', dimension);
   }
 
+  /** The 1-based dimension the outputs are concatenated along. */
   get dimension(): number {
     return this.numberField('dimension');
   }

@@ -13,6 +13,10 @@ import { formatF } from './tostring.js';
 import { checkSameElements, pointwiseBackward, pointwiseForward, tensorInput } from './activation.js';
 
 export class ELU extends Module<Tensor, Tensor> {
+  /**
+   * @param alpha the negative saturation value: outputs tend to -alpha as x → -∞ (Torch's default 1).
+   * @param inplace overwrite the input with the output (default false).
+   */
   constructor(alpha = 1, inplace = false) {
     super('nn.ELU');
     if (typeof alpha !== 'number') throw new TypeError(`nn.ELU: alpha must be a number, got ${typeof alpha}`);
@@ -21,6 +25,7 @@ export class ELU extends Module<Tensor, Tensor> {
     this.fields.set('inplace', inplace);
   }
 
+  /** The negative saturation value alpha. */
   get alpha(): number {
     return this.numberField('alpha');
   }
@@ -29,6 +34,7 @@ export class ELU extends Module<Tensor, Tensor> {
     this.fields.set('alpha', v);
   }
 
+  /** Whether the input is overwritten with the output. */
   get inplace(): boolean {
     return this.fields.get('inplace') === true;
   }

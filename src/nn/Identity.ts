@@ -4,6 +4,10 @@ import type { Tensor } from '../torch/tensor.js';
 import { Module, replaceBuffers, type Activity } from './module.js';
 import { registerModule } from './registry.js';
 
+/**
+ * nn.Identity(): output = input (the same tensor or table, not a copy); gradInput = gradOutput. T is
+ * what it passes: a Tensor by default.
+ */
 export class Identity<T extends Activity = Tensor> extends Module<T, T> {
   constructor() {
     super('nn.Identity');

@@ -12,7 +12,12 @@ import { engineOf } from './tensor_helpers.js';
 import { formatG } from './tostring.js';
 import { checkSameElements, pointwiseBackward, pointwiseForward, tensorInput } from './activation.js';
 
+/** nn.LeakyReLU(negval = 1/100, inplace = false): x for x > 0, negval x otherwise (a fixed slope, unlike PReLU). */
 export class LeakyReLU extends Module<Tensor, Tensor> {
+  /**
+   * @param negval the slope for x <= 0 (Torch's default 0.01; a boolean here is taken as the inplace flag, as Torch's LeakyReLU(true)).
+   * @param inplace overwrite the input with the output (default false; ignored for a negative slope, as Torch).
+   */
   constructor(negval: number | boolean = 1 / 100, inplace = false) {
     super('nn.LeakyReLU');
     const nv = typeof negval === 'boolean' ? 1 / 100 : negval;
@@ -21,10 +26,12 @@ export class LeakyReLU extends Module<Tensor, Tensor> {
     this.fields.set('inplace', nv < 0 ? false : inplace);
   }
 
+  /** The slope for x <= 0. */
   get negval(): number {
     return this.numberField('negval');
   }
 
+  /** Whether the input is overwritten with the output. */
   get inplace(): boolean {
     return this.fields.get('inplace') === true;
   }

@@ -6,6 +6,7 @@ import { registerModule } from './registry.js';
 import { expectTensor } from './tensor_helpers.js';
 import { softmaxBackward, softmaxForward } from './SoftMax.js';
 
+/** nn.LogSoftMax(): log of SoftMax, over the same dimension; what ClassNLLCriterion expects. */
 export class LogSoftMax extends Module<Tensor, Tensor> {
   constructor() {
     super('nn.LogSoftMax');

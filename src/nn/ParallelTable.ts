@@ -7,6 +7,10 @@ import { registerModule } from './registry.js';
 import { asArray } from './tensor_helpers.js';
 import { branchString } from './tostring.js';
 
+/**
+ * nn.ParallelTable(): child i is applied to entry i of the input table (1-based in Torch, index i - 1
+ * here); the output is the table of their outputs.
+ */
 export class ParallelTable<In extends Activity = Tensor, Out extends Activity = Tensor> extends Container<In[], Out[]> {
   constructor() {
     super('nn.ParallelTable');

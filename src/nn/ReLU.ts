@@ -11,6 +11,10 @@ import { engineOf } from './tensor_helpers.js';
 import { checkSameElements, pointwiseBackward, pointwiseForward, tensorInput } from './activation.js';
 
 export class ReLU extends Module<Tensor, Tensor> {
+  /**
+   * @param inplace overwrite the input with the output (Torch's default false; saves memory, as fb.resnet.torch's ReLU(true)).
+   * @param className Torch's class name (cudnn.ReLU passes its own).
+   */
   constructor(inplace = false, className = 'nn.ReLU') {
     super(className);
     if (typeof inplace !== 'boolean') throw new TypeError(`${className}: the in-place flag must be a boolean, got ${typeof inplace}`);
@@ -23,16 +27,19 @@ export class ReLU extends Module<Tensor, Tensor> {
     }
   }
 
+  /** Torch's Threshold field: inputs at or below it give val (0 for ReLU). */
   get threshold(): number {
     const v = this.fields.get('threshold');
     return typeof v === 'number' ? v : 0;
   }
 
+  /** The value given at or below the threshold (0 for ReLU). */
   get val(): number {
     const v = this.fields.get('val');
     return typeof v === 'number' ? v : 0;
   }
 
+  /** Whether the input is overwritten with the output. */
   get inplace(): boolean {
     return this.fields.get('inplace') === true;
   }

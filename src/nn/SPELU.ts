@@ -12,6 +12,10 @@ import { ChannelParamModule } from './ChannelParamModule.js';
 import { expBackward, expForward, type ExpParams } from './elu_family.js';
 
 export class SPELU extends ChannelParamModule {
+  /**
+   * @param alpha the initial alpha of every channel (default 1: ELU at start).
+   * @param nOutputPlane the number of channels with an alpha each; 0 or absent: one shared alpha.
+   */
   constructor(alpha = 1, nOutputPlane?: number) {
     super('nn.SPELU', nOutputPlane, alpha);
   }

@@ -17,13 +17,27 @@ import { avgPoolBackward, avgPoolDivisors, avgPoolForward, tfPoolPadding, type P
 import { asBatch4d, setOutputTFBatch } from './float64/batching.js';
 import { SpatialPooling, checkPoolGradOutput, pooledSizes } from './SpatialMaxPooling.js';
 
+/**
+ * nn.SpatialAveragePooling(kW, kH, dW = 1, dH = 1, padW = 0, padH = 0): the mean of each kW x kH
+ * window, per channel; the padding counts in the divisor (count_include_pad) unless
+ * setCountExcludePad().
+ */
 export class SpatialAveragePooling extends SpatialPooling {
+  /**
+   * @param kW window width (pixels).
+   * @param kH window height.
+   * @param dW horizontal stride (Torch's default 1).
+   * @param dH vertical stride (default 1).
+   * @param padW padding left and right (default 0).
+   * @param padH padding top and bottom (default 0).
+   */
   constructor(kW: number, kH: number, dW = 1, dH = 1, padW = 0, padH = 0) {
     super('nn.SpatialAveragePooling', kW, kH, dW, dH, padW, padH);
     this.fields.set('count_include_pad', true);
     this.fields.set('divide', true);
   }
 
+  /** Whether padded positions count in the divisor (Torch's default true). */
   get count_include_pad(): boolean { return this.fields.get('count_include_pad') !== false; }
   /** Old nn files have no `divide` field: they sum instead of averaging. */
   get divide(): boolean {
@@ -36,11 +50,13 @@ export class SpatialAveragePooling extends SpatialPooling {
     return false;
   }
 
+  /** Padded positions count in the divisor (the default); returns this. */
   setCountIncludePad(): this {
     this.fields.set('count_include_pad', true);
     return this;
   }
 
+  /** Only positions inside the image count in the divisor; returns this. */
   setCountExcludePad(): this {
     this.fields.set('count_include_pad', false);
     return this;

@@ -86,33 +86,51 @@ export function torchClass<C extends abstract new (...args: never[]) => unknown,
 export const nn = {
   /** The base of every module: forward/backward, parameters(), getParameters(), training()/evaluate(), clearState(), type()/float()/double(). */
   Module: torchClass(Module, callable(Module)),
+  /** nn.Container(): the base of the containers (a `modules` table, add/get/size/insert/remove); not used directly. */
   Container: torchClass(Container, callable(Container)),
   /** nn.Sequential(): runs its modules one after another; add(m) appends one. */
   Sequential: torchClass(Sequential, callable(Sequential)),
+  /** nn.Identity(): output = input, gradInput = gradOutput (the shortcut of a residual block). */
   Identity: torchClass(Identity, callable(Identity)),
   /** nn.Linear(inputSize, outputSize, bias = true): y = W x + b, W of outputSize x inputSize; input 1-d or a batch (2-d). */
   Linear: torchClass(Linear, callable(Linear)),
   /** nn.ConcatTable(): applies each of its modules to the same input; the output is the table (array) of their outputs. */
   ConcatTable: torchClass(ConcatTable, callable(ConcatTable)),
+  /** nn.Concat(dimension): each child gets the input; their output tensors are concatenated along the 1-based dimension. */
   Concat: torchClass(Concat, callable(Concat)),
+  /** nn.ParallelTable(): child i gets entry i of the input table; the output is the table of their outputs. */
   ParallelTable: torchClass(ParallelTable, callable(ParallelTable)),
   /** nn.CAddTable(inplace = false): the sum of a table of tensors. */
   CAddTable: torchClass(CAddTable, callable(CAddTable)),
   /** nn.View(...sizes): the input viewed with new sizes (-1 for one inferred size); setNumInputDims(n) keeps the batch dimension. */
   View: torchClass(View, callable(View)),
+  /** nn.Reshape(...sizes[, batchMode]): the input reshaped to sizes, keeping a batch dimension by Torch's rule. */
   Reshape: torchClass(Reshape, callable(Reshape)),
+  /** nn.MulConstant(constant_scalar, inplace = false): output = constant_scalar x input. */
   MulConstant: torchClass(MulConstant, callable(MulConstant)),
+  /** nn.SoftMax(): exp(x_i) / Σ exp(x_j) over the class dimension (the second of a batch N x classes). */
   SoftMax: torchClass(SoftMax, callable(SoftMax)),
+  /** nn.LogSoftMax(): log of SoftMax; the input ClassNLLCriterion expects. */
   LogSoftMax: torchClass(LogSoftMax, callable(LogSoftMax)),
+  /**
+   * nn.Criterion(): the base of the loss functions: forward(input, target) gives a number,
+   * backward(input, target) its gradient.
+   */
   Criterion: torchClass(Criterion, callable(Criterion)),
+  /**
+   * nn.ClassNLLCriterion(weights?, sizeAverage = true, ignoreIndex = -100): -log-probability of the
+   * 1-based target classes, averaged over the batch.
+   */
   ClassNLLCriterion: torchClass(ClassNLLCriterion, callable(ClassNLLCriterion)),
   /** nn.CrossEntropyCriterion(weights?, sizeAverage = true): LogSoftMax then ClassNLLCriterion; targets are 1-based class indices. */
   CrossEntropyCriterion: torchClass(CrossEntropyCriterion, callable(CrossEntropyCriterion)),
+  /** nn.MSECriterion(sizeAverage = true): Σ (x - t)², averaged over the elements. */
   MSECriterion: torchClass(MSECriterion, callable(MSECriterion)),
   /** nn.ReLU(inplace = false): max(0, x) (Torch's Threshold(0, 0)). */
   ReLU: torchClass(ReLU, callable(ReLU)),
   /** nn.ELU(alpha = 1, inplace = false): x for x > 0, alpha (e^x - 1) otherwise. */
   ELU: torchClass(ELU, callable(ELU)),
+  /** nn.LeakyReLU(negval = 0.01, inplace = false): x for x > 0, negval x otherwise. */
   LeakyReLU: torchClass(LeakyReLU, callable(LeakyReLU)),
   /** nn.PReLU(nOutputPlane = 0) or the MPELU code's nn.PReLU(alpha, nOutputPlane): x for x > 0, a x otherwise; a learned, 0.25 at start, one per channel (or one shared when nOutputPlane is 0). */
   PReLU: torchClass(PReLU, callable(PReLU)),
@@ -130,14 +148,32 @@ export const nn = {
   SpatialAveragePooling: torchClass(SpatialAveragePooling, callable(SpatialAveragePooling)),
   /** nn.Dropout(p = 0.5, v1 = false, inplace = false): zeroes each input with probability p in training, scaling the rest by 1/(1-p) (v1: scales at evaluation instead). */
   Dropout: torchClass(Dropout, callable(Dropout)),
+  /**
+   * cunn's nn.DataParallelTable(dimension, flattenParams = false, usenccl = false): replicas of one
+   * model, each on a slice of the batch (run one after another here).
+   */
   DataParallelTable: torchClass(DataParallelTable, callable(DataParallelTable)),
 };
 
 /** The cudnn.* twins (same computation as nn, cudnn's class names and constructor defaults). */
 export const cudnn = {
+  /**
+   * cudnn.SpatialConvolution(nInputPlane, nOutputPlane, kW, kH, dW = 1, dH = 1, padW = 0, padH = 0,
+   * groups = 1): nn's convolution under cudnn's name (padH defaults to 0, not padW).
+   */
   SpatialConvolution: torchClass(CudnnSpatialConvolution, callable(CudnnSpatialConvolution)),
+  /**
+   * cudnn.SpatialBatchNormalization(nFeature, eps = 1e-5, momentum = 0.1, affine = true): nn's batch
+   * normalization under cudnn's name (affine only).
+   */
   SpatialBatchNormalization: torchClass(CudnnSpatialBatchNormalization, callable(CudnnSpatialBatchNormalization)),
+  /** cudnn.SpatialMaxPooling(kW, kH, dW = kW, dH = kH, padW = 0, padH = 0). */
   SpatialMaxPooling: torchClass(CudnnSpatialMaxPooling, callable(CudnnSpatialMaxPooling)),
+  /**
+   * cudnn.SpatialAveragePooling(kW, kH, dW = kW, dH = kH, padW = 0, padH = 0): the stride defaults to
+   * the window size, unlike nn's 1.
+   */
   SpatialAveragePooling: torchClass(CudnnSpatialAveragePooling, callable(CudnnSpatialAveragePooling)),
+  /** cudnn.ReLU(inplace = false): max(0, x) under cudnn's name. */
   ReLU: torchClass(CudnnReLU, callable(CudnnReLU)),
 };

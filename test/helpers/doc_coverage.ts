@@ -104,6 +104,11 @@ export function undocumentedNames(root: string, skipDirs: string[] = []): Undocu
 
   const visitClass = (name: string, s: ts.Symbol) => {
     visitMembers(name, checker.getDeclaredTypeOfSymbol(s), s);
+    // Members inherited from a base the package does not export are the user's too.
+    for (const base of checker.getDeclaredTypeOfSymbol(s).getBaseTypes() ?? []) {
+      const b = base.getSymbol();
+      if (b) visit(`${name}(base ${b.name})`, b);
+    }
     visitMembers(name, checker.getTypeOfSymbol(s), s, '.');
     // Constructor arguments: each needs a @param (constructor's or class's doc).
     const classDecl = s.declarations!.find(ts.isClassDeclaration);
