@@ -25,6 +25,7 @@ export { detectFormat, detectEndianness, type ReadOptions, type ReadResult } fro
 export { luaStringBytes, type WriteOptions } from './writer.js';
 export { formatG } from './number_format.js';
 
+/** Options of t7.save: WriteOptions plus fsync. */
 export interface SaveOptions extends WriteOptions {
   /** fsync the file before the rename (default true). */
   fsync?: boolean;
