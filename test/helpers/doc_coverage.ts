@@ -51,6 +51,9 @@ export function undocumentedNames(root: string, skipDirs: string[] = []): Undocu
     });
   };
   const hasDoc = (s: ts.Symbol) => s.getDocumentationComment(checker).some((p) => p.text.trim() !== '');
+  // `/** ... */ export * as x from ...`: the comment is on the export declaration.
+  const exportHasDoc = (s: ts.Symbol) =>
+    (s.declarations ?? []).some((d) => ts.isNamespaceExport(d) && ts.getJSDocCommentsAndTags(d.parent).some((c) => ts.isJSDoc(c) && !!c.comment));
   const report = (name: string, s: ts.Symbol, missing: string) => out.push({ name, where: where(s.declarations![0]!), missing });
   const isPublic = (s: ts.Symbol) =>
     !s.name.startsWith('_') &&
@@ -65,7 +68,7 @@ export function undocumentedNames(root: string, skipDirs: string[] = []): Undocu
     const decl = s.declarations![0]!;
     if (ts.isSourceFile(decl)) {
       // `export * as x`: the namespace is documented where it is exported.
-      if (alias && !hasDoc(alias)) report(name, alias, 'doc comment on the export');
+      if (alias && !hasDoc(alias) && !exportHasDoc(alias)) report(name, alias, 'doc comment on the export');
       for (const e of checker.getExportsOfModule(s)) visit(`${name}.${e.name}`, e);
       return;
     }
