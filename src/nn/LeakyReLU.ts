@@ -5,7 +5,7 @@
 // turns inplace off.
 
 import type { Tensor } from '../torch/tensor.js';
-import * as tf from '@tensorflow/tfjs-core';
+import { tf } from '../torch/tfjs_core.js';
 import { Module, type Activity } from './module.js';
 import { registerModule } from './registry.js';
 import { engineOf } from './tensor_helpers.js';

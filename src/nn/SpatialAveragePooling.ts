@@ -9,7 +9,7 @@
 // correction where the divisor is not kW*kH); Double on the host.
 
 import type { Tensor } from '../torch/tensor.js';
-import * as tf from '@tensorflow/tfjs-core';
+import { tf } from '../torch/tfjs_core.js';
 import { type Activity } from './module.js';
 import { registerModule } from './registry.js';
 import { engineOf, expectTensor, hostValues, setOutputHost } from './tensor_helpers.js';
