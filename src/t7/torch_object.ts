@@ -7,12 +7,24 @@
 
 import { LuaTable } from './lua_table.js';
 
+/**
+ * An instance of a torch.class as a .t7 file holds it: a class name, a version and a table of fields.
+ * Classes mpelu knows (nn modules, ...) subclass it and keep their whole state in `fields`, so fields
+ * nobody here understands survive a load and a save, in their order.
+ */
 export class TorchObject {
+  /** Torch's class name, e.g. 'nn.SpatialConvolution'. */
   className: string;
   /** The "V n" version written before the fields; null for a pre-versioning file. */
   version: number | null;
+  /** The object's fields (Torch's self.x), in the file's order. */
   fields: LuaTable;
 
+  /**
+   * @param className Torch's class name.
+   * @param version the "V n" version written before the fields (default 1; null for none).
+   * @param fields the field table (default empty).
+   */
   constructor(className: string, version: number | null = 1, fields: LuaTable = new LuaTable()) {
     this.className = className;
     this.version = version;
@@ -52,12 +64,33 @@ export function registerTorchClassPrefix(prefix: string, factory: Factory): void
   prefixFactories.push([prefix, factory]);
 }
 
+/** Whether a class name is claimed by a class mpelu implements (it loads as that class, not a plain TorchObject). */
 export function isRegisteredTorchClass(className: string): boolean {
   return factories.has(className);
 }
 
+/** Claims that hold only while one caller runs (withTorchClassScope), over the global ones. */
+let scoped: ReadonlyMap<string, Factory> | null = null;
+
+/**
+ * Runs fn with `scope`'s claims first: a Lua runtime whose script replaced a built-in class
+ * (dofile of the paper's nn.PReLU) loads that name as its class, without changing what
+ * the rest of the process loads.
+ */
+export function withTorchClassScope<R>(scope: ReadonlyMap<string, Factory>, fn: () => R): R {
+  const before = scoped;
+  scoped = scope;
+  try {
+    return fn();
+  } finally {
+    scoped = before;
+  }
+}
+
+export type TorchClassFactory = Factory;
+
 /** What the reader calls for every torch object that is not a tensor or storage. */
 export function createTorchObject(className: string, version: number | null): TorchObject {
-  const factory = factories.get(className) ?? prefixFactories.find(([p]) => className.startsWith(p))?.[1];
+  const factory = scoped?.get(className) ?? factories.get(className) ?? prefixFactories.find(([p]) => className.startsWith(p))?.[1];
   return factory ? factory(className, version) : new TorchObject(className, version);
 }
