@@ -5,12 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initBackendInfo } from '../src/backend/index.js';
 import { getNumThreads, setNumThreads } from '../src/backend/threads.js';
 import { pooledRuns } from '../src/backend/wasm/split_calls.js';
-import { manualSeed } from '../src/torch/random.js';
-import { Tensor } from '../src/torch/tensor.js';
-import { nn } from '../src/nn/index.js';
-import { createMpeluNopreResNet } from '../src/models/mpelu_nopre_resnet.js';
-import { getOptimConfig } from '../src/optim/nnlr.js';
-import { sgd } from '../src/optim/sgd.js';
+import { countDiffering, trainSmallResnet, type StepsResult } from './helpers/resnet_steps.js';
 
 const before = getNumThreads();
 beforeAll(async () => {
@@ -20,30 +15,9 @@ beforeAll(async () => {
 afterAll(() => setNumThreads(before));
 
 /** The parameters and losses of an 11-layer MPELU ResNet after 3 steps at batch 4, on `threads` threads. */
-function train(threads: number): { params: Float32Array; losses: number[] } {
+function train(threads: number): StepsResult {
   setNumThreads(threads);
-  manualSeed(7);
-  const model = createMpeluNopreResNet({ depth: 11 });
-  const [params, gradParams] = model.getParameters();
-  const [learningRates, weightDecays] = getOptimConfig(model, 0.1, 1e-4);
-  const criterion = nn.CrossEntropyCriterion().float();
-  const state: Record<string, unknown> = { learningRate: 0.1, momentum: 0.9, nesterov: true, dampening: 0, learningRates, weightDecays };
-  const input = Tensor.create('Float', [4, 3, 32, 32]).normal(0, 1);
-  const target = Tensor.create('Long', [4]);
-  for (let i = 1; i <= 4; i++) target.put(i, i + 2);
-  model.training();
-  const losses: number[] = [];
-  for (let s = 0; s < 3; s++) {
-    const [, fx] = sgd(() => {
-      const out = model.forward(input) as Tensor;
-      const loss = criterion.forward(out, target);
-      model.zeroGradParameters();
-      model.backward(input, criterion.backward(out, target) as Tensor);
-      return [loss, gradParams];
-    }, params, state);
-    losses.push(fx[0]!);
-  }
-  return { params: Float32Array.from(params.values()), losses };
+  return trainSmallResnet(3);
 }
 
 describe('thread count', () => {
@@ -53,8 +27,6 @@ describe('thread count', () => {
     const two = train(2);
     expect(pooledRuns()).toBeGreaterThan(pooledBefore);
     expect(two.losses).toEqual(one.losses);
-    let differing = 0;
-    for (let i = 0; i < one.params.length; i++) if (!Object.is(one.params[i], two.params[i])) differing++;
-    expect(differing).toBe(0);
+    expect(countDiffering(one.params, two.params)).toBe(0);
   });
 });

@@ -12,6 +12,8 @@ import { sgd } from '../../src/optim/sgd.js';
 export interface ResnetTrainer {
   model: Module;
   nParameters: number;
+  /** The flat parameter vector optim.sgd updates. */
+  params: Tensor;
   /** Largest parameter tensor, in elements. */
   largestParameter: number;
   input: Tensor;
@@ -40,5 +42,5 @@ export function resnetTrainer(depth: number, batch: number): ResnetTrainer {
     return fx[0]!;
   };
   const largestParameter = Math.max(...(model.parameters()?.[0] ?? []).map((p) => p.nElement()));
-  return { model, nParameters: params.nElement(), largestParameter, input, step };
+  return { model, nParameters: params.nElement(), params, largestParameter, input, step };
 }

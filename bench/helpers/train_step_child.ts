@@ -8,6 +8,7 @@ import { Tensor } from '../../src/torch/tensor.js';
 import { resnetTrainer } from './resnet_trainer.js';
 import { formatCounts, stepCounts } from './kernel_counts.js';
 import { formatTransferCounts, installTransferCounters, takeTransferCounts } from './transfer_counters.js';
+import { filterPacks, hostParamsActive } from '../../src/backend/host_params.js';
 
 const [depth, batch, steps] = (process.env.MPELU_BENCH_CHILD ?? '164,32,3').split(',').map(Number) as [number, number, number];
 const info = await initBackendInfo(process.env.MPELU_BENCH_BACKEND ?? 'wasm');
@@ -18,7 +19,8 @@ const buildMs = performance.now() - t0;
 installTransferCounters(largest);
 
 console.log(`  mpelu on ${info.backend} (${info.threads} thread(s)${info.backend === 'wasm' ? `, shared heap ${info.sharedHeap ? 'yes' : 'no'}` : ''}): ` +
-  `ResNet-${depth}, ${nParameters} parameters, built in ${buildMs.toFixed(0)} ms, batch ${batch}`);
+  `ResNet-${depth}, ${nParameters} parameters, built in ${buildMs.toFixed(0)} ms, batch ${batch}; ` +
+  `parameters on the host for the kernels: ${hostParamsActive() ? 'yes' : 'no (MPELU_HOST_PARAMS=0)'}`);
 
 model.training();
 const times: number[] = [];
@@ -28,7 +30,10 @@ for (let s = 0; s <= steps; s++) {
   const loss = step();
   const ms = performance.now() - start;
   if (s > 0) times.push(ms); // step 0 warms up kernels and allocations
-  console.log(`  train step ${s}: ${ms.toFixed(0)} ms, loss ${loss.toFixed(4)}, live tfjs tensors ${tf.memory().numTensors}; ${formatTransferCounts(takeTransferCounts())}`);
+  const packs = `; filters packed by the conv kernels ${filterPacks.calls} (${((filterPacks.floats * 4) / 1e6).toFixed(2)} MB)`;
+  filterPacks.calls = 0;
+  filterPacks.floats = 0;
+  console.log(`  train step ${s}: ${ms.toFixed(0)} ms, loss ${loss.toFixed(4)}, live tfjs tensors ${tf.memory().numTensors}; ${formatTransferCounts(takeTransferCounts())}${packs}`);
 }
 const trainMs = times.reduce((a, b) => a + b, 0) / times.length;
 // one more step under tf.profile (not timed): its kernels, transposes and peak tfjs bytes
