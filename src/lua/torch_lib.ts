@@ -42,7 +42,7 @@ const hiddenMethods = new Set(
   ('real realBig roundFn readFn writeFn forEachNumber requireFloating checkCount fromSource caddFrom cextreme unary ' +
     'floatingUnary map1 map1K zip2 zip3 checkMask byteValues slices extremeAll extremeDim moment compare selectAlong ' +
     'indexPositions checkMatrices gemm randomTarget realArg toTF toTFNHWC setTF checkDim checkSameType checkInStorage ' +
-    'elementIndex deviceDtype readsFromDevice deviceSlice gatherForDevice unsqueeze constructor').split(' '),
+    'elementIndex deviceDtype readsFromDevice deviceSlice gatherForDevice newTensor asTensor unsqueeze constructor').split(' '),
 );
 
 const sizeMethods = new Set(['resize', 'view', 'reshape', 'expand', 'zeros', 'ones', 'rand', 'randn', 'new']);

@@ -12,7 +12,7 @@
 // - random(a, b) = word % (b + 1 - a) + a, random(b) = word % b + 1, random() = word.
 // log, sin and cos are glibc's (libm.ts), so normal() matches Torch7's doubles bit for bit;
 // cauchy (tan) and logNormal (exp) use V8's Math and can differ in the last bit.
-// This file is independent of Tensor: tensor.ts calls into it.
+// This file is independent of Tensor: the tensor's random fills (tensor_random.ts) call into it.
 
 import type { HostArray } from './types.js';
 import { glibcCos, glibcLog, glibcSin } from './libm.js';
