@@ -17,6 +17,8 @@
 //   MPELU_BENCH_STEPS=3                         timed steps (default 3, 2 at batch 64, 1 for 1001)
 //   MPELU_BENCH_BACKEND=wasm                    mpelu's backend (cpu takes minutes a step)
 //   MPELU_BENCH_PEER=0                          skip the peer
+//   MPELU_RELEASE_GRADINPUT=0                   keep every gradInput (default here: released once consumed)
+//   MPELU_HOST_PARAMS=0                         parameters as tfjs tensors (uploads, transposes, reads), to compare
 
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
