@@ -1,8 +1,10 @@
 // Start-up time of the `mpelu` command: `--version` and `inspect` of a 1 KB file.
-// "before" runs the same command after loading what src/cli/main.ts imported eagerly
-// until the commands were made lazy (tfjs and its cpu/wasm backends through `env`, the
-// nn modules through `inspect`); "after" is the command as it is. `node -e 0` is the
-// floor. Median of 5 runs each, with the load average (the machine may be shared).
+// Three columns: "eager" runs the command after loading what src/cli/main.ts imported
+// eagerly until the commands were made lazy (tfjs and its cpu/wasm backends through
+// `env`, the nn modules through `inspect`); "tfjs-core" after loading only tfjs-core,
+// as every command did until the tensor and nn code took tfjs-core lazily
+// (src/torch/tfjs_core.ts); "now" is the command as it is. `node -e 0` is the floor.
+// Median of 5 runs each, with the load average (the machine may be shared).
 //
 // Run: npm run bench -- cli_startup
 
@@ -39,17 +41,26 @@ try {
     `await import(${JSON.stringify(join(dist, 'backend/select.js'))}); await import(${JSON.stringify(join(dist, 'nn/index.js'))});` +
       `const { main } = await import(${JSON.stringify(join(dist, 'cli/main.js'))}); await main(['node', 'mpelu', ...${JSON.stringify(cmd)}]);`,
   ];
+  const withTfjsCore = (cmd: string[]) => [
+    '--input-type=module',
+    '-e',
+    `await import('@tensorflow/tfjs-core');` +
+      `const { main } = await import(${JSON.stringify(join(dist, 'cli/main.js'))}); await main(['node', 'mpelu', ...${JSON.stringify(cmd)}]);`,
+  ];
   const floor = time(['-e', '0']);
   console.log(`load average ${loadavg().map((x) => x.toFixed(1)).join(' ')}; node -e 0: ${floor.toFixed(0)} ms (median of ${RUNS})`);
-  console.log('command                      before     after');
+  console.log('command                       eager  tfjs-core       now');
   for (const [name, cmd] of [
     ['mpelu --version', ['--version']],
     ['mpelu inspect (1 KB file)', ['inspect', SMALL]],
   ] as const) {
-    const before = time(eager([...cmd]));
-    const after = time([cli.main, ...cmd]);
-    console.log(`${name.padEnd(28)} ${`${before.toFixed(0)} ms`.padStart(8)} ${`${after.toFixed(0)} ms`.padStart(9)}`);
+    const eagerMs = time(eager([...cmd]));
+    const coreMs = time(withTfjsCore([...cmd]));
+    const now = time([cli.main, ...cmd]);
+    const cell = (ms: number, w: number) => `${ms.toFixed(0)} ms`.padStart(w);
+    console.log(`${name.padEnd(26)} ${cell(eagerMs, 8)} ${cell(coreMs, 10)} ${cell(now, 9)}`);
   }
+  console.log(`load average after: ${loadavg().map((x) => x.toFixed(1)).join(' ')}`);
 } finally {
   cli.remove();
 }

@@ -133,3 +133,10 @@ function xpcall(f, handler, ...)
   end, ...))
 end
 function coroutine.resume(co, ...) return passExit(luaResume(co, ...)) end
+-- mpelu runs a script as a resumable main thread (src/lua/release.ts): a yield from it
+-- is still an error, as in th.
+local luaYield, running = coroutine.yield, coroutine.running
+function coroutine.yield(...)
+  if select(2, running()) then error('attempt to yield from outside a coroutine', 2) end
+  return luaYield(...)
+end

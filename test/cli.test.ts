@@ -16,6 +16,8 @@ beforeAll(() => {
 afterAll(() => cli?.remove());
 
 const backendPackages = (modules: string[]) => modules.filter((m) => /^@tensorflow\/tfjs-(backend|node)/.test(m));
+const tfjsModules = (modules: string[]) => modules.filter((m) => m.startsWith('@tensorflow/'));
+const MODULE_FILE = join(ROOT, 'fixtures/torch7/nn/module_MPELU_channel_random.t7');
 
 describe('start-up: commands that do not compute load no tfjs backend', () => {
   it('--version and --help load commander and nothing of tfjs', async () => {
@@ -26,16 +28,24 @@ describe('start-up: commands that do not compute load no tfjs backend', () => {
     }
   });
 
-  it('inspect and convert read and write .t7 without a backend; env starts one', async () => {
+  it('inspect and convert read and write .t7 (tensors and nn modules) without tfjs; env starts a backend', async () => {
     const inspect = await runCliTracingImports(cli, ['inspect', SMALL]);
     expect(inspect.status).toBe(0);
     expect(inspect.stdout).toContain('torch.DoubleTensor of size 4x5');
-    expect(backendPackages(inspect.modules)).toEqual([]);
+    // not even tfjs-core: a tensor read from a file is typed arrays until math runs
+    expect(tfjsModules(inspect.modules)).toEqual([]);
+    const model = await runCliTracingImports(cli, ['inspect', MODULE_FILE]);
+    expect(model.status).toBe(0);
+    expect(model.stdout).toContain('nn.MPELU(alpha=0.948453, beta=1.450472, channels=4)');
+    expect(tfjsModules(model.modules)).toEqual([]);
     const out = join(cli.dir, 'converted.t7');
     const convert = await runCliTracingImports(cli, ['convert', '--ascii', SMALL, out]);
     expect(convert.stderr).toBe('');
     expect(convert.status).toBe(0);
-    expect(backendPackages(convert.modules)).toEqual([]);
+    expect(tfjsModules(convert.modules)).toEqual([]);
+    const convertModel = await runCliTracingImports(cli, ['convert', '--ascii', MODULE_FILE, join(cli.dir, 'converted_module.t7')]);
+    expect(convertModel.status).toBe(0);
+    expect(tfjsModules(convertModel.modules)).toEqual([]);
     const env = await runCliTracingImports(cli, ['--backend', 'cpu', 'env']);
     expect(env.status).toBe(0);
     expect(env.stdout).toMatch(/^backend +cpu \(requested: cpu\)$/m);
@@ -43,6 +53,7 @@ describe('start-up: commands that do not compute load no tfjs backend', () => {
     expect(env.stdout).not.toMatch(/wasm features|wasm binary|^ {2}wasm /m);
     expect(env.stdout).toMatch(/^kernels added or replaced by mpelu(: none on cpu)?\n( {2}cpu .*\n)?fused/m);
     expect(backendPackages(env.modules)).toContain('@tensorflow/tfjs-backend-cpu/package.json');
+    expect(tfjsModules(env.modules)).toContain('@tensorflow/tfjs-core/dist/tf-core.node.js');
   });
 });
 

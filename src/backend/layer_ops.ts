@@ -6,7 +6,7 @@
 // when the active backend has them (cpu, wasm: see fused/register.ts); otherwise a composite
 // of tfjs ops computes the same thing (tensorflow and any other backend).
 
-import * as tf from '@tensorflow/tfjs-core';
+import { tf } from '../torch/tfjs_core.js';
 import { FUSED, hasFusedKernel } from './fused/register.js';
 import { conv2dForwardWasmSimd } from './wasm/conv_forward.js';
 

@@ -14,7 +14,7 @@
 // (Conv2D, Transpose, BatchMatMul, ...), called directly with TensorInfos, so no
 // tfjs Tensor is created and every intermediate is released before returning.
 
-import * as tf from '@tensorflow/tfjs-core';
+import { tf } from '../torch/tfjs_core.js';
 import { registerFusedKernels } from './fused/register.js';
 import { conv2dBackpropFilterWasmSimd } from './wasm/conv_weight_grad.js';
 import { conv2dBackpropInputWasmSimd } from './wasm/conv_input_grad.js';

@@ -45,7 +45,11 @@ export class Bridge {
 
   constructor(L: LuaState) {
     this.L = L;
-    this.refs = new FinalizationRegistry((ref: number) => lauxlib.luaL_unref(this.L, lua.LUA_REGISTRYINDEX, ref));
+    // Finalizers run while a script is paused (src/lua/release.ts), when the main thread's
+    // stack must not be touched: references are released through a thread of their own.
+    const releaseThread = lua.lua_newthread(L);
+    lauxlib.luaL_ref(L, lua.LUA_REGISTRYINDEX);
+    this.refs = new FinalizationRegistry((ref: number) => lauxlib.luaL_unref(releaseThread, lua.LUA_REGISTRYINDEX, ref));
   }
 
   kindOf(obj: unknown): ObjectKind | undefined {

@@ -35,8 +35,8 @@ export async function runLua(o: RunOptions): Promise<number> {
   rt.addScriptDir(o.script ? dirname(resolve(o.script)) : process.cwd());
   try {
     for (const lib of o.libraries) rt.require(lib);
-    if (o.execute !== undefined) rt.runString(o.execute);
-    if (o.script) rt.runScript(o.script);
+    if (o.execute !== undefined) await rt.runStringAsync(o.execute);
+    if (o.script) await rt.runScriptAsync(o.script);
   } catch (e) {
     return report(rt, e);
   }

@@ -14,6 +14,7 @@ import { Output, outputHook } from './output.js';
 import { installPackages } from './packages.js';
 import { installBit } from './bit.js';
 import { luaNumberString } from './cformat.js';
+import { Releaser, installCollectGarbage } from './release.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 /** The package root (src/lua or dist/lua are two levels below it). */
@@ -39,6 +40,7 @@ export class LuaRuntime {
   readonly L: LuaState;
   readonly bridge: Bridge;
   readonly out: Output;
+  readonly releaser: Releaser;
   private readonly errOut: (s: string) => void;
 
   constructor(options: RuntimeOptions = {}) {
@@ -46,6 +48,7 @@ export class LuaRuntime {
     this.L = L;
     lualib.luaL_openlibs(L);
     this.bridge = new Bridge(L);
+    this.releaser = new Releaser(L);
     this.out = new Output(1, options.stdout);
     this.errOut = options.stderr ?? ((s) => (outputHook.stderr ? outputHook.stderr(s) : process.stderr.write(s)));
     // JS exceptions that escape a wrapper become Lua errors with their message.
@@ -57,6 +60,7 @@ export class LuaRuntime {
     this.bridge.kinds.push(...tableKinds(this.bridge));
     installObjectMetatable(this.bridge);
     installStdlib(this.bridge, this.out, (s) => this.errOut(s), luaNumberString);
+    installCollectGarbage(L, this.releaser);
     installPrint(this.bridge, this.out);
     installBit(this.bridge);
     this.runFile(join(compatDir, 'luajit.lua'));
@@ -69,6 +73,9 @@ export class LuaRuntime {
       return 1;
     });
     lua.lua_setfield(L, mpelu, lit('isExit'));
+    // Lua's own xpcall (before require.lua wraps it): the resumable runs' outer frame.
+    lua.lua_getglobal(L, lit('xpcall'));
+    lua.lua_setfield(L, lua.LUA_REGISTRYINDEX, lit('mpelu.xpcall'));
     this.runFile(join(luaDir, 'require.lua'), [mpelu]);
     installPackages(this, mpelu);
     lua.lua_pop(L, 1);
@@ -92,19 +99,67 @@ export class LuaRuntime {
     lua.lua_insert(L, base);
     const status = lua.lua_pcall(L, nargs, nresults, base);
     lua.lua_remove(L, base);
-    if (status !== lua.LUA_OK) {
-      lua.lua_rawgeti(L, -1, 1);
-      const value = lua.lua_touserdata(L, -1);
-      if (value instanceof LuaExit) {
-        lua.lua_pop(L, 2);
-        throw value;
+    if (status !== lua.LUA_OK) this.throwError();
+  }
+
+  /**
+   * protectedCall for a whole script: the main thread runs resumably (xpcall inside
+   * lua_resume), pausing where release.ts says so, so that tensors the script dropped
+   * are released while it runs. No results are kept.
+   */
+  async protectedCallAsync(nargs: number): Promise<void> {
+    const L = this.L;
+    const fn = lua.lua_gettop(L) - nargs;
+    lua.lua_getfield(L, lua.LUA_REGISTRYINDEX, lit('mpelu.xpcall'));
+    lua.lua_insert(L, fn);
+    lua.lua_pushcfunction(L, tracebackHandler);
+    lua.lua_insert(L, fn + 2);
+    const below = fn - 1;
+    this.releaser.attach();
+    try {
+      let status = lua.lua_resume(L, null, nargs + 2);
+      while (status === lua.LUA_YIELD) {
+        if (!this.releaser.pausing) {
+          // only a script's own coroutine.yield at top level gets here (require.lua stops it first)
+          lua.lua_settop(L, below);
+          throw new LuaScriptError('attempt to yield from outside a coroutine', '');
+        }
+        await this.releaser.release();
+        status = lua.lua_resume(L, null, 0);
       }
-      const message = lua.lua_type(L, -1) === lua.LUA_TSTRING || lua.lua_type(L, -1) === lua.LUA_TNUMBER ? toStr(L, -1)! : describeError(L, -1);
-      lua.lua_rawgeti(L, -2, 2);
-      const tb = toStr(L, -1) ?? '';
-      lua.lua_pop(L, 3);
-      throw new LuaScriptError(message, tb);
+      if (status !== lua.LUA_OK) {
+        const msg = toStr(L, -1) ?? 'error in error handling';
+        lua.lua_settop(L, below);
+        throw new LuaScriptError(msg, '');
+      }
+      // xpcall's results: true, ... or false, {error value, traceback}
+      if (lua.lua_toboolean(L, below + 1)) {
+        lua.lua_settop(L, below);
+        return;
+      }
+      lua.lua_settop(L, below + 2);
+      lua.lua_remove(L, below + 1);
+      this.throwError(true);
+    } finally {
+      this.releaser.detach();
     }
+  }
+
+  /** The {error value, traceback} table on top (from tracebackHandler) as the error to throw. */
+  private throwError(underXpcall = false): never {
+    const L = this.L;
+    lua.lua_rawgeti(L, -1, 1);
+    const value = lua.lua_touserdata(L, -1);
+    if (value instanceof LuaExit) {
+      lua.lua_pop(L, 2);
+      throw value;
+    }
+    const message = lua.lua_type(L, -1) === lua.LUA_TSTRING || lua.lua_type(L, -1) === lua.LUA_TNUMBER ? toStr(L, -1)! : describeError(L, -1);
+    lua.lua_rawgeti(L, -2, 2);
+    let tb = toStr(L, -1) ?? '';
+    if (underXpcall) tb = tb.replace(/\n\t\[JS\]: in \?$/, ''); // the resumable run's own xpcall frame
+    lua.lua_pop(L, 3);
+    throw new LuaScriptError(message, tb);
   }
 
   /** Loads a chunk from source text (name as Lua shows it, e.g. '=(command line)'). */
@@ -147,7 +202,23 @@ export class LuaRuntime {
 
   /** Runs a script file as `th FILE` does (dofile: `...` is empty). */
   runScript(file: string): void {
-    const L = this.L;
+    this.loadScript(file);
+    this.protectedCall(0, 0);
+  }
+
+  /** runScript, releasing what the script drops while it runs (release.ts). */
+  async runScriptAsync(file: string): Promise<void> {
+    this.loadScript(file);
+    await this.protectedCallAsync(0);
+  }
+
+  /** runString, releasing what the code drops while it runs. */
+  async runStringAsync(source: string, chunkName = '=(command line)'): Promise<void> {
+    this.load(source, chunkName);
+    await this.protectedCallAsync(0);
+  }
+
+  private loadScript(file: string): void {
     let bytes: Buffer;
     try {
       bytes = readFileSync(file);
@@ -160,7 +231,6 @@ export class LuaRuntime {
       bytes = Buffer.concat([Buffer.from('--'), bytes.subarray(0, nl < 0 ? bytes.length : nl), nl < 0 ? Buffer.alloc(0) : bytes.subarray(nl)]);
     }
     this.load(bytes, '@' + file);
-    this.protectedCall(0, 0);
   }
 
   /** Runs source text (mpelu run -e). */

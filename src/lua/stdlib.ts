@@ -320,16 +320,6 @@ export function installStdlib(b: Bridge, out: Output, errOut: (s: string) => voi
   }));
   lua.lua_pop(L, 1);
 
-  // ---- collectgarbage: the JS heap is the Lua heap here ----
-  b.setGlobalFunction('collectgarbage', (opt: unknown = 'collect') => {
-    if (opt === 'count') {
-      const kb = process.memoryUsage().heapUsed / 1024;
-      return new Multi([kb, 0]);
-    }
-    if (opt === 'collect' || opt === 'step') (globalThis as { gc?: () => void }).gc?.();
-    return 0;
-  });
-
   // ---- type(): bridged tables (modules, field tables) are tables, tensors userdata ----
   lua.lua_pushcfunction(L, b.raw((L: LuaState) => {
     lauxlib.luaL_checkany(L, 1);

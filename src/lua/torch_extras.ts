@@ -20,7 +20,7 @@ import { sgd } from '../optim/sgd.js';
 import { getNumThreads, setNumThreads } from '../backend/threads.js';
 import { getOptimConfig, learningRate, weightDecay, type Accessor } from '../optim/nnlr.js';
 import { Module } from '../nn/module.js';
-import * as tf from '@tensorflow/tfjs-core';
+import { tf } from '../torch/tfjs_core.js';
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 

@@ -1,7 +1,7 @@
 // nn.CAddTable(inplace = false): the element-wise sum of a table of tensors.
 // In place, the sum is written into input[1] and the output views it, as in Torch.
 
-import * as tf from '@tensorflow/tfjs-core';
+import { tf } from '../torch/tfjs_core.js';
 import { Tensor } from '../torch/tensor.js';
 import { Module, type Activity } from './module.js';
 import { registerModule } from './registry.js';

@@ -3,7 +3,7 @@
 // log-probabilities: -Σ w[t_i] x[i][t_i], divided by Σ w[t_i] when sizeAverage.
 // Targets of any type are truncated to integers (Torch's target:long()).
 
-import * as tf from '@tensorflow/tfjs-core';
+import { tf } from '../torch/tfjs_core.js';
 import { Tensor, defaultTensorType } from '../torch/tensor.js';
 import type { Activity } from './module.js';
 import { Criterion, type Target } from './Criterion.js';

@@ -1,7 +1,7 @@
 // nn.Concat(dimension): every child gets the same input; their outputs are concatenated
 // along `dimension` (1-based). gradInput is the sum of the children's gradInputs.
 
-import * as tf from '@tensorflow/tfjs-core';
+import { tf } from '../torch/tfjs_core.js';
 import { Tensor } from '../torch/tensor.js';
 import { Storage } from '../torch/storage.js';
 import { Container } from './Container.js';

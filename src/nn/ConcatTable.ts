@@ -1,7 +1,7 @@
 // nn.ConcatTable: every child gets the same input; the output is the table of their outputs.
 // gradInput is the sum of the children's gradInputs (element-wise, also for table inputs).
 
-import * as tf from '@tensorflow/tfjs-core';
+import { tf } from '../torch/tfjs_core.js';
 import { Tensor } from '../torch/tensor.js';
 import { Container } from './Container.js';
 import type { Activity, Module } from './module.js';

@@ -6,7 +6,7 @@
 // evaluate mode; version 1 scales by (1 - p) in evaluate mode instead. The noise tensor
 // lives on the host (that is where the generator is); Float inputs are multiplied on tfjs.
 
-import * as tf from '@tensorflow/tfjs-core';
+import { tf } from '../torch/tfjs_core.js';
 import { Tensor, defaultTensorType } from '../torch/tensor.js';
 import { Module, type Activity } from './module.js';
 import { registerModule } from './registry.js';

@@ -4,7 +4,7 @@
 // The gradient is written in terms of the output (as THNN does), which is what makes the
 // in-place form possible: after it the input holds the output.
 
-import * as tf from '@tensorflow/tfjs-core';
+import { tf } from '../torch/tfjs_core.js';
 import { Tensor } from '../torch/tensor.js';
 import { Module, type Activity } from './module.js';
 import { registerModule } from './registry.js';

@@ -4,7 +4,7 @@
 // as in Torch, does NOT set inplace: only the second argument does); a negative negval
 // turns inplace off.
 
-import * as tf from '@tensorflow/tfjs-core';
+import { tf } from '../torch/tfjs_core.js';
 import { Module, type Activity } from './module.js';
 import { registerModule } from './registry.js';
 import { engineOf } from './tensor_helpers.js';

@@ -1,6 +1,6 @@
 // nn.Linear(inputSize, outputSize, bias = true): y = W x + b, for a vector or a batch (rows).
 
-import * as tf from '@tensorflow/tfjs-core';
+import { tf } from '../torch/tfjs_core.js';
 import { Tensor, defaultTensorType } from '../torch/tensor.js';
 import { Module, type Activity } from './module.js';
 import { hostParamsActive, readInPlace } from '../backend/host_params.js';

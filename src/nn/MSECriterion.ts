@@ -1,6 +1,6 @@
 // nn.MSECriterion(sizeAverage = true): Σ (x - t)², divided by the element count when sizeAverage.
 
-import * as tf from '@tensorflow/tfjs-core';
+import { tf } from '../torch/tfjs_core.js';
 import { Tensor } from '../torch/tensor.js';
 import type { Activity } from './module.js';
 import { Criterion, type Target } from './Criterion.js';

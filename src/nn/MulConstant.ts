@@ -1,7 +1,7 @@
 // nn.MulConstant(constant_scalar, inplace = false): output = input * c.
 // In place, the input itself is scaled (and restored in updateGradInput), as in Torch.
 
-import * as tf from '@tensorflow/tfjs-core';
+import { tf } from '../torch/tfjs_core.js';
 import { Tensor } from '../torch/tensor.js';
 import { Module, type Activity } from './module.js';
 import { registerModule } from './registry.js';

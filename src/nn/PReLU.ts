@@ -5,7 +5,7 @@
 //   output = x > 0 ? x : weight * x;  gradInput = x > 0 ? gradOutput : gradOutput * weight
 //   gradWeight += scale * sum_{x <= 0} gradOutput * x
 
-import * as tf from '@tensorflow/tfjs-core';
+import { tf } from '../torch/tfjs_core.js';
 import { Tensor } from '../torch/tensor.js';
 import { type Activity } from './module.js';
 import { registerModule } from './registry.js';

@@ -3,7 +3,7 @@
 //   output = input > threshold ? input : val;  gradInput = input > threshold ? gradOutput : 0.
 // The same implementation serves cudnn.ReLU (fields: inplace, mode; no threshold/val).
 
-import * as tf from '@tensorflow/tfjs-core';
+import { tf } from '../torch/tfjs_core.js';
 import { Module, type Activity } from './module.js';
 import { registerModule } from './registry.js';
 import { engineOf } from './tensor_helpers.js';

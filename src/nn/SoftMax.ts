@@ -2,7 +2,7 @@
 // 1-d (C), 2-d (N x C), 3-d (C x H x W: over dim 1), 4-d (N x C x H x W: over dim 2).
 // On tfjs a 4-d input is computed channels-last, so its output is a channels-last activation.
 
-import * as tf from '@tensorflow/tfjs-core';
+import { tf } from '../torch/tfjs_core.js';
 import { Tensor } from '../torch/tensor.js';
 import { Module, type Activity } from './module.js';
 import { registerModule } from './registry.js';

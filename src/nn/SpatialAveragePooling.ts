@@ -8,7 +8,7 @@
 // back by kW*kH. Float runs on tfjs (zero padding, 'valid' average pool, a per-window
 // correction where the divisor is not kW*kH); Double on the host.
 
-import * as tf from '@tensorflow/tfjs-core';
+import { tf } from '../torch/tfjs_core.js';
 import { type Activity } from './module.js';
 import { registerModule } from './registry.js';
 import { engineOf, expectTensor, hostValues, setOutputHost } from './tensor_helpers.js';

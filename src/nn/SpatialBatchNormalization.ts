@@ -6,7 +6,7 @@
 // training mode uses the running statistics and leaves them alone, as THNN does.
 // Version-1 files hold running_std (= 1/sqrt(var + eps)); onLoad converts it.
 
-import * as tf from '@tensorflow/tfjs-core';
+import { tf } from '../torch/tfjs_core.js';
 import { Tensor, defaultTensorType } from '../torch/tensor.js';
 import { Module, clearFields, type Activity } from './module.js';
 import { registerModule } from './registry.js';

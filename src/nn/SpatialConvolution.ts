@@ -5,7 +5,7 @@
 // (N, C, H, W). Float tensors compute on tfjs with channels-last activations; Double
 // tensors on the host in float64.
 
-import * as tf from '@tensorflow/tfjs-core';
+import { tf } from '../torch/tfjs_core.js';
 import { Tensor, defaultTensorType } from '../torch/tensor.js';
 import { Module, clearFields, type Activity } from './module.js';
 import { registerModule } from './registry.js';

@@ -9,7 +9,7 @@
 // forward's time with MaxPoolWithArgmax (wasm, 32x32x32x64 2x2: 1.7 -> 21 ms; cpu 34 ->
 // 232 ms) and far more with per-tap compares, and its backward does not need it.
 
-import * as tf from '@tensorflow/tfjs-core';
+import { tf } from '../torch/tfjs_core.js';
 import { Tensor } from '../torch/tensor.js';
 import { Module, type Activity } from './module.js';
 import { registerModule } from './registry.js';

@@ -3,7 +3,7 @@
 // batch. A contiguous input is viewed (shared storage, as in Torch); the view reads the
 // device copy in whatever order its storage keeps it.
 
-import * as tf from '@tensorflow/tfjs-core';
+import { tf } from '../torch/tfjs_core.js';
 import { Tensor } from '../torch/tensor.js';
 import { Storage } from '../torch/storage.js';
 import { Module, type Activity } from './module.js';

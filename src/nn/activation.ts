@@ -6,7 +6,7 @@
 // and any shape goes. Double tensors compute here on the host in float64; Float tensors
 // compute on tfjs in a channels-last view (free for channels-last 4-d activations).
 
-import * as tf from '@tensorflow/tfjs-core';
+import { tf } from '../torch/tfjs_core.js';
 import { Tensor } from '../torch/tensor.js';
 import { accumulateHost, accumulateTF, assignHost, assignTF, engineOf, expectTensor, hostValues, replaceStorageTF, setOutputHost } from './tensor_helpers.js';
 

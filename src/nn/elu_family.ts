@@ -2,7 +2,7 @@
 // Float tensors through the backend's fused kernels, on Double tensors in float64 host
 // loops. The module classes (MPELU.ts, SPELU.ts) call these.
 
-import * as tf from '@tensorflow/tfjs-core';
+import { tf } from '../torch/tfjs_core.js';
 import { Tensor } from '../torch/tensor.js';
 import { engineOf, hostFloat32, hostValues, accumulateHost } from './tensor_helpers.js';
 import { hostParamsActive, mpeluBackwardHost, mpeluForwardHost } from '../backend/host_params.js';

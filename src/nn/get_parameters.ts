@@ -7,7 +7,7 @@
 
 import { Tensor, defaultTensorType } from '../torch/tensor.js';
 import { Storage } from '../torch/storage.js';
-import { forEachStorageIndex, isContiguousLayout } from '../torch/layout.js';
+import { forEachStorageIndex, isContiguousLayout, product } from '../torch/layout.js';
 
 /** True when the tensor occupies one gap-free region (strides sorted descending, zero strides dropped). */
 function isCompact(sizes: readonly number[], strides: readonly number[]): boolean {
@@ -45,7 +45,9 @@ export function flattenParameters(parameters: readonly Tensor[]): Tensor {
   const used = new Uint8Array(nParameters);
   let compact = true;
   for (const m of meta) {
-    forEachStorageIndex(m.size, m.stride, m.offset, (i) => (used[i] = 1));
+    // a contiguous view marks one range (the common case: 10M parameters in ms, not seconds)
+    if (isContiguousLayout(m.size, m.stride)) used.fill(1, m.offset, m.offset + (m.size.length === 0 ? 0 : product(m.size)));
+    else forEachStorageIndex(m.size, m.stride, m.offset, (i) => (used[i] = 1));
     compact = compact && isCompact(m.size, m.stride);
   }
 
@@ -59,13 +61,14 @@ export function flattenParameters(parameters: readonly Tensor[]): Tensor {
   // 6. Squeeze out the elements nobody views.
   let result = flat;
   let nUsed = 0;
-  const compactIndex = new Int32Array(nParameters);
-  for (let i = 0; i < nParameters; i++) {
-    if (used[i]) nUsed++;
-    compactIndex[i] = nUsed - 1; // 0-based position of element i among used ones
-  }
+  for (let i = 0; i < nParameters; i++) nUsed += used[i]!;
   if (nUsed !== nParameters) {
     if (!compact) throw new Error('getParameters: cannot gather tensors that are not compact');
+    const compactIndex = new Int32Array(nParameters);
+    for (let i = 0, seen = 0; i < nParameters; i++) {
+      seen += used[i]!;
+      compactIndex[i] = seen - 1; // 0-based position of element i among used ones
+    }
     result = new Storage(type, nUsed);
     const out = result.mutableData() as Float64Array;
     const src = flatData as Float64Array;

@@ -9,7 +9,7 @@
 //   - assign*/accumulate*: a parameter or gradient is written IN PLACE into its view
 //     (after getParameters it is a view of one flat storage, which must stay shared).
 
-import * as tf from '@tensorflow/tfjs-core';
+import { tf } from '../torch/tfjs_core.js';
 import { Tensor } from '../torch/tensor.js';
 import { Storage } from '../torch/storage.js';
 import { forEachStorageIndex, isContiguousLayout, product } from '../torch/layout.js';

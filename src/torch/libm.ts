@@ -311,7 +311,7 @@ function reduceSinCos(x: number): number {
   const t = x * HPINV + TOINT;
   const xn = t - TOINT;
   const y = x - xn * MP1 - xn * MP2;
-  const n = ((xn % 4) + 4) % 4;
+  const n = (xn | 0) & 3; // xn is an integer below 2^27 in magnitude: two's complement & 3 is its value mod 4 (fmod is a C call)
   let t1 = xn * PP3;
   const t2 = y - t1;
   let db = y - t2 - t1;

@@ -14,7 +14,7 @@
 // permutation on the way. Only code that asks for the device copy as it lies
 // (deviceImages) sees the NHWC order.
 
-import * as tf from '@tensorflow/tfjs-core';
+import { tf } from './tfjs_core.js';
 import {
   allocHost,
   castNumber,

@@ -2,7 +2,7 @@
 // tfjs tensor as a tensor's content (setTF), using the storage's device copy where it
 // can (see storage.ts: a device copy of NCHW images may lie channels-last).
 
-import * as tf from '@tensorflow/tfjs-core';
+import { tf } from './tfjs_core.js';
 import { TensorRandom } from './tensor_random.js';
 import { halfToNumber } from './types.js';
 import { forEachStorageIndex, contiguousStrides } from './layout.js';

@@ -12,7 +12,7 @@
 //  - test: evaluate() mode, scores (ten crops summed), then training() again.
 // Printing goes through a TrainReporter (train.lua's lines, or a progress bar).
 
-import * as tf from '@tensorflow/tfjs-core';
+import { tf } from '../torch/tfjs_core.js';
 import { nn, type Module } from '../nn/index.js';
 import type { Criterion } from '../nn/Criterion.js';
 import { getOptimConfig } from '../optim/nnlr.js';

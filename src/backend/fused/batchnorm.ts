@@ -4,7 +4,7 @@
 // passes of ../wasm/mpelu_batchnorm.ts, float32 per element in THNN's float order, every
 // float32 term of a per-channel sum added into float64.
 
-import * as tf from '@tensorflow/tfjs-core';
+import { tf } from '../../torch/tfjs_core.js';
 import { fold, tile } from '../wasm/mpelu_batchnorm.js';
 import { channelRows, FUSED, type F32, type FusedSpec } from './spec.js';
 

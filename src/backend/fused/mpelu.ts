@@ -5,7 +5,7 @@
 // sums accumulate in float64 (Torch's accreal). The SIMD path runs the passes of
 // ../wasm/mpelu_batchnorm.ts (float32 per element, exp within 1 ulp, float64 sums).
 
-import * as tf from '@tensorflow/tfjs-core';
+import { tf } from '../../torch/tfjs_core.js';
 import { fold, simdWidth, tile } from '../wasm/mpelu_batchnorm.js';
 import { FUSED, layout, reduceTo, type F32, type FusedSpec, type SimdCall } from './spec.js';
 

@@ -10,7 +10,7 @@
 // any tensor with shared ones; other layouts, and engines without wasm SIMD (or with
 // MPELU_WASM_SIMD=0), use the JS loops.
 
-import * as tf from '@tensorflow/tfjs-core';
+import { tf } from '../../torch/tfjs_core.js';
 import { perHeap, type WasmHeapBackend } from '../wasm/heap.js';
 import { wasmSimd } from '../wasm/kill_switch.js';
 import { SimdKernels, simdSupported } from '../wasm/mpelu_batchnorm.js';

@@ -3,7 +3,7 @@
 // WebAssembly SIMD path), and small layout helpers the specs share. register.ts turns
 // each spec into a cpu and a wasm tfjs kernel; mpelu.ts and batchnorm.ts hold the specs.
 
-import * as tf from '@tensorflow/tfjs-core';
+import { tf } from '../../torch/tfjs_core.js';
 import { simdWidth, type SimdKernels } from '../wasm/mpelu_batchnorm.js';
 
 export const FUSED = {
