@@ -15,7 +15,7 @@
 // off: the modules upload their parameters as tfjs tensors and read gradients back, as before.
 // The tensorflow backend (a real device) keeps the tfjs-tensor path.
 
-import * as tf from '@tensorflow/tfjs-core';
+import { tf } from '../torch/tfjs_core.js';
 import { KillSwitch } from './wasm/kill_switch.js';
 import { conv2dForwardWasmSimd } from './wasm/conv_forward.js';
 import { conv2dBackpropInputWasmSimd } from './wasm/conv_input_grad.js';
