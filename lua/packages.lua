@@ -241,6 +241,7 @@ xlua_ = nil
 _G.sys = sys
 _G.xlua = xlua
 mpelu.cutorch = cutorch
+mpelu.nn = nnTable
 -- `require 'nn'` makes the global nn (and cunn/cudnn the globals they define)
 local plainPreload = package.preload
 plainPreload.nn = function() nn = nnTable; return nnTable end

@@ -97,10 +97,19 @@ function mpelu.defineClass(name, parentName, methods, ts)
 end
 mpelu.constructors = {}
 
+local replacedBuiltins = {}
+
 function torch.class(name, parentName, module)
   if type(parentName) == 'table' then parentName, module = nil, parentName end
   if type(name) ~= 'string' then error('bad argument #1 to \'class\' (string expected)', 2) end
-  if classes[name] then error(name .. ' has been already assigned a factory', 2) end
+  if classes[name] then
+    -- A built-in (TypeScript) class may be defined again once from Lua, which replaces it,
+    -- as the MPELU paper's nn.PReLU.lua replaces nn's own file. Anything else is Torch's error.
+    if not rawget(classes[name], '__ts') or replacedBuiltins[name] then
+      error(name .. ' has been already assigned a factory', 2)
+    end
+    replacedBuiltins[name] = true
+  end
   if parentName ~= nil and classes[parentName] == nil then
     error('bad argument #2 (parent class name ' .. tostring(parentName) .. ' is not a class)', 2)
   end
@@ -200,6 +209,8 @@ function torch.pointer(obj)
 end
 
 function torch.version(obj)
+  -- a TypeScript object carries its class version (2 for nn.SpatialBatchNormalization)
+  if jsIsObject(obj) then return js.version(obj) end
   local mt = getmetatable(obj)
   return mt and classget(mt, '__version')
 end

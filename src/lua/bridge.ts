@@ -317,7 +317,7 @@ export interface ObjectKind {
   len?(obj: any): unknown;
   pairs?(obj: any): Iterator<[unknown, unknown]>;
   call?(L: LuaState, obj: any): number;
-  luaType?: 'table' | 'userdata';
+  luaType?: 'table' | 'userdata' | 'cdata';
   arith?: Partial<Record<'add' | 'sub' | 'mul' | 'div' | 'unm' | 'mod' | 'pow' | 'concat', (a: unknown, b: unknown) => unknown>>;
 }
 

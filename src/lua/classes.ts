@@ -11,10 +11,10 @@
 
 import { lua, lauxlib, lit, pushString, type LuaState } from './fengari.js';
 import { Multi, type Bridge, type ObjectKind } from './bridge.js';
-import { TorchObject } from '../t7/torch_object.js';
+import { TorchObject, type TorchClassFactory } from '../t7/torch_object.js';
 import { LuaTable } from '../t7/lua_table.js';
 import { Module } from '../nn/module.js';
-import { moduleClass, registerModule, registeredModuleNames } from '../nn/registry.js';
+import { loadedAs, moduleClass, registerModule, registeredModuleNames } from '../nn/registry.js';
 import { Criterion } from '../nn/Criterion.js';
 import '../nn/index.js'; // registers every module class
 
@@ -55,7 +55,14 @@ export class ClassSystem {
   private readonly nameOf = new Map<object, string>();
   private classesRef = 0;
 
-  constructor(private readonly b: Bridge) {
+  /**
+   * @param scope this runtime's .t7 claims (LuaRuntime.classScope): a built-in class a
+   * script replaces is claimed here, not process-wide.
+   */
+  constructor(
+    private readonly b: Bridge,
+    private readonly scope: Map<string, TorchClassFactory> = new Map(),
+  ) {
     this.byName.set('nn.Module', Module as unknown as Ctor);
     this.byName.set('nn.Criterion', Criterion as unknown as Ctor);
     for (const name of registeredModuleNames()) this.byName.set(name, moduleClass(name) as unknown as Ctor);
@@ -119,8 +126,11 @@ export class ClassSystem {
   /**
    * torch.class(name, parent) with a TS-backed parent: a generated JS subclass whose
    * methods call the Lua overrides first (so TS callers see them), registered for .t7.
+   * A name that is a built-in class (the paper's nn.PReLU / nn.SPELU / nn.MPELU files)
+   * replaces it in this runtime only.
    */
   derive(name: string, parentName: string): void {
+    const replacing = this.byName.has(name);
     const Parent = this.byName.get(parentName);
     if (!Parent) throw new Error(`${parentName} is not a TS-backed class`);
     const parentProto = Parent.prototype as any;
@@ -139,7 +149,8 @@ export class ClassSystem {
     }
     this.byName.set(name, Derived);
     this.nameOf.set(Derived.prototype, name);
-    registerModule(name, Derived as any);
+    if (replacing) this.scope.set(name, loadedAs(Derived as any));
+    else registerModule(name, Derived as any);
   }
 
   /** A fresh instance of TS-backed class `name` (no constructor run: __init does that). */

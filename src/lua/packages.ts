@@ -15,6 +15,7 @@ import { TorchObject } from '../t7/torch_object.js';
 import { LuaTable } from '../t7/lua_table.js';
 import { installTorchExtras } from './torch_extras.js';
 import { installFbresnetPackages } from './fbresnet_packages.js';
+import { installTHNN, TensorCData } from './thnn.js';
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 
@@ -49,8 +50,9 @@ export function runLuaFile(rt: LuaRuntime, name: string, slots: number[]): void 
 export function installPackages(rt: LuaRuntime, mpelu: number): void {
   const b = rt.bridge;
   const L = b.L;
-  const classes = new ClassSystem(b);
-  b.kinds.push(tensorKind(b), storageKind(b), generatorKind(), classes.objectKind());
+  const classes = new ClassSystem(b, rt.classScope);
+  const tensorFields = new Map<string, (t: Tensor) => unknown>();
+  b.kinds.push(tensorKind(b, tensorFields), storageKind(b), generatorKind(), classes.objectKind());
 
   // torch: the TS functions, then the Lua prelude adds the class system.
   pushTable(b, torchFunctions());
@@ -75,7 +77,8 @@ export function installPackages(rt: LuaRuntime, mpelu: number): void {
       else if (t instanceof LuaTable) t.set(k, v);
       else if (Array.isArray(t) && typeof k === 'number') t[k - 1] = v;
     },
-    pointer: (x: unknown) => pointerOf(x),
+    version: (x: unknown) => (x instanceof TorchObject ? (x.version ?? undefined) : undefined),
+    pointer: (x: unknown) => pointerOf(x instanceof TensorCData ? x.tensor : x),
   });
   lua.lua_pushcfunction(L, (L2: LuaState) => {
     lua.lua_pushboolean(L2, lua.lua_type(L2, 1) === lua.LUA_TLIGHTUSERDATA);
@@ -112,6 +115,7 @@ export function installPackages(rt: LuaRuntime, mpelu: number): void {
   // Lua tables that carry a TS-backed class table (torch.setmetatable'd copies) become objects.
   installTorchExtras(rt, mpelu, classes);
   installFbresnetPackages(rt, mpelu);
+  installTHNN(rt, mpelu, tensorFields, pointerOf);
 }
 
 const pointers = new WeakMap<object, number>();

@@ -14,6 +14,7 @@ import { Output, outputHook } from './output.js';
 import { installPackages } from './packages.js';
 import { installBit } from './bit.js';
 import { luaNumberString } from './cformat.js';
+import { withTorchClassScope, type TorchClassFactory } from '../t7/torch_object.js';
 import { Releaser, installCollectGarbage } from './release.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -40,6 +41,8 @@ export class LuaRuntime {
   readonly L: LuaState;
   readonly bridge: Bridge;
   readonly out: Output;
+  /** .t7 class claims of this runtime only (built-in classes its scripts replaced), active while it runs. */
+  readonly classScope = new Map<string, TorchClassFactory>();
   readonly releaser: Releaser;
   private readonly errOut: (s: string) => void;
 
@@ -97,7 +100,7 @@ export class LuaRuntime {
     const base = lua.lua_gettop(L) - nargs;
     lua.lua_pushcfunction(L, tracebackHandler);
     lua.lua_insert(L, base);
-    const status = lua.lua_pcall(L, nargs, nresults, base);
+    const status = withTorchClassScope(this.classScope, () => lua.lua_pcall(L, nargs, nresults, base));
     lua.lua_remove(L, base);
     if (status !== lua.LUA_OK) this.throwError();
   }
@@ -117,7 +120,8 @@ export class LuaRuntime {
     const below = fn - 1;
     this.releaser.attach();
     try {
-      let status = lua.lua_resume(L, null, nargs + 2);
+      const resume = (n: number) => withTorchClassScope(this.classScope, () => lua.lua_resume(L, null, n));
+      let status = resume(nargs + 2);
       while (status === lua.LUA_YIELD) {
         if (!this.releaser.pausing) {
           // only a script's own coroutine.yield at top level gets here (require.lua stops it first)
@@ -125,7 +129,7 @@ export class LuaRuntime {
           throw new LuaScriptError('attempt to yield from outside a coroutine', '');
         }
         await this.releaser.release();
-        status = lua.lua_resume(L, null, 0);
+        status = resume(0);
       }
       if (status !== lua.LUA_OK) {
         const msg = toStr(L, -1) ?? 'error in error handling';

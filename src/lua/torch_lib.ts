@@ -11,6 +11,7 @@ import { torch } from '../torch/index.js';
 import type { TensorType } from '../torch/types.js';
 import { LuaTable } from '../t7/lua_table.js';
 import { storageToString, tensorToString } from './tensor_format.js';
+import { cdataOf } from './thnn.js';
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 
@@ -90,7 +91,8 @@ function isMask(x: unknown): x is Tensor {
   return x instanceof Tensor && x.className().endsWith('ByteTensor');
 }
 
-export function tensorKind(b: Bridge): ObjectKind {
+/** `fields`: values a tensor shows under a name (t.THNN), by the tensor. */
+export function tensorKind(b: Bridge, fields = new Map<string, (t: Tensor) => unknown>()): ObjectKind {
   // t.new is the tensor type's constructor (Torch: x.new(3, 4) sizes, x:new() views x's storage).
   const newFns = new Map<TensorType, (L: LuaState) => number>();
   const newFor = (type: TensorType) => {
@@ -116,7 +118,7 @@ export function tensorKind(b: Bridge): ObjectKind {
     return f;
   };
   const extra: Record<string, (self: Tensor, ...a: any[]) => unknown> = {
-    cdata: (self) => self,
+    cdata: (self) => cdataOf(self),
     isTensor: () => true,
     long: (self) => self.long(),
     totable: (self) => new LuaPlain(self.totable()),
@@ -183,6 +185,7 @@ export function tensorKind(b: Bridge): ObjectKind {
         const f = key === 'new' ? newFor(t.elementType) : extraFns.get(key);
         if (f) lua.lua_pushcfunction(L, f);
         else if (typeof (t as any)[key] === 'function' && !hiddenMethods.has(key)) lua.lua_pushcfunction(L, method(key));
+        else if (fields.has(key)) b.push(fields.get(key)!(t));
         else lua.lua_pushnil(L);
         return 1;
       }

@@ -26,7 +26,8 @@ export function registerModuleFallback(prefixes: readonly string[], cls: ModuleC
   for (const p of prefixes) registerTorchClassPrefix(p, loadedAs(cls));
 }
 
-function loadedAs(cls: ModuleClass) {
+/** The .t7 reader's factory for `cls`: its prototype, the file's fields, no constructor run. */
+export function loadedAs(cls: ModuleClass) {
   return (name: string, version: number | null): TorchObject => {
     const m = Object.create(cls.prototype) as TorchObject;
     m.className = name;

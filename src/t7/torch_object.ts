@@ -56,8 +56,28 @@ export function isRegisteredTorchClass(className: string): boolean {
   return factories.has(className);
 }
 
+/** Claims that hold only while one caller runs (withTorchClassScope), over the global ones. */
+let scoped: ReadonlyMap<string, Factory> | null = null;
+
+/**
+ * Runs fn with `scope`'s claims first: a Lua runtime whose script replaced a built-in class
+ * (dofile of the paper's nn.PReLU) loads that name as its class, without changing what
+ * the rest of the process loads.
+ */
+export function withTorchClassScope<R>(scope: ReadonlyMap<string, Factory>, fn: () => R): R {
+  const before = scoped;
+  scoped = scope;
+  try {
+    return fn();
+  } finally {
+    scoped = before;
+  }
+}
+
+export type TorchClassFactory = Factory;
+
 /** What the reader calls for every torch object that is not a tensor or storage. */
 export function createTorchObject(className: string, version: number | null): TorchObject {
-  const factory = factories.get(className) ?? prefixFactories.find(([p]) => className.startsWith(p))?.[1];
+  const factory = scoped?.get(className) ?? factories.get(className) ?? prefixFactories.find(([p]) => className.startsWith(p))?.[1];
   return factory ? factory(className, version) : new TorchObject(className, version);
 }

@@ -16,7 +16,6 @@ import { tf } from '../torch/tfjs_core.js';
 import { nn, type Module } from '../nn/index.js';
 import type { Criterion } from '../nn/Criterion.js';
 import { getOptimConfig } from '../optim/nnlr.js';
-import { sgd } from '../optim/sgd.js';
 import { LuaTable } from '../t7/lua_table.js';
 import { formatG } from '../t7/number_format.js';
 import { Storage } from '../torch/storage.js';
@@ -26,6 +25,7 @@ import type { Batch } from '../data/batch_maker.js';
 import type { DataLoader } from '../data/loader.js';
 import { computeScore } from './score.js';
 import { learningRateAt } from './schedule.js';
+import { sgdTrainStep } from './train_step.js';
 
 export interface TrainerOptions {
   LR: number;
@@ -136,13 +136,10 @@ export class Trainer {
     this.report.print(`learning rate: ${luaNumber(lr)}`);
     this.model.training();
     return this.runEpoch('train', epoch, loader, mainGenerator, () => {
-      const output = this.model.forward(this.input!) as Tensor;
-      const scores = Float32Array.from(output.values());
-      const loss = this.criterion.forward(output, this.target!);
-      this.model.zeroGradParameters();
-      const gradOutput = this.criterion.backward(output, this.target!);
-      this.model.backward(this.input!, gradOutput);
-      sgd(() => [loss, this.gradParams], this.params, this.optimState);
+      let scores = new Float32Array(0);
+      const loss = sgdTrainStep(this, this.input!, this.target!, (output) => {
+        scores = Float32Array.from(output.values());
+      });
       return [loss, scores];
     });
   }
