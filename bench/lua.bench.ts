@@ -8,13 +8,8 @@
 import { fileURLToPath } from 'node:url';
 import { initBackend } from '../src/backend/index.js';
 import { LuaRuntime } from '../src/lua/runtime.js';
-import { setDefaultTensorType, Tensor } from '../src/torch/tensor.js';
-import { manualSeed } from '../src/torch/random.js';
-import { createMpeluNopreResNet } from '../src/models/mpelu_nopre_resnet.js';
-import { nn } from '../src/nn/index.js';
-import { getOptimConfig } from '../src/optim/nnlr.js';
-import { sgd } from '../src/optim/sgd.js';
-import { torch } from '../src/torch/index.js';
+import { setDefaultTensorType } from '../src/torch/tensor.js';
+import { resnetTrainer } from './helpers/resnet_trainer.js';
 import { loadavg } from 'node:os';
 
 const BATCH = Number(process.env.MPELU_BENCH_BATCH ?? 32);
@@ -69,24 +64,11 @@ for (let i = 0; i <= STEPS; i++) {
   if (i > 0) luaTimes.push(performance.now() - t0); // the first step warms up
 }
 
-manualSeed(1);
-const model = createMpeluNopreResNet({ depth: 164 });
-const criterion = nn.CrossEntropyCriterion().float();
-const [params, gradParams] = model.getParameters();
-const [learningRates, weightDecays] = getOptimConfig(model, 0.1, 1e-4);
-const state = { learningRate: 0.1, momentum: 0.9, nesterov: true, dampening: 0, learningRates, weightDecays };
-const input = torch.FloatTensor(BATCH, 3, 32, 32).normal(0, 1);
-const target = torch.LongTensor(BATCH).fill(1);
+const { step } = resnetTrainer(164, BATCH);
 const tsTimes: number[] = [];
 for (let i = 0; i <= STEPS; i++) {
   const t0 = performance.now();
-  sgd(() => {
-    const out = model.forward(input) as Tensor;
-    const loss = criterion.forward(out, target);
-    model.zeroGradParameters();
-    model.backward(input, criterion.backward(out, target));
-    return [loss, gradParams];
-  }, params, state);
+  step();
   if (i > 0) tsTimes.push(performance.now() - t0);
 }
 const med = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;

@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { mpeluRun } from './helpers/mpelu_run.js';
+import { getNumThreads } from '../src/backend/threads.js';
 
 const here = (p: string) => fileURLToPath(new URL(p, import.meta.url));
 const LUA = here('./lua/fbresnet/');
@@ -54,6 +55,16 @@ describe('fb.resnet.torch packages under mpelu run', () => {
     expect(out).toContain('error raised\ttrue\ttrue');
     expect(out.find((l) => l.startsWith('Mutex'))).toMatch(/threads.Mutex is not available in mpelu/);
     expect(out).toContain('running after terminate\tfalse');
+  });
+
+  it("torch.setnumthreads once cutorch is loaded (main.lua's 1) is kept for getnumthreads; the kernels, the emulated GPU, keep theirs", async () => {
+    const kernels = getNumThreads();
+    const r = await mpeluRun(['-e', "require 'cunn'; require 'cudnn'; torch.setnumthreads(1); print(torch.getnumthreads()); print(pcall(torch.setnumthreads, 0))"]);
+    expect(r.stderr).toBe('');
+    const out = lines(r.stdout);
+    expect(out[0]).toBe('1');
+    expect(out[1]).toMatch(/^false\t.*setnumthreads: expected a whole number >= 1, got 0/);
+    expect(getNumThreads()).toBe(kernels);
   });
 
   it('nn.DataParallelTable of two replicas equals two model copies run one after another, through Lua', async () => {

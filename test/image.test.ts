@@ -65,6 +65,18 @@ describe('image geometry', () => {
     expect(() => crop(Tensor.create('Float', [2, 2, 2, 2]), 0, 0, 1, 1)).toThrow(/expected a 2-d \(HxW\) or 3-d \(CxHxW\) image, got a 4-d tensor/);
   });
 
+  it('a FloatTensor (the per-image fast path) gives what the general path gives for the same values', () => {
+    const x = ramp('Float', [3, 40, 40], (i) => Math.fround(Math.sin(i) * 3));
+    const d = x.double();
+    expect(Array.from(crop(x, 3, 7, 35, 39).values())).toEqual(Array.from(crop(d, 3, 7, 35, 39).values()));
+    expect(Array.from(hflip(x).values())).toEqual(Array.from(hflip(d).values()));
+    const g = x.select(1, 2);
+    expect(crop(g, 1, 2, 9, 5).size()).toEqual([3, 8]);
+    expect(Array.from(crop(g, 1, 2, 9, 5).values())).toEqual(Array.from(crop(g.double(), 1, 2, 9, 5).values()));
+    expect(Array.from(hflip(g).values())).toEqual(Array.from(hflip(g.double()).values()));
+    expect(crop(x, 0, 0, 4, 4).elementType).toBe('Float');
+  });
+
   it('bilinear scale: upsampling interpolates between neighbours, downsampling averages areas, as image.c', () => {
     // Downsampling [0 1 2 3] to 2 averages pairs.
     expect(scale(tensor('Float', [1, 4], [0, 1, 2, 3]), 2, 1).values()).toEqual([0.5, 2.5]);

@@ -26,6 +26,7 @@ function runLua(source: string): string[] {
   const states = new Map<number, Uint8Array>();
   let next = 1;
   let tensorType = 'torch.DoubleTensor';
+  let numThreads = 2;
   const out: string[] = [];
   const Ls = lauxlib.luaL_newstate();
   lualib.luaL_openlibs(Ls);
@@ -57,6 +58,14 @@ function runLua(source: string): string[] {
     },
     setdefaulttensortype: (L) => {
       tensorType = to_jsstring(lua.lua_tostring(L, 1));
+      return 0;
+    },
+    getnumthreads: (L) => {
+      lua.lua_pushinteger(L, numThreads);
+      return 1;
+    },
+    setnumthreads: (L) => {
+      numThreads = lua.lua_tointeger(L, 1);
       return 0;
     },
   };
@@ -182,5 +191,17 @@ describe('the threads package (lua/packages/threads.lua)', () => {
       print('in main', f())
     `);
     expect(out).toEqual(['in thread\tthread', 'in main\tmain']);
+  });
+
+  it("keeps a pool thread's torch.setnumthreads to that thread, as OpenMP's count is per thread (dataloader.lua sets 1)", () => {
+    const out = runLua(`
+      local Threads = require 'threads'
+      local pool = Threads(2, function() end, function(idx) if idx == 1 then torch.setnumthreads(1) end end)
+      print('main after init', torch.getnumthreads())
+      for i = 1, 4 do pool:addjob(function() return __threadid, torch.getnumthreads() end, function(id, n) print('thread', id, n) end) end
+      pool:synchronize()
+      print('main after jobs', torch.getnumthreads())
+    `);
+    expect(out).toEqual(['main after init\t2', 'thread\t1\t1', 'thread\t2\t2', 'thread\t1\t1', 'thread\t2\t2', 'main after jobs\t2']);
   });
 });

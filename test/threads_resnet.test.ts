@@ -9,8 +9,7 @@ import { manualSeed } from '../src/torch/random.js';
 import { Tensor } from '../src/torch/tensor.js';
 import { nn } from '../src/nn/index.js';
 import { createMpeluNopreResNet } from '../src/models/mpelu_nopre_resnet.js';
-import { getOptimConfig } from '../src/optim/nnlr.js';
-import { sgd } from '../src/optim/sgd.js';
+import { sgdTrainer, sgdTrainStep } from '../src/train/train_step.js';
 
 const before = getNumThreads();
 beforeAll(async () => {
@@ -24,26 +23,14 @@ function train(threads: number): { params: Float32Array; losses: number[] } {
   setNumThreads(threads);
   manualSeed(7);
   const model = createMpeluNopreResNet({ depth: 11 });
-  const [params, gradParams] = model.getParameters();
-  const [learningRates, weightDecays] = getOptimConfig(model, 0.1, 1e-4);
-  const criterion = nn.CrossEntropyCriterion().float();
-  const state: Record<string, unknown> = { learningRate: 0.1, momentum: 0.9, nesterov: true, dampening: 0, learningRates, weightDecays };
+  const trainer = sgdTrainer(model, nn.CrossEntropyCriterion().float());
   const input = Tensor.create('Float', [4, 3, 32, 32]).normal(0, 1);
   const target = Tensor.create('Long', [4]);
   for (let i = 1; i <= 4; i++) target.put(i, i + 2);
   model.training();
   const losses: number[] = [];
-  for (let s = 0; s < 3; s++) {
-    const [, fx] = sgd(() => {
-      const out = model.forward(input) as Tensor;
-      const loss = criterion.forward(out, target);
-      model.zeroGradParameters();
-      model.backward(input, criterion.backward(out, target) as Tensor);
-      return [loss, gradParams];
-    }, params, state);
-    losses.push(fx[0]!);
-  }
-  return { params: Float32Array.from(params.values()), losses };
+  for (let s = 0; s < 3; s++) losses.push(sgdTrainStep(trainer, input, target));
+  return { params: Float32Array.from(trainer.params.values()), losses };
 }
 
 describe('thread count', () => {

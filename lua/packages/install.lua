@@ -14,6 +14,25 @@ if cutorch then
   cutorch.createCudaHostTensor = function(...) return torch.FloatTensor(...) end
 end
 
+-- torch.setnumthreads is Torch's CPU (OpenMP) thread count. Once cutorch is loaded the network
+-- runs on the emulated GPU, which is mpelu's kernel threads, and a GPU run's setnumthreads never
+-- slows its GPU: fb.resnet.torch's main.lua calls torch.setnumthreads(1) (for its CPU-side
+-- loaders), which here would leave the kernels one thread. So after cutorch, the number is
+-- kept for torch.getnumthreads and the kernels keep MPELU_THREADS or the core count.
+local setnumthreads, getnumthreads = torch.setnumthreads, torch.getnumthreads
+local cpuThreads
+torch.setnumthreads = function(n)
+  if rawget(_G, 'cutorch') == nil then return setnumthreads(n) end
+  if type(n) ~= 'number' or n < 1 or n ~= math.floor(n) then
+    error('setnumthreads: expected a whole number >= 1, got ' .. tostring(n), 2)
+  end
+  cpuThreads = n
+end
+torch.getnumthreads = function()
+  if rawget(_G, 'cutorch') ~= nil and cpuThreads then return cpuThreads end
+  return getnumthreads()
+end
+
 -- The -gen scripts' downloads: answered from local files, never from the network.
 local execute = os.execute
 os.execute = function(cmd)

@@ -10,6 +10,8 @@
 --     function seeds that thread only, and draws in jobs continue that thread's stream;
 --     a fresh thread starts time-seeded (torch.seed()), as a new Torch state does;
 --   * its own default tensor type (a fresh Torch state's: torch.DoubleTensor);
+--   * its own torch.setnumthreads (OpenMP's count is per thread): a job's
+--     torch.setnumthreads(1), as dataloader.lua's, holds for that thread's jobs only;
 --   * its own globals: the job and init functions (and closures they create) see a
 --     per-thread global table whose _G is itself; reads fall back to the main globals,
 --     which hold the already-loaded packages (torch, nn, ...). Functions defined in other
@@ -70,11 +72,18 @@ local function runIn(ctx, f, ...)
   end
   local mainRng = torch.getRNGState()
   local mainType = torch.getdefaulttensortype()
+  local mainThreads = torch.getnumthreads()
   torch.setRNGState(ctx.rng)
   torch.setdefaulttensortype(ctx.tensortype)
+  if ctx.numthreads then torch.setnumthreads(ctx.numthreads) end
   local res = table.pack(xpcall(f, debug.traceback, ...))
   ctx.rng = torch.getRNGState()
   ctx.tensortype = torch.getdefaulttensortype()
+  local threadsNow = torch.getnumthreads()
+  if ctx.numthreads or threadsNow ~= mainThreads then
+    ctx.numthreads = threadsNow
+    torch.setnumthreads(mainThreads)
+  end
   torch.setRNGState(mainRng)
   torch.setdefaulttensortype(mainType)
   if envSlot then debug.upvaluejoin(f, envSlot, keep, 1) end

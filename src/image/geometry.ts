@@ -43,6 +43,19 @@ function tensorOf(like: Tensor, p: Planes, data: ArrayLike<number>): Tensor {
   return out;
 }
 
+/**
+ * The per-image fast path (a FloatTensor read from its host array, as fb.resnet.torch's
+ * transforms have it): a fresh FloatTensor of depth x height x width (or height x width)
+ * with its host array, and the source's values; null for any other case.
+ */
+function floatTarget(src: Tensor, p: Planes, height: number, width: number): [{ tensor: Tensor; host: Float32Array }, Float32Array] | null {
+  if (src.elementType !== 'Float' || !(p.data instanceof Float32Array)) return null;
+  const tensor = p.dims === 3 ? src.new(p.depth, height, width) : src.new(height, width);
+  const host = tensor.storage().mutableData();
+  if (!(host instanceof Float32Array)) return null;
+  return [{ tensor, host }, p.data];
+}
+
 /** Writes result into dst when given (resized, as image's functions do), else returns it. */
 function deliver(result: Tensor, dst?: Tensor): Tensor {
   if (!dst) return result;
@@ -55,6 +68,15 @@ function deliver(result: Tensor, dst?: Tensor): Tensor {
 /** image.hflip: columns reversed (an exact copy). */
 export function hflip(src: Tensor, dst?: Tensor): Tensor {
   const p = planes(src, 'hflip');
+  const fast = floatTarget(src, p, p.height, p.width);
+  if (fast) {
+    const [out, data] = fast;
+    const { width: w, height: h } = p;
+    for (let row = 0; row < p.depth * h * w; row += w) {
+      for (let x = 0; x < w; x++) out.host[row + w - 1 - x] = data[row + x]!;
+    }
+    return deliver(out.tensor, dst);
+  }
   const out = new Float64Array(p.data.length);
   const { width: w, height: h } = p;
   for (let k = 0; k < p.depth; k++) {
@@ -80,6 +102,18 @@ export function crop(src: Tensor, x1: number, y1: number, x2: number, y2: number
   if (w < 1 || h < 1) throw new RangeError(`image.crop: the region (${x1}, ${y1}) to (${x2}, ${y2}) is empty`);
   if (sx < 0 || sy < 0 || sx + w > p.width || sy + h > p.height) {
     throw new RangeError(`image.crop: crop goes outside bounds of src (region x ${sx}..${sx + w}, y ${sy}..${sy + h} of a ${p.width}x${p.height} image)`);
+  }
+  const fast = floatTarget(src, p, h, w);
+  if (fast) {
+    // float through a float: every value stays as it is, so rows are plain copies
+    const [out, data] = fast;
+    for (let k = 0; k < p.depth; k++) {
+      for (let j = 0; j < h; j++) {
+        const from = (k * p.height + j + sy) * p.width + sx;
+        out.host.set(data.subarray(from, from + w), (k * h + j) * w);
+      }
+    }
+    return out.tensor;
   }
   const out = new Float64Array(p.depth * w * h);
   for (let k = 0; k < p.depth; k++) {

