@@ -17,7 +17,16 @@ import {
 } from './tensor_helpers.js';
 import { uniformFill } from '../init/index.js';
 
-export class Linear extends Module {
+/**
+ * nn.Linear(inputSize, outputSize, bias = true): y = W x + b, for a vector of inputSize values or a
+ * batch N x inputSize (rows). Weights are drawn as Torch's reset() does.
+ */
+export class Linear extends Module<Tensor, Tensor> {
+  /**
+   * @param inputSize the number of input features.
+   * @param outputSize the number of output features.
+   * @param bias whether to learn a bias b (Torch's default true; false is Torch's noBias()).
+   */
   constructor(inputSize: number, outputSize: number, bias = true) {
     super('nn.Linear');
     if (!Number.isInteger(inputSize) || !Number.isInteger(outputSize) || inputSize < 1 || outputSize < 1) {
@@ -33,19 +42,23 @@ export class Linear extends Module {
     this.reset();
   }
 
+  /** W, outputSize x inputSize. */
   get weight(): Tensor {
     const w = this.tensorField('weight');
     if (!w) throw new Error('nn.Linear: the module has no weight');
     return w;
   }
+  /** The gradient of W, outputSize x inputSize (accumulated by backward). */
   get gradWeight(): Tensor {
     const w = this.tensorField('gradWeight');
     if (!w) throw new Error('nn.Linear: the module has no gradWeight');
     return w;
   }
+  /** b, outputSize values; undefined after noBias(). */
   get bias(): Tensor | undefined {
     return this.tensorField('bias');
   }
+  /** The gradient of b; undefined after noBias(). */
   get gradBias(): Tensor | undefined {
     return this.tensorField('gradBias');
   }
@@ -58,6 +71,7 @@ export class Linear extends Module {
     return this;
   }
 
+  /** Torch's noBias(): removes b and its gradient; returns this. */
   noBias(): this {
     this.fields.delete('bias');
     this.fields.delete('gradBias');

@@ -18,7 +18,19 @@ import { batchNormBackwardHost, batchNormEvalHost, batchNormTrainHost, hostParam
 import { bnBackward, bnBatchStats, bnForward, bnRunningStats, type BNShape, type BNStats } from './float64/batchnorm.js';
 import { forEachStorageIndex } from '../torch/layout.js';
 
-export class SpatialBatchNormalization extends Module {
+/**
+ * nn.SpatialBatchNormalization(nFeature, eps = 1e-5, momentum = 0.1, affine = true): per channel of N
+ * x nFeature x H x W, (x - mean) / sqrt(var + eps), then x weight + bias. In training() mode mean and
+ * var are the batch's and running_mean/running_var move towards them by momentum; in evaluate() mode
+ * the running ones are used.
+ */
+export class SpatialBatchNormalization extends Module<Tensor, Tensor> {
+  /**
+   * @param nFeature the number of channels (dimension 2 of the input).
+   * @param eps added to the variance before the square root (Torch's default 1e-5).
+   * @param momentum running = (1 - momentum) running + momentum batch (default 0.1).
+   * @param affine learn weight (scale) and bias per channel (default true).
+   */
   constructor(nFeature: number, eps = 1e-5, momentum = 0.1, affine = true) {
     super('nn.SpatialBatchNormalization');
     if (!Number.isInteger(nFeature) || nFeature <= 0) {
@@ -50,14 +62,23 @@ export class SpatialBatchNormalization extends Module {
 
   // ---- fields ------------------------------------------------------------------
 
+  /** Added to the variance before the square root. */
   get eps(): number { return this.numberField('eps'); }
+  /** How far the running statistics move towards each batch's (0.1 = 10 %). */
   get momentum(): number { return this.numberField('momentum'); }
+  /** Whether weight and bias are learned. */
   get affine(): boolean { return this.fields.get('affine') !== false && this.weight !== undefined; }
+  /** The running mean per channel, used in evaluate() mode. */
   get running_mean(): Tensor { return this.requiredTensor('running_mean'); }
+  /** The running (unbiased) variance per channel, used in evaluate() mode. */
   get running_var(): Tensor { return this.requiredTensor('running_var'); }
+  /** The scale per channel (affine only). */
   get weight(): Tensor | undefined { return this.tensorField('weight'); }
+  /** The shift per channel (affine only). */
   get bias(): Tensor | undefined { return this.tensorField('bias'); }
+  /** The gradient of weight (affine only). */
   get gradWeight(): Tensor | undefined { return this.tensorField('gradWeight'); }
+  /** The gradient of bias (affine only). */
   get gradBias(): Tensor | undefined { return this.tensorField('gradBias'); }
 
   /** Torch's reset(): weight ~ uniform(0, 1), bias = 0, running_mean = 0, running_var = 1. */
@@ -92,7 +113,7 @@ export class SpatialBatchNormalization extends Module {
 
   // ---- forward / backward ----------------------------------------------------------
 
-  override updateOutput(input: Activity): Activity {
+  override updateOutput(input: Activity): Tensor {
     const where = `${this.className}:updateOutput`;
     const x4 = this.checkInput(input, where);
     const out = this.buffer('output', x4);
@@ -142,7 +163,7 @@ export class SpatialBatchNormalization extends Module {
     return out;
   }
 
-  override updateGradInput(input: Activity, gradOutput: Activity): Activity | undefined {
+  override updateGradInput(input: Activity, gradOutput: Activity): Tensor | undefined {
     this.runBackward(input, gradOutput, 1, true, false);
     return this.gradInput;
   }
@@ -152,7 +173,7 @@ export class SpatialBatchNormalization extends Module {
   }
 
   /** One pass for gradInput and the parameter gradients, as Torch's BN:backward. */
-  override backward(input: Activity, gradOutput: Activity, scale = 1): Activity | undefined {
+  override backward(input: Activity, gradOutput: Activity, scale = 1): Tensor | undefined {
     this.runBackward(input, gradOutput, scale, true, true);
     return this.gradInput;
   }

@@ -17,7 +17,23 @@ import { conv2dAccumulateFilterGradHost, conv2dBackwardInputHost, conv2dForwardH
 import { convBackwardInput, convForward, convGradBias, convGradWeight, convOutputSize, type ConvParams, type ConvShape } from './float64/conv.js';
 import { asBatch4d, setOutputTFBatch } from './float64/batching.js';
 
-export class SpatialConvolution extends Module {
+/**
+ * nn.SpatialConvolution(nInputPlane, nOutputPlane, kW, kH, dW = 1, dH = 1, padW = 0, padH = padW): 2-d
+ * convolution (cross-correlation, as Torch) of a batch N x nInputPlane x H x W (or one image
+ * nInputPlane x H x W); output height floor((H + 2 padH - kH) / dH) + 1, width likewise. Weights and
+ * bias drawn as Torch's reset(): uniform(-1/sqrt(kW kH nInputPlane), +).
+ */
+export class SpatialConvolution extends Module<Tensor, Tensor> {
+  /**
+   * @param nInputPlane input channels.
+   * @param nOutputPlane output channels (filters).
+   * @param kW kernel width, in pixels.
+   * @param kH kernel height, in pixels.
+   * @param dW horizontal stride (default 1).
+   * @param dH vertical stride (default 1).
+   * @param padW zero padding added left and right, in pixels (default 0).
+   * @param padH zero padding added top and bottom (default padW, as Torch).
+   */
   constructor(nInputPlane: number, nOutputPlane: number, kW: number, kH: number, dW = 1, dH = 1, padW = 0, padH?: number) {
     super('nn.SpatialConvolution');
     const f = this.fields;
@@ -39,22 +55,33 @@ export class SpatialConvolution extends Module {
 
   // ---- fields ------------------------------------------------------------------
 
+  /** Input channels. */
   get nInputPlane(): number { return this.numberField('nInputPlane'); }
+  /** Output channels. */
   get nOutputPlane(): number { return this.numberField('nOutputPlane'); }
+  /** Kernel width (pixels). */
   get kW(): number { return this.numberField('kW'); }
+  /** Kernel height (pixels). */
   get kH(): number { return this.numberField('kH'); }
+  /** Horizontal stride. */
   get dW(): number { return this.numberField('dW'); }
+  /** Vertical stride. */
   get dH(): number { return this.numberField('dH'); }
+  /** Zero padding left and right (pixels). */
   get padW(): number { return (this.fields.get('padW') as number | undefined) ?? 0; }
+  /** Zero padding top and bottom (pixels). */
   get padH(): number { return (this.fields.get('padH') as number | undefined) ?? 0; }
 
+  /** The filters, nOutputPlane x nInputPlane x kH x kW. */
   get weight(): Tensor { return this.requiredTensor('weight'); }
   set weight(t: Tensor) { this.fields.set('weight', t); }
+  /** The gradient of weight (accumulated by backward). */
   get gradWeight(): Tensor { return this.requiredTensor('gradWeight'); }
   set gradWeight(t: Tensor) { this.fields.set('gradWeight', t); }
   /** undefined once the bias is removed. */
   get bias(): Tensor | undefined { return this.tensorField('bias'); }
   set bias(t: Tensor | undefined) { this.fields.set('bias', t); }
+  /** The gradient of bias; undefined once the bias is removed. */
   get gradBias(): Tensor | undefined { return this.tensorField('gradBias'); }
   set gradBias(t: Tensor | undefined) { this.fields.set('gradBias', t); }
 
@@ -76,7 +103,7 @@ export class SpatialConvolution extends Module {
 
   // ---- forward / backward ----------------------------------------------------------
 
-  override updateOutput(input: Activity): Activity {
+  override updateOutput(input: Activity): Tensor {
     const x = this.checkInput(input, 'updateOutput');
     const out = this.buffer('output', x);
     const { batched } = asBatch4d(x, `${this.className}:updateOutput`);
@@ -102,7 +129,7 @@ export class SpatialConvolution extends Module {
     return out;
   }
 
-  override updateGradInput(input: Activity, gradOutput: Activity): Activity | undefined {
+  override updateGradInput(input: Activity, gradOutput: Activity): Tensor | undefined {
     // Torch's `if self.gradInput then`: with gradInput = nil the input gradient is not computed.
     if (this.gradInput === undefined) return undefined;
     const x = this.checkInput(input, 'updateGradInput');
