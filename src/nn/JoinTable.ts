@@ -8,7 +8,12 @@ import { Module, type Activity } from './module.js';
 import { registerModule } from './registry.js';
 import { asArray, expectTensor } from './tensor_helpers.js';
 
+/** nn.JoinTable: the tensors of a table concatenated along one dimension. */
 export class JoinTable extends Module {
+  /**
+   * @param dimension the 1-based dimension to join along (negative: counted from the last)
+   * @param nInputDims the dimensions of one sample: an input with one more is a batch, joined one dimension further
+   */
   constructor(dimension: number, nInputDims?: number) {
     super('nn.JoinTable');
     if (!Number.isInteger(dimension)) throw new TypeError(`nn.JoinTable: dimension must be an integer, got ${dimension}`);

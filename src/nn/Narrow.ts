@@ -8,7 +8,13 @@ import { Module, type Activity } from './module.js';
 import { registerModule } from './registry.js';
 import { expectTensor } from './tensor_helpers.js';
 
+/** nn.Narrow: a copy of a window of the input along one dimension. */
 export class Narrow extends Module {
+  /**
+   * @param dimension the 1-based dimension (negative: counted from the last)
+   * @param offset the 1-based first index of the window (negative: counted from the end)
+   * @param length how many slices (default 1; negative: up to that many - 1 before the end)
+   */
   constructor(dimension: number, offset: number, length = 1) {
     super('nn.Narrow');
     for (const [name, v] of [['dimension', dimension], ['offset', offset], ['length', length]] as const) {
