@@ -1,7 +1,7 @@
 // nn.Abs: output = |input|; gradInput = -gradOutput where input < 0, else gradOutput (so
 // at 0 the gradient passes unchanged, as THNN's Abs_updateGradInput does).
 
-import * as tf from '@tensorflow/tfjs-core';
+import { tf } from '../torch/tfjs_core.js';
 import { Module, type Activity } from './module.js';
 import { registerModule } from './registry.js';
 import { engineOf } from './tensor_helpers.js';

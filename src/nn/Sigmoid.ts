@@ -1,7 +1,7 @@
 // nn.Sigmoid: output = 1 / (1 + e^-input); gradInput = gradOutput (1 - output) output,
 // computed from the output as THNN's Sigmoid_updateGradInput does.
 
-import * as tf from '@tensorflow/tfjs-core';
+import { tf } from '../torch/tfjs_core.js';
 import { Module, type Activity } from './module.js';
 import { registerModule } from './registry.js';
 import { engineOf } from './tensor_helpers.js';

@@ -1,7 +1,7 @@
 // nn.Tanh: output = tanh(input); gradInput = gradOutput (1 - output^2), computed from the
 // output as THNN's Tanh_updateGradInput does. No fields beyond output and gradInput.
 
-import * as tf from '@tensorflow/tfjs-core';
+import { tf } from '../torch/tfjs_core.js';
 import { Module, type Activity } from './module.js';
 import { registerModule } from './registry.js';
 import { engineOf } from './tensor_helpers.js';
