@@ -54,6 +54,11 @@ describe('start-up: commands that do not compute load no tfjs backend', () => {
     expect(env.stdout).toMatch(/^kernels added or replaced by mpelu(: none on cpu)?\n( {2}cpu .*\n)?fused/m);
     expect(backendPackages(env.modules)).toContain('@tensorflow/tfjs-backend-cpu/package.json');
     expect(tfjsModules(env.modules)).toContain('@tensorflow/tfjs-core/dist/tf-core.node.js');
+    // the flag after the command, as a user reads `env --backend cpu`
+    const after = await runCli(cli, ['env', '--backend', 'cpu']);
+    expect(after.stderr).toBe('');
+    expect(after.stdout).toMatch(/^backend +cpu \(requested: cpu\)$/m);
+    expect(after.stdout).not.toMatch(/wasm features|wasm binary/);
   });
 });
 
@@ -78,6 +83,7 @@ describe('arguments: one `mpelu:` line, exit 2 for a wrong command line', () => 
       [['inspect', SMALL, '--long-size', '3'], /'--long-size <n>' argument '3' is invalid\. expected 4 or 8/],
       [['inspect', SMALL, '--bogus'], /unknown option '--bogus'/],
       [['--backend', 'foo', 'env'], /unknown backend 'foo' \(from --backend\); expected one of auto, tensorflow, wasm, cpu/],
+      [['env', '--backend', 'foo'], /unknown backend 'foo' \(from --backend\); expected one of auto, tensorflow, wasm, cpu/],
       [['convert', '--ascii', '--binary', SMALL, 'out.t7'], /choose one of --ascii and --binary/],
       [['convert', '--ascii', '--long-size', '4', SMALL, 'out.t7'], /--long-size 4 means nothing with --ascii/],
     ];
