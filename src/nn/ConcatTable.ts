@@ -8,6 +8,7 @@ import type { Activity, Module } from './module.js';
 import { registerModule } from './registry.js';
 import { asArray, commonLayout, detachFrom, engineOf, hostValues, setOutputHost, setOutputTF, sumTF, toTFLayout } from './tensor_helpers.js';
 import { branchString } from './tostring.js';
+import { releaseConsumed } from './release.js';
 
 /** Element-wise sum of same-shaped tensors (or tables of them) into `into`, reusing its buffers. */
 export function sumActivities(parts: readonly Activity[], into: Activity | undefined, where: string): Activity {
@@ -88,6 +89,8 @@ export class ConcatTable<In extends Activity = Tensor, Out extends Activity = Te
     if (parts.length === 0) return this.gradInput ?? ([] as Activity as In);
     const sum = sumActivities(parts, this.fields.get('gradInput') as Activity | undefined, 'nn.ConcatTable') as In;
     this.gradInput = sum;
+    // the branches' gradInputs are summed: consumed (unless one is a gradOutput handed through)
+    if (method === 'backward') for (const p of parts) releaseConsumed(p, [sum, input, gradOutput, this.output]);
     return sum;
   }
 

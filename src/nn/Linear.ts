@@ -3,6 +3,7 @@
 import { tf } from '../torch/tfjs_core.js';
 import { Tensor, defaultTensorType } from '../torch/tensor.js';
 import { Module, type Activity } from './module.js';
+import { hostParamsActive, readInPlace } from '../backend/host_params.js';
 import { registerModule } from './registry.js';
 import {
   accumulateHost,
@@ -153,9 +154,18 @@ export class Linear extends Module<Tensor, Tensor> {
     if (engineOf(x, 'nn.Linear') === 'tf') {
       const g2 = tf.tidy(() => tf.reshape(g.toTF(), [rows, nOut]));
       const dW = tf.tidy(() => tf.matMul(g2, tf.reshape(x.toTF(), [rows, nIn]), true, false));
-      accumulateTF(this.gradWeight, dW, scale);
-      if (this.gradBias && this.bias) accumulateTF(this.gradBias, tf.sum(g2, 0), scale);
+      const dB = this.gradBias && this.bias ? tf.sum(g2, 0) : null;
       g2.dispose();
+      if (hostParamsActive()) {
+        // added where the gradients live, the results read in place (backend/host_params.ts)
+        accumulateHost(this.gradWeight, readInPlace(dW), scale);
+        dW.dispose();
+        if (dB && this.gradBias) accumulateHost(this.gradBias, readInPlace(dB), scale);
+        dB?.dispose();
+      } else {
+        accumulateTF(this.gradWeight, dW, scale);
+        if (dB && this.gradBias) accumulateTF(this.gradBias, dB, scale);
+      }
     } else {
       const gv = hostValues(g);
       accumulateHost(this.gradWeight, hostMatmul(gv, hostValues(x), nOut, rows, nIn, true, false), scale);

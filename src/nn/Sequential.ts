@@ -5,6 +5,7 @@ import { Container } from './Container.js';
 import type { Activity, Module } from './module.js';
 import { chainString } from './tostring.js';
 import { registerModule } from './registry.js';
+import { releaseConsumed } from './release.js';
 
 export class Sequential<In extends Activity = Tensor, Out extends Activity = Tensor> extends Container<In, Out> {
   constructor() {
@@ -93,10 +94,13 @@ export class Sequential<In extends Activity = Tensor, Out extends Activity = Ten
       const g = this.gradientFor(current, i);
       current = this.rethrowErrors(m, i + 1, 'backward', () => m.backward(prevOut, g, scale));
       m.gradInput = current;
+      // g was module i + 2's gradInput (not the container's gradOutput): consumed now
+      if (i < mods.length - 1) releaseConsumed(g, [current, prevOut, m.output, gradOutput]);
     }
     if (mods.length > 0) {
       const g = this.gradientFor(current, 0);
       current = this.rethrowErrors(mods[0]!, 1, 'backward', () => mods[0]!.backward(input, g, scale));
+      if (mods.length > 1) releaseConsumed(g, [current, input, mods[0]!.output, gradOutput]);
     }
     this.gradInput = current as In | undefined;
     return this.gradInput;

@@ -13,7 +13,8 @@ import { registerModule } from './registry.js';
 import { uniformFill } from '../init/index.js';
 import { batchNormBackward, batchNormEvalForward, batchNormTrainForward } from '../backend/layer_ops.js';
 import { patchTfjsKernels } from '../backend/tfjs_patches.js';
-import { accumulateHost, accumulateTF, engineOf, expectTensor, fillTensor, hostValues, setOutputHost, assignHost } from './tensor_helpers.js';
+import { accumulateHost, accumulateTF, engineOf, expectTensor, fillTensor, hostFloat32, hostValues, setOutputHost, assignHost } from './tensor_helpers.js';
+import { batchNormBackwardHost, batchNormEvalHost, batchNormTrainHost, hostParamsActive } from '../backend/host_params.js';
 import { bnBackward, bnBatchStats, bnForward, bnRunningStats, type BNShape, type BNStats } from './float64/batchnorm.js';
 import { forEachStorageIndex } from '../torch/layout.js';
 
@@ -126,6 +127,7 @@ export class SpatialBatchNormalization extends Module<Tensor, Tensor> {
 
     if (engineOf(x4, where) === 'tf') {
       patchTfjsKernels();
+      if (hostParamsActive() && this.forwardOnHost(x4, out, saveMean, saveStd, useBatch)) return out;
       if (useBatch) {
         const r = tf.tidy(() => {
           const w = weight ? (weight.toTF() as tf.Tensor1D) : null;
@@ -206,6 +208,7 @@ export class SpatialBatchNormalization extends Module<Tensor, Tensor> {
     if (engineOf(x4, where) === 'tf') {
       patchTfjsKernels();
       const gradInput = wantGradInput ? this.buffer('gradInput', x4) : null;
+      if (hostParamsActive() && this.backwardOnHost(x4, dy4, useBatch, gradInput, gradWeight, gradBias, scale)) return;
       // Evaluate mode: THNN's invstd = 1/sqrt(running_var + eps), in double, stored as real.
       const invstdHost = useBatch ? null : Float32Array.from(hostValues(this.running_var), (v) => 1 / Math.sqrt(v + eps));
       const res = tf.tidy(() => {
@@ -232,6 +235,57 @@ export class SpatialBatchNormalization extends Module<Tensor, Tensor> {
       if (gradWeight) accumulateHost(gradWeight, r.gradWeight, scale);
       if (gradBias) accumulateHost(gradBias, r.gradBias, scale);
     }
+  }
+
+  /**
+   * The Float forward with the parameters and statistics on the host (backend/host_params.ts):
+   * weight, bias and the running statistics read in place, the batch statistics returned to
+   * the host without a blocking read. False (nothing done) where no fused kernel runs.
+   */
+  private forwardOnHost(x4: Tensor, out: Tensor, saveMean: Tensor, saveStd: Tensor, useBatch: boolean): boolean {
+    const { weight, bias, eps } = this;
+    const w = weight ? hostFloat32(weight) : null;
+    const b = bias ? hostFloat32(bias) : null;
+    const x = x4.toTFNHWC();
+    try {
+      if (useBatch) {
+        const r = batchNormTrainHost(x, w, b, eps);
+        if (!r) return false;
+        out.setTF(r.y, 'NHWC');
+        this.finishBatchStats(saveMean, saveStd, Float64Array.from(r.mean), Float64Array.from(r.invstd), Float64Array.from(r.varUnbiased), this.momentum);
+      } else {
+        const y = batchNormEvalHost(x, hostFloat32(this.running_mean), hostFloat32(this.running_var), w, b, eps);
+        if (!y) return false;
+        out.setTF(y, 'NHWC');
+        this.resetSaved(saveMean, saveStd, this.running_mean.nElement());
+      }
+      return true;
+    } finally {
+      x.dispose();
+    }
+  }
+
+  /** The Float backward with the parameters on the host, gradients added there; false (nothing done) where no fused kernel runs. */
+  private backwardOnHost(x4: Tensor, dy4: Tensor, useBatch: boolean, gradInput: Tensor | null, gradWeight: Tensor | undefined, gradBias: Tensor | undefined, scale: number): boolean {
+    const { weight, eps } = this;
+    const mean = hostFloat32(useBatch ? this.tensorField('save_mean')! : this.running_mean);
+    // Evaluate mode: THNN's invstd = 1/sqrt(running_var + eps), in double, stored as real.
+    const invstd = useBatch ? hostFloat32(this.tensorField('save_std')!) : Float32Array.from(hostValues(this.running_var), (v) => 1 / Math.sqrt(v + eps));
+    const x = x4.toTFNHWC();
+    const dy = dy4.toTFNHWC();
+    let r: ReturnType<typeof batchNormBackwardHost>;
+    try {
+      r = batchNormBackwardHost(x, dy, mean, invstd, weight ? hostFloat32(weight) : null, useBatch);
+    } finally {
+      x.dispose();
+      dy.dispose();
+    }
+    if (!r) return false;
+    if (gradInput) gradInput.setTF(r.dx, 'NHWC');
+    else r.dx.dispose();
+    if (gradWeight && r.dWeight) accumulateHost(gradWeight, r.dWeight, scale);
+    if (gradBias && r.dBias) accumulateHost(gradBias, r.dBias, scale);
+    return true;
   }
 
   /** Stores save_mean / save_std and updates the running averages (unbiased variance). */

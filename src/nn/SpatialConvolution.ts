@@ -12,7 +12,8 @@ import { registerModule } from './registry.js';
 import { uniformFill } from '../init/index.js';
 import { conv2dBackwardBias, conv2dBackwardFilter, conv2dBackwardInput, conv2dForward } from '../backend/layer_ops.js';
 import { patchTfjsKernels } from '../backend/tfjs_patches.js';
-import { accumulateHost, accumulateTF, engineOf, expectTensor, hostValues, setOutputHost } from './tensor_helpers.js';
+import { accumulateHost, accumulateTF, engineOf, expectTensor, hostFloat32, hostFloat32ForWrite, hostValues, setOutputHost } from './tensor_helpers.js';
+import { conv2dAccumulateFilterGradHost, conv2dBackwardInputHost, conv2dForwardHost, hostParamsActive, readInPlace, type HostFilter } from '../backend/host_params.js';
 import { convBackwardInput, convForward, convGradBias, convGradWeight, convOutputSize, type ConvParams, type ConvShape } from './float64/conv.js';
 import { asBatch4d, setOutputTFBatch } from './float64/batching.js';
 
@@ -112,8 +113,12 @@ export class SpatialConvolution extends Module<Tensor, Tensor> {
       const bias = this.bias;
       const p = this.params();
       const y = tf.tidy(() => {
+        const x4 = asBatch4d(x, '').x4.toTFNHWC();
+        // the weight and bias read where they live (no filter tensor), where the kernel runs
+        const onHost = hostParamsActive() ? conv2dForwardHost(x4, this.hostFilter(weight), bias ? hostFloat32(bias) : null, this.hostArgs()) : null;
+        if (onHost) return onHost;
         const b = bias ? (bias.toTF() as tf.Tensor1D) : null;
-        return conv2dForward(asBatch4d(x, '').x4.toTFNHWC(), filterHWIO(weight), b, p.dH, p.dW, p.padH, p.padW);
+        return conv2dForward(x4, filterHWIO(weight), b, p.dH, p.dW, p.padH, p.padW);
       });
       setOutputTFBatch(out, y, batched);
     } else {
@@ -136,9 +141,12 @@ export class SpatialConvolution extends Module<Tensor, Tensor> {
     if (engineOf(x, `${this.className}:updateGradInput`) === 'tf') {
       patchTfjsKernels();
       const p = this.params();
-      const dx = tf.tidy(() =>
-        conv2dBackwardInput(asBatch4d(dy, '').x4.toTFNHWC(), filterHWIO(weight), [shape.n, shape.h, shape.w, shape.cIn], [p.dH, p.dW], [p.padH, p.padW]),
-      );
+      const xShape = [shape.n, shape.h, shape.w, shape.cIn];
+      const dx = tf.tidy(() => {
+        const dy4 = asBatch4d(dy, '').x4.toTFNHWC();
+        const onHost = hostParamsActive() ? conv2dBackwardInputHost(dy4, this.hostFilter(weight), xShape, this.hostArgs()) : null;
+        return onHost ?? conv2dBackwardInput(dy4, filterHWIO(weight), xShape, [p.dH, p.dW], [p.padH, p.padW]);
+      });
       setOutputTFBatch(gradInput, dx, batched);
     } else {
       const dx = convBackwardInput(hostValues(dy), hostValues(weight), shape);
@@ -155,6 +163,7 @@ export class SpatialConvolution extends Module<Tensor, Tensor> {
     const gradBias = this.gradBias;
     if (engineOf(x, `${this.className}:accGradParameters`) === 'tf') {
       patchTfjsKernels();
+      if (hostParamsActive() && this.accGradOnHost(x, dy, gradWeight, gradBias, scale)) return;
       const p = this.params();
       const [gw, gb] = tf.tidy(() => {
         const x4 = asBatch4d(x, '').x4.toTFNHWC();
@@ -193,6 +202,32 @@ export class SpatialConvolution extends Module<Tensor, Tensor> {
     const t = this.tensorField(name);
     if (!t) throw new Error(`${this.className}: field '${name}' should be a tensor, found nil`);
     return t;
+  }
+
+  /** The weight as the tap kernels read it on the host (Torch's [cOut, cIn, kH, kW] order). */
+  private hostFilter(weight: Tensor): HostFilter {
+    return { values: hostFloat32(weight), co: this.nOutputPlane, ci: this.nInputPlane, kh: this.kH, kw: this.kW };
+  }
+
+  private hostArgs(): { kh: number; kw: number; sh: number; sw: number; padH: number; padW: number } {
+    return { kh: this.kH, kw: this.kW, sh: this.dH, sw: this.dW, padH: this.padH, padW: this.padW };
+  }
+
+  /**
+   * gradWeight (and gradBias) += scale * the gradients, added where they live on the host:
+   * the filter gradient by the SIMD kernel in Torch's order, the bias gradient (a tfjs sum
+   * over dy) read in place. False (nothing done) where the kernel does not run.
+   */
+  private accGradOnHost(x: Tensor, dy: Tensor, gradWeight: Tensor, gradBias: Tensor | undefined, scale: number): boolean {
+    const gw = hostFloat32ForWrite(gradWeight);
+    if (!gw) return false;
+    return tf.tidy(() => {
+      const x4 = asBatch4d(x, '').x4.toTFNHWC();
+      const dy4 = asBatch4d(dy, '').x4.toTFNHWC();
+      if (!conv2dAccumulateFilterGradHost(x4, dy4, gw, scale, this.hostArgs())) return false;
+      if (gradBias) accumulateHost(gradBias, readInPlace(conv2dBackwardBias(dy4)), scale);
+      return true;
+    });
   }
 
   private params(): ConvParams {

@@ -421,7 +421,11 @@ function reachableModules(root: Module): Module[] {
 /** Tensor field `name` of o with like's element type; a missing one or one of another type is replaced by an empty tensor. */
 export function typedBuffer(o: TorchObject, name: string, like: Tensor): Tensor {
   const v = o.fields.get(name);
-  if (v instanceof Tensor && v.elementType === like.elementType) return v;
+  if (v instanceof Tensor && v.elementType === like.elementType) {
+    // a view of a storage released under it (nn/release.ts: another view of it was freed) starts empty
+    if (v.hasStorage() && v.storage().size() === 0 && v.nElement() > 0) v.set();
+    return v;
+  }
   const t = new Tensor(like.elementType);
   o.fields.set(name, t);
   return t;
