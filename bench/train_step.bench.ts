@@ -17,6 +17,9 @@
 //   MPELU_BENCH_STEPS=3                         timed steps (default 3, 2 at batch 64, 1 for 1001)
 //   MPELU_BENCH_BACKEND=wasm                    mpelu's backend (cpu takes minutes a step)
 //   MPELU_BENCH_PEER=0                          skip the peer
+//   MPELU_RELEASE_GRADINPUT=0                   keep every gradInput (default here: released once consumed)
+//   MPELU_HOST_PARAMS=0                         parameters as tfjs tensors (uploads, transposes, reads), to compare
+//   MPELU_BENCH_BEFORE=1                        also run mpelu with both of these off first (before/after counters)
 
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -65,9 +68,12 @@ function pythonWithTorch(): string | null {
   return null;
 }
 
-function runMpelu(c: Config, threads: number): Figures | null {
+/** The switches of the path before issue 11's traffic and memory work (MPELU_BENCH_BEFORE=1). */
+const BEFORE = { MPELU_HOST_PARAMS: '0', MPELU_RELEASE_GRADINPUT: '0' };
+
+function runMpelu(c: Config, threads: number, extraEnv: Record<string, string> = {}): Figures | null {
   const r = spawnSync(process.execPath, ['--import', 'tsx', join(here, 'helpers/train_step_child.ts')], {
-    env: { ...process.env, MPELU_THREADS: String(threads), MPELU_BENCH_CHILD: `${c.depth},${c.batch},${c.steps}` },
+    env: { ...process.env, ...extraEnv, MPELU_THREADS: String(threads), MPELU_BENCH_CHILD: `${c.depth},${c.batch},${c.steps}` },
     stdio: ['ignore', 'pipe', 'inherit'],
     encoding: 'utf8',
     maxBuffer: 64 << 20,
@@ -104,9 +110,16 @@ else if (!py) console.log('peer: no python3 with torch (Debian: apt-get install 
 const rows: string[] = [];
 for (const c of configs()) {
   console.log(`\n--- ResNet-${c.depth}, batch ${c.batch}, ${c.steps} timed step(s), ${threads} thread(s) ---`);
+  const ratio = (a?: number, b?: number) => (a && b ? `${(a / b).toFixed(2)}x` : 'n/a');
+  if (process.env.MPELU_BENCH_BEFORE === '1') {
+    // first the parameters as tfjs tensors and every gradInput kept, for the before/after counters
+    console.log('  before (MPELU_HOST_PARAMS=0, MPELU_RELEASE_GRADINPUT=0):');
+    const b = runMpelu(c, threads, BEFORE);
+    if (b) rows.push(`${c.depth}@${c.batch} before: train ${b.train.toFixed(1)} img/s, evaluate ${b.evaluate.toFixed(1)} img/s, peak RSS ${b.peakRssMb.toFixed(0)} MB`);
+    console.log('  after (default):');
+  }
   const m = runMpelu(c, threads);
   const p = script && py ? runPeer(py, script, c, threads) : null;
-  const ratio = (a?: number, b?: number) => (a && b ? `${(a / b).toFixed(2)}x` : 'n/a');
   const row = `${c.depth}@${c.batch}: train ${m?.train.toFixed(1) ?? '-'} vs ${p?.train.toFixed(1) ?? '-'} img/s (${ratio(m?.train, p?.train)}), ` +
     `evaluate ${m?.evaluate.toFixed(1) ?? '-'} vs ${p?.evaluate.toFixed(1) ?? '-'} img/s (${ratio(m?.evaluate, p?.evaluate)}), ` +
     `peak RSS ${m?.peakRssMb.toFixed(0) ?? '-'} vs ${p?.peakRssMb.toFixed(0) ?? '-'} MB (${ratio(m?.peakRssMb, p?.peakRssMb)})`;

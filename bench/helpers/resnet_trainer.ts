@@ -12,6 +12,8 @@ import { sgdTrainer, sgdTrainStep } from '../../src/train/train_step.js';
 export interface ResnetTrainer {
   model: Module;
   nParameters: number;
+  /** The flat parameter vector optim.sgd updates. */
+  params: Tensor;
   /** Largest parameter tensor, in elements. */
   largestParameter: number;
   input: Tensor;
@@ -28,5 +30,5 @@ export function resnetTrainer(depth: number, batch: number, options: { seed?: nu
   const target = Tensor.create('Long', [batch]);
   for (let i = 1; i <= batch; i++) target.put(i, ((i * 7) % 10) + 1);
   const largestParameter = Math.max(...(model.parameters()?.[0] ?? []).map((p) => p.nElement()));
-  return { model, nParameters: trainer.params.nElement(), largestParameter, input, target, step: () => sgdTrainStep(trainer, input, target) };
+  return { model, nParameters: trainer.params.nElement(), params: trainer.params, largestParameter, input, target, step: () => sgdTrainStep(trainer, input, target) };
 }

@@ -8,17 +8,24 @@ import { Tensor } from '../../src/torch/tensor.js';
 import { resnetTrainer } from './resnet_trainer.js';
 import { formatCounts, stepCounts } from './kernel_counts.js';
 import { formatTransferCounts, installTransferCounters, takeTransferCounts } from './transfer_counters.js';
+import { filterPacks, hostParamsActive } from '../../src/backend/host_params.js';
+import { releaseGradInputsEnabled, setReleaseGradInputs } from '../../src/nn/release.js';
 
 const [depth, batch, steps] = (process.env.MPELU_BENCH_CHILD ?? '164,32,3').split(',').map(Number) as [number, number, number];
 const info = await initBackendInfo(process.env.MPELU_BENCH_BACKEND ?? 'wasm');
 
+// consumed gradInputs are released during backward (as PyTorch's autograd frees gradients)
+// unless MPELU_RELEASE_GRADINPUT=0
+setReleaseGradInputs(process.env.MPELU_RELEASE_GRADINPUT !== '0');
 const t0 = performance.now();
 const { model, nParameters, largestParameter: largest, input, step } = resnetTrainer(depth, batch);
 const buildMs = performance.now() - t0;
 installTransferCounters(largest);
 
 console.log(`  mpelu on ${info.backend} (${info.threads} thread(s)${info.backend === 'wasm' ? `, shared heap ${info.sharedHeap ? 'yes' : 'no'}` : ''}): ` +
-  `ResNet-${depth}, ${nParameters} parameters, built in ${buildMs.toFixed(0)} ms, batch ${batch}`);
+  `ResNet-${depth}, ${nParameters} parameters, built in ${buildMs.toFixed(0)} ms, batch ${batch}; ` +
+  `parameters on the host for the kernels: ${hostParamsActive() ? 'yes' : 'no (MPELU_HOST_PARAMS=0)'}, ` +
+  `consumed gradInputs released: ${releaseGradInputsEnabled() ? 'yes' : 'no (MPELU_RELEASE_GRADINPUT=0)'}`);
 
 model.training();
 const times: number[] = [];
@@ -28,7 +35,10 @@ for (let s = 0; s <= steps; s++) {
   const loss = step();
   const ms = performance.now() - start;
   if (s > 0) times.push(ms); // step 0 warms up kernels and allocations
-  console.log(`  train step ${s}: ${ms.toFixed(0)} ms, loss ${loss.toFixed(4)}, live tfjs tensors ${tf.memory().numTensors}; ${formatTransferCounts(takeTransferCounts())}`);
+  const packs = `; filters packed by the conv kernels ${filterPacks.calls} (${((filterPacks.floats * 4) / 1e6).toFixed(2)} MB)`;
+  filterPacks.calls = 0;
+  filterPacks.floats = 0;
+  console.log(`  train step ${s}: ${ms.toFixed(0)} ms, loss ${loss.toFixed(4)}, live tfjs tensors ${tf.memory().numTensors}; ${formatTransferCounts(takeTransferCounts())}${packs}`);
 }
 const trainMs = times.reduce((a, b) => a + b, 0) / times.length;
 // one more step under tf.profile (not timed): its kernels, transposes and peak tfjs bytes

@@ -8,17 +8,23 @@ import { Generator } from '../torch/random.js';
 import { IMAGE_BYTES, type CifarName } from './cifar.js';
 import { CIFAR_MEANSTD, preprocessCifar, type Split } from './transforms.js';
 
+/** One batch as fb.resnet.torch's dataloader gives it, before it becomes tensors. */
 export interface Batch {
   /** sz * nCrops images of 3 x 32 x 32, row-major. */
   input: Float32Array;
   /** 1-based labels, one per image (not per crop). */
   target: Int32Array;
+  /** The number of images (not counting crops). */
   size: number;
+  /** Crops per image: 10 for ten-crop validation, else 1. */
   nCrops: number;
 }
 
+/** What a BatchMaker needs to draw as one dataloader thread of fb.resnet.torch. */
 export interface BatchMakerOptions {
+  /** 'cifar10' or 'cifar100' (their mean and std). */
   dataset: CifarName;
+  /** 'train' (random crop and flip) or 'val' (no augmentation). */
   split: Split;
   /** 10 for ten-crop validation, else 1. */
   nCrops: number;
@@ -28,9 +34,19 @@ export interface BatchMakerOptions {
   threadIndex: number;
 }
 
+/**
+ * Makes batches as one fb.resnet.torch dataloader thread: normalises, pads 4 and crops 32 x 32 at
+ * random, flips half, drawing from its own generator in Torch's order.
+ */
 export class BatchMaker {
+  /** This thread's generator (seeded manualSeed + threadIndex, as dataloader.lua). */
   readonly generator: Generator;
 
+  /**
+   * @param data the split's images, N x 3 x 32 x 32 bytes.
+   * @param labels the 1-based labels, one byte per image.
+   * @param options data set, split, crops, seed and thread index.
+   */
   constructor(
     private readonly data: Uint8Array,
     private readonly labels: Uint8Array,

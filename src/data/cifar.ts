@@ -18,28 +18,39 @@ import { Storage } from '../torch/storage.js';
 import { Tensor } from '../torch/tensor.js';
 import { readFileSync } from 'node:fs';
 
+/** The CIFAR data sets: 'cifar10' (10 classes) and 'cifar100' (100). */
 export type CifarName = 'cifar10' | 'cifar100';
 
+/** Bytes per CIFAR image: 3 x 32 x 32. */
 export const IMAGE_BYTES = 3 * 32 * 32;
 
 /** One split: bytes N x 3 x 32 x 32 and labels 1..nClasses. */
 export interface CifarSplit {
+  /** The images, N x 3 x 32 x 32 bytes (planes R, G, B). */
   data: Uint8Array;
+  /** The 1-based labels, one per image. */
   labels: Uint8Array;
+  /** N, the number of images. */
   size: number;
 }
 
+/** Both splits of a CIFAR data set. */
 export interface CifarData {
+  /** The 50000 training images. */
   train: CifarSplit;
+  /** The 10000 test images (fb.resnet.torch's val). */
   val: CifarSplit;
   /** Where it was read from, for the log. */
   source: string;
 }
 
+/** A data set that cannot be found or read; the message says where it looked and what to do. */
 export class DataError extends Error {
+  /** Always 'DataError'. */
   override name = 'DataError';
 }
 
+/** The number of classes of each data set. */
 export const CIFAR_CLASSES: Record<CifarName, number> = { cifar10: 10, cifar100: 100 };
 
 /** The official releases (where --download fetches from, and what to extract into -data). */

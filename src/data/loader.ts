@@ -18,12 +18,19 @@ import type { CifarName, CifarSplit } from './cifar.js';
 import type { Split } from './transforms.js';
 import type { WorkerInit, WorkerReply, WorkerRequest } from './loader_worker.js';
 
+/** fb.resnet.torch's dataloader options (opts.lua's -batchSize, -nThreads, -manualSeed, -tenCrop). */
 export interface DataLoaderOptions {
+  /** 'cifar10' or 'cifar100'. */
   dataset: CifarName;
+  /** 'train' (shuffled, augmented) or 'val' (in order). */
   split: Split;
+  /** Images per batch, crops included (ten-crop divides it by 10). */
   batchSize: number;
+  /** Worker threads making batches (0: in this thread). */
   nThreads: number;
+  /** Seed of the threads' generators (thread i: manualSeed + i); 0 seeds from entropy. */
   manualSeed: number;
+  /** Ten-crop validation (default false). */
   tenCrop?: boolean;
 }
 
@@ -120,12 +127,22 @@ function shared(bytes: Uint8Array): Uint8Array {
   return s;
 }
 
+/**
+ * fb.resnet.torch's dataloader.lua: batches made by worker threads, each with its own generator, in
+ * Torch7's order and numbers.
+ */
 export class DataLoader {
+  /** Crops per image: 10 for ten-crop validation, else 1. */
   readonly nCrops: number;
+  /** Images per batch, not counting crops. */
   readonly batchSize: number;
   private readonly threads: LoaderThread[];
   private readonly n: number;
 
+  /**
+   * @param data the split to draw from.
+   * @param options batch size, threads, seed, crops.
+   */
   constructor(data: CifarSplit, options: DataLoaderOptions) {
     this.nCrops = options.split === 'val' && options.tenCrop ? 10 : 1;
     this.batchSize = Math.floor(options.batchSize / this.nCrops);
@@ -193,6 +210,10 @@ export class DataLoader {
     return Promise.all(this.threads.map((t) => t.getState()));
   }
 
+  /**
+   * Restores the threads' generator states saved by getStates() (a resumed run continues their draws);
+   * needs the same number of threads.
+   */
   async setStates(states: readonly Uint8Array[]): Promise<void> {
     if (states.length !== this.threads.length) {
       throw new RangeError(`DataLoader: ${states.length} saved loader-thread generator states for ${this.threads.length} threads (resume with the same -nThreads)`);
@@ -200,6 +221,7 @@ export class DataLoader {
     await Promise.all(this.threads.map((t, i) => t.setState(states[i]!)));
   }
 
+  /** Stops the worker threads. */
   async close(): Promise<void> {
     await Promise.all(this.threads.map((t) => t.close()));
   }

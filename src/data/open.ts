@@ -8,13 +8,17 @@ import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CIFAR_CLASSES, CIFAR_RELEASES, DataError, hasCifarFolder, missingDataMessage, readCifarFolder, readGenCache, writeGenCache, type CifarData, type CifarName } from './cifar.js';
 
+/** Where openCifar looks for CIFAR: the gen cache first, then the raw data folder (downloaded on request). */
 export interface OpenCifarOptions {
+  /** 'cifar10' or 'cifar100'. */
   dataset: CifarName;
   /** -data: where the raw data set is (or is to be downloaded to). */
   data: string;
   /** -gen: the cache folder. */
   gen: string;
+  /** Download the official release into `data` when neither the cache nor the folder has it (default false). */
   download?: boolean;
+  /** Receives progress lines (default: none). */
   log?: (line: string) => void;
 }
 
@@ -50,6 +54,11 @@ export function checkCifarAvailable(options: OpenCifarOptions): void {
   throw new DataError(missingDataMessage(options.dataset, options.data, cacheFile));
 }
 
+/**
+ * Both splits of a CIFAR data set, as fb.resnet.torch's datasets/cifar*-gen.lua makes them: from the
+ * gen cache (gen/cifar10.t7, which Torch7 reads too), else read from the data folder (downloaded if
+ * allowed) and cached. Fails with a DataError saying where it looked.
+ */
 export async function openCifar(options: OpenCifarOptions): Promise<CifarData> {
   const log = options.log ?? (() => undefined);
   const { dataset } = options;

@@ -12,8 +12,11 @@
 import type { Generator } from '../torch/random.js';
 import type { CifarName } from './cifar.js';
 
+/** Per-channel mean and standard deviation (of bytes 0-255), R, G, B. */
 export interface MeanStd {
+  /** The mean of R, G and B. */
   mean: readonly [number, number, number];
+  /** The standard deviation of R, G and B. */
   std: readonly [number, number, number];
 }
 
@@ -25,9 +28,13 @@ export const CIFAR_MEANSTD: Record<CifarName, MeanStd> = {
 
 /** An image: planes of h x w floats. */
 export interface Image {
+  /** The values, plane after plane, h x w each. */
   data: Float32Array;
+  /** The number of planes. */
   channels: number;
+  /** Rows per plane. */
   height: number;
+  /** Columns per plane. */
   width: number;
 }
 
@@ -124,6 +131,7 @@ export function tenCrop(img: Image, size: number, padding: number): Image[] {
   return out;
 }
 
+/** A data split: 'train' or 'val' (the test set). */
 export type Split = 'train' | 'val';
 
 /**

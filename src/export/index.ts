@@ -20,8 +20,10 @@ export { decodeSafetensors, encodeSafetensors, SafetensorsError } from './safete
 export { ExportError, classCensus } from './module_path.js';
 export { exportableClasses } from './onnx_convert.js';
 
+/** The formats mpelu export writes. */
 export type ExportFormat = 'onnx' | 'safetensors';
 
+/** Options of exportModel. */
 export interface ExportOptions extends OnnxExportOptions {
   /** Default: from the file name's extension (.onnx, .safetensors). */
   format?: ExportFormat;
@@ -29,8 +31,11 @@ export interface ExportOptions extends OnnxExportOptions {
   names?: NameStyle;
 }
 
+/** What exportModel wrote. */
 export interface ExportReport {
+  /** The format written. */
   format: ExportFormat;
+  /** The file's size in bytes. */
   bytes: number;
 }
 

@@ -23,6 +23,11 @@ export function pytorchPath(p: ModulePath): string {
 
 /** A module that cannot be exported (or imported into), naming its class and place. */
 export class ExportError extends Error {
+  /**
+   * @param className the module's class.
+   * @param path its 1-based path from the root.
+   * @param reason why it cannot be exported.
+   */
   constructor(
     readonly className: string,
     readonly path: ModulePath,

@@ -14,9 +14,12 @@ import { convertModule } from './onnx_convert.js';
 import { classCensus, walkModules } from './module_path.js';
 import { OnnxGraph, encodeModel, floatValueInfo, type Dim, type Flow, type Value } from './onnx_graph.js';
 
+/** The ONNX operator set the exporter writes. */
 export const ONNX_OPSET = 17;
+/** The ONNX IR version the exporter writes. */
 export const ONNX_IR_VERSION = 8;
 
+/** Options of the ONNX export. */
 export interface OnnxExportOptions {
   /** One sample's sizes, e.g. [3, 32, 32] (the batch is symbolic). Default: [C, 'height', 'width'] with C from the first convolution. */
   inputShape?: readonly number[];

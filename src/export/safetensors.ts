@@ -20,7 +20,12 @@ export interface SafetensorsEntry {
   bytes: Uint8Array;
 }
 
+/** A safetensors file that cannot be read or written, saying where. */
 export class SafetensorsError extends Error {
+  /**
+   * @param where the file or tensor concerned.
+   * @param message what is wrong.
+   */
   constructor(where: string, message: string) {
     super(`${where}: ${message}`);
     this.name = 'SafetensorsError';

@@ -11,16 +11,26 @@ import { mpeluVersion } from './onnx.js';
 import { dottedPath, pytorchPath, walkModules, type ModulePath } from './module_path.js';
 import { decodeSafetensors, encodeSafetensors, floatBytes, floatValues, type SafetensorsEntry } from './safetensors.js';
 
+/**
+ * safetensors tensor names: 'torch' module paths (1-based, `modules[3].weight` style) or 'pytorch'
+ * Sequential names (0-based, `2.weight`).
+ */
 export type NameStyle = 'torch' | 'pytorch';
 
 /** The tensor fields that are parameters or buffers (everything else is scratch). */
 const TENSOR_FIELDS = ['weight', 'bias', 'running_mean', 'running_var', 'running_std'] as const;
 
+/** A parameter or buffer of a model with its name in the exported file. */
 export interface NamedTensor {
+  /** The name in the file. */
   name: string;
+  /** The module it belongs to. */
   module: Module;
+  /** The module's 1-based path from the root. */
   path: ModulePath;
+  /** Its field name ('weight', 'bias', 'running_mean', ...). */
   field: string;
+  /** The tensor itself. */
   tensor: Tensor;
   /** The shape stored in the file (PyTorch's 4-d convolution weight for a 2-d Torch one). */
   shape: number[];
@@ -88,9 +98,11 @@ export function exportSafetensors(model: Module, options: SafetensorsExportOptio
   return encodeSafetensors(entries, metadata);
 }
 
+/** What importWeights filled. */
 export interface ImportReport {
   /** Tensors filled from the file. */
   filled: number;
+  /** The name style the file used. */
   names: NameStyle;
 }
 

@@ -18,13 +18,18 @@ import { storageIndices } from '../torch/layout.js';
 import { defaultGenerator, type Generator } from '../torch/random.js';
 import type { Module } from '../nn/module.js';
 
+/** Which fan normalises a filler's variance: fan_in (inputs per output), fan_out, or their average. */
 export type FanMode = 'fan_in' | 'fan_out' | 'average';
 
+/** A weight's fan-in and fan-out: for a convolution nInputPlane x kW x kH and nOutputPlane x kW x kH. */
 export interface Fans {
+  /** Inputs per output unit (convolution: nInputPlane x kW x kH; Linear: inputSize). */
   fanIn: number;
+  /** Outputs per input unit (convolution: nOutputPlane x kW x kH; Linear: outputSize). */
   fanOut: number;
 }
 
+/** Options of the MSRA and Xavier fillers. */
 export interface FillerOptions {
   /** Which fan normalises the variance (default 'fan_in', as Caffe's fillers). */
   mode?: FanMode;
@@ -32,6 +37,7 @@ export interface FillerOptions {
   generator?: Generator;
 }
 
+/** Options of init.taylor: the MPELU's alpha and beta that the next layer follows, and the fan mode. */
 export interface TaylorOptions extends FillerOptions {
   /** MPELU's alpha (default 1, as Caffe's filler; 0 gives MSRA). */
   alpha?: number;
@@ -133,14 +139,18 @@ export function xavier(m: Module, options: FillerOptions = {}): number {
   return scale;
 }
 
+/** Options of init.paperResNetInit (the MPELU nopre ResNet's own initialisation). */
 export interface PaperResNetInitOptions {
+  /** The MPELU alpha the Taylor init assumes (default the paper's 0.25). */
   alpha?: number;
+  /** The MPELU beta the Taylor init assumes (default 1). */
   beta?: number;
   /**
    * cudnn.version as the paper's code reads it: >= 4000 removes the convolutions' bias
    * (fields bias and gradBias become nil), below that zeroes it. Default 5105 (cudnn 5).
    */
   cudnnVersion?: number;
+  /** The generator to draw from (default: Torch's default generator). */
   generator?: Generator;
 }
 

@@ -8,11 +8,17 @@ import { cudnn, nn, type Module, type Sequential } from '../nn/index.js';
 import { paperResNetInit } from '../init/index.js';
 import { getDefaultTensorType, setDefaultTensorType } from '../torch/tensor.js';
 
+/**
+ * fb.resnet.torch's shortcut types: A zero-pads the identity where the shape changes, B uses a 1x1
+ * convolution there, C everywhere.
+ */
 export type ShortcutType = 'A' | 'B' | 'C';
 
+/** Options of models.createResNet and models.createPreResNet (fb.resnet.torch's opts.lua). */
 export interface CifarResNetOptions {
   /** 6n+2: 20, 32, 44, 56, 110, 1202 (8 is the smallest, n = 1). */
   depth: number;
+  /** cifar10 (the default) or cifar100: the size of the last Linear. */
   dataset?: 'cifar10' | 'cifar100';
   /** opts.lua's -shortcutType (default for CIFAR: A). */
   shortcutType?: ShortcutType;

@@ -13,17 +13,23 @@ import { paperResNetInit } from '../init/index.js';
 import { learningRate, weightDecay } from '../optim/nnlr.js';
 import { getDefaultTensorType, setDefaultTensorType } from '../torch/tensor.js';
 
+/** Options of models.createMpeluNopreResNet; the defaults are the paper's. */
 export interface MpeluResNetOptions {
   /** 9n+2: 20, 164, 1001, ... */
   depth: number;
+  /** cifar10 (10 classes, the default) or cifar100 (100 classes): the size of the last Linear. */
   dataset?: 'cifar10' | 'cifar100';
-  /** Initial MPELU alpha and beta (the paper: 0.25 and 1). */
+  /** Initial MPELU alpha of every channel (default the paper's 0.25). */
   alpha?: number;
+  /** Initial MPELU beta of every channel (default the paper's 1). */
   beta?: number;
-  /** nnlr multipliers of the MPELU parameters (the paper: lr 5, weight decay 10 for both). */
+  /** nnlr learning-rate multiplier of the MPELU alphas (default the paper's 5). */
   lrAlpha?: number;
+  /** nnlr weight-decay multiplier of the MPELU alphas (default the paper's 10). */
   wdAlpha?: number;
+  /** nnlr learning-rate multiplier of the MPELU betas (default the paper's 5). */
   lrBeta?: number;
+  /** nnlr weight-decay multiplier of the MPELU betas (default the paper's 10). */
   wdBeta?: number;
   /** The tensor type of the finished model (default torch.FloatTensor). */
   tensorType?: string;

@@ -12,6 +12,11 @@ function shareGradInputKey(m: Module, key: string): Module {
   return m;
 }
 
+/**
+ * fb.resnet.torch's models/preresnet.lua for CIFAR (pre-activation ResNet): depth 6n+2; built in the
+ * Lua file's order, so a seeded build has Torch7's weights. A Float model, N x 3 x 32 x 32 in, N x
+ * nClasses scores out.
+ */
 export function createPreResNet(options: CifarResNetOptions): Sequential {
   const { n, nClasses, shortcutType } = checkCifarOptions('PreResNet', options);
   return buildCifarModel(() => {

@@ -6,6 +6,11 @@
 import { nn, type Module, type Sequential } from '../nn/index.js';
 import { Avg, buildCifarModel, checkCifarOptions, Convolution, ReLU, SBatchNorm, shortcut, type CifarResNetOptions } from './cifar_resnet_parts.js';
 
+/**
+ * fb.resnet.torch's models/resnet.lua for CIFAR: depth 6n+2, basic blocks of 16/32/64 planes, BN and
+ * ReLU; built in the Lua file's order, so a seeded build has Torch7's weights. A Float model, Tensor N
+ * x 3 x 32 x 32 in, N x nClasses scores out.
+ */
 export function createResNet(options: CifarResNetOptions): Sequential {
   const { n, nClasses, shortcutType } = checkCifarOptions('ResNet', options);
   return buildCifarModel(() => {

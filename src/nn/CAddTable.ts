@@ -21,13 +21,19 @@ import {
   toTFLayout,
 } from './tensor_helpers.js';
 
-export class CAddTable extends Module {
+/**
+ * nn.CAddTable(inplace = false): the element-wise sum of a table (array) of same-sized tensors;
+ * gradInput is gradOutput for every entry. The end of fb.resnet.torch's residual block.
+ */
+export class CAddTable extends Module<Tensor[], Tensor> {
+  /** @param inplace write the sum into the first input tensor instead of a buffer of its own (Torch's default false). */
   constructor(inplace = false) {
     super('nn.CAddTable');
     if (inplace) this.fields.set('inplace', true);
     this.fields.set('gradInput', []);
   }
 
+  /** Whether the sum is written into the first input. */
   get inplace(): boolean {
     return this.fields.get('inplace') === true;
   }

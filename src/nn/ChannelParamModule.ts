@@ -30,7 +30,12 @@ export function ensureBuffers(m: Module, names: readonly string[], like: Tensor)
  * gradWeight of nOutputPlane (or 1) values, and the backward protocol, where gradInput and
  * the parameter gradients come from one pass (so backward costs one pass, not two).
  */
-export abstract class ChannelParamModule extends Module {
+export abstract class ChannelParamModule extends Module<Tensor, Tensor> {
+  /**
+   * @param className Torch's class name.
+   * @param nOutputPlane the number of channels with a parameter of their own; 0 or undefined: one parameter shared by all.
+   * @param weightInit the initial value of every weight entry.
+   */
   constructor(className: string, nOutputPlane: number | undefined, weightInit: number) {
     super(className);
     const n = paramSize(nOutputPlane, className);
@@ -39,14 +44,20 @@ export abstract class ChannelParamModule extends Module {
     this.fields.set('gradWeight', filledParam(n, 0));
   }
 
+  /**
+   * The number of channels (dimension 2 of a batch N x C x H x W, 1 of C x H x W) with a parameter
+   * each; 0 = one shared parameter.
+   */
   get nOutputPlane(): number {
     return this.numberField('nOutputPlane');
   }
 
+  /** The learned parameter per channel (PReLU's slope a, SPELU's and MPELU's alpha): nOutputPlane values, or 1 when shared. */
   get weight(): Tensor {
     return this.param('weight');
   }
 
+  /** The gradient of weight (accumulated by backward). */
   get gradWeight(): Tensor {
     return this.param('gradWeight');
   }
@@ -63,7 +74,7 @@ export abstract class ChannelParamModule extends Module {
   /** gradInput (when given) and, with withParams, scale * the parameter gradients, in one pass. */
   protected abstract gradPass(where: string, x: Tensor, g: Tensor, gradInput: Tensor | null, withParams: boolean, scale: number): void;
 
-  override updateGradInput(input: Activity, gradOutput: Activity): Activity {
+  override updateGradInput(input: Activity, gradOutput: Activity): Tensor {
     const where = `${this.className}:updateGradInput`;
     const x = tensorInput(input, where);
     const g = tensorInput(gradOutput, `${where} (gradOutput)`);
@@ -81,7 +92,7 @@ export abstract class ChannelParamModule extends Module {
   }
 
   /** updateGradInput + accGradParameters in one pass. */
-  override backward(input: Activity, gradOutput: Activity, scale = 1): Activity {
+  override backward(input: Activity, gradOutput: Activity, scale = 1): Tensor {
     const where = `${this.className}:backward`;
     const x = tensorInput(input, where);
     const g = tensorInput(gradOutput, `${where} (gradOutput)`);

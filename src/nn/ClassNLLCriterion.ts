@@ -10,7 +10,18 @@ import { Criterion, type Target } from './Criterion.js';
 import { registerModule } from './registry.js';
 import { engineOf, expectTensor, hostValues, setOutputHost, setOutputTF } from './tensor_helpers.js';
 
-export class ClassNLLCriterion extends Criterion {
+/**
+ * nn.ClassNLLCriterion(weights?, sizeAverage = true, ignoreIndex = -100): the negative log-likelihood
+ * -Σ w[t_i] x[i][t_i] of the target classes for a vector or a batch (N x classes) of log-
+ * probabilities, divided by Σ w[t_i] when sizeAverage. Targets are 1-based class indices (a number, or
+ * a tensor of N), truncated to integers as Torch's target:long().
+ */
+export class ClassNLLCriterion extends Criterion<Tensor> {
+  /**
+   * @param weights one weight per class (a 1-d tensor); all 1 when absent.
+   * @param sizeAverage divide by the total weight of the batch (Torch's default true) rather than sum.
+   * @param ignoreIndex a target class that contributes nothing (Torch's default -100).
+   */
   constructor(weights?: Tensor | null, sizeAverage = true, ignoreIndex = -100) {
     super('nn.ClassNLLCriterion');
     this.fields.set('sizeAverage', sizeAverage);
@@ -27,6 +38,7 @@ export class ClassNLLCriterion extends Criterion {
     this.fields.set('target', Tensor.create('Long', [1]));
   }
 
+  /** Whether the loss is averaged over the batch (divided by the total weight) rather than summed. */
   get sizeAverage(): boolean {
     return this.fields.get('sizeAverage') !== false;
   }
@@ -34,6 +46,7 @@ export class ClassNLLCriterion extends Criterion {
     this.fields.set('sizeAverage', v);
   }
 
+  /** The per-class weights, or undefined (all 1). */
   get weights(): Tensor | undefined {
     const w = this.fields.get('weights');
     return w instanceof Tensor ? w : undefined;

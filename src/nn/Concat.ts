@@ -11,7 +11,12 @@ import { axisOf, commonLayout, detachFrom, engineOf, expectTensor, hostValues, s
 import { sumActivities } from './ConcatTable.js';
 import { branchString } from './tostring.js';
 
-export class Concat extends Container {
+/**
+ * nn.Concat(dimension): every child gets the same input; their outputs (tensors) are concatenated
+ * along `dimension`; gradInput is the sum of the children's.
+ */
+export class Concat<In extends Activity = Tensor> extends Container<In, Tensor> {
+  /** @param dimension the 1-based dimension to concatenate along (2 = channels for a batch N x C x H x W). */
   constructor(dimension: number) {
     super('nn.Concat');
     if (!Number.isInteger(dimension) || dimension < 1) throw new RangeError(`nn.Concat: expected a 1-based dimension, got ${dimension}`);
@@ -19,6 +24,7 @@ export class Concat extends Container {
     this.fields.set('dimension', dimension);
   }
 
+  /** The 1-based dimension the outputs are concatenated along. */
   get dimension(): number {
     return this.numberField('dimension');
   }
@@ -106,21 +112,21 @@ export class Concat extends Container {
     return slices;
   }
 
-  private backwardWith(method: 'updateGradInput' | 'backward', input: Activity, gradOutput: Activity, scale: number): Activity {
+  private backwardWith(method: 'updateGradInput' | 'backward', input: In, gradOutput: Activity, scale: number): In {
     const slices = this.gradSlices(gradOutput);
     const parts = this.children().map((m, i) =>
       this.childGradient(this.rethrowErrors(m, i + 1, method, () => (method === 'backward' ? m.backward(input, slices[i]!, scale) : m.updateGradInput(input, slices[i]!))), m, i + 1),
     );
-    const sum = sumActivities(parts, this.fields.get('gradInput') as Activity | undefined, 'nn.Concat');
+    const sum = sumActivities(parts, this.fields.get('gradInput') as Activity | undefined, 'nn.Concat') as In;
     this.gradInput = sum;
     return sum;
   }
 
-  override updateGradInput(input: Activity, gradOutput: Activity): Activity {
+  override updateGradInput(input: In, gradOutput: Tensor): In {
     return this.backwardWith('updateGradInput', input, gradOutput, 1);
   }
 
-  override backward(input: Activity, gradOutput: Activity, scale = 1): Activity {
+  override backward(input: In, gradOutput: Tensor, scale = 1): In {
     return this.backwardWith('backward', input, gradOutput, scale);
   }
 

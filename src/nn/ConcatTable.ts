@@ -8,6 +8,7 @@ import type { Activity, Module } from './module.js';
 import { registerModule } from './registry.js';
 import { asArray, commonLayout, detachFrom, engineOf, hostValues, setOutputHost, setOutputTF, sumTF, toTFLayout } from './tensor_helpers.js';
 import { branchString } from './tostring.js';
+import { releaseConsumed } from './release.js';
 
 /** Element-wise sum of same-shaped tensors (or tables of them) into `into`, reusing its buffers. */
 export function sumActivities(parts: readonly Activity[], into: Activity | undefined, where: string): Activity {
@@ -57,45 +58,47 @@ export function sumActivities(parts: readonly Activity[], into: Activity | undef
   return prev;
 }
 
-export class ConcatTable extends Container {
+export class ConcatTable<In extends Activity = Tensor, Out extends Activity = Tensor> extends Container<In, Out[]> {
   constructor() {
     super('nn.ConcatTable');
     this.fields.set('output', []);
   }
 
-  override updateOutput(input: Activity): Activity[] {
+  override updateOutput(input: In): Out[] {
     let out = this.fields.get('output');
     if (!Array.isArray(out)) {
       out = [];
       this.fields.set('output', out);
     }
-    const outs = out as Activity[];
+    const outs = out as Out[];
     const mods = this.children();
     mods.forEach((m, i) => {
-      outs[i] = this.rethrowErrors(m, i + 1, 'updateOutput', () => m.updateOutput(input));
+      outs[i] = this.rethrowErrors(m, i + 1, 'updateOutput', () => m.updateOutput(input)) as Out;
     });
     outs.length = mods.length;
     return outs;
   }
 
-  private backwardWith(method: 'updateGradInput' | 'backward', input: Activity, gradOutput: Activity, scale: number): Activity {
+  private backwardWith(method: 'updateGradInput' | 'backward', input: In, gradOutput: Activity, scale: number): In {
     const gs = asArray<Activity>(gradOutput, 'nn.ConcatTable gradOutput');
     const mods = this.children();
     if (gs.length < mods.length) throw new RangeError(`nn.ConcatTable: gradOutput has ${gs.length} entries for ${mods.length} branches`);
     const parts = mods.map((m: Module, i) =>
       this.childGradient(this.rethrowErrors(m, i + 1, method, () => (method === 'backward' ? m.backward(input, gs[i]!, scale) : m.updateGradInput(input, gs[i]!))), m, i + 1),
     );
-    if (parts.length === 0) return this.gradInput ?? [];
-    const sum = sumActivities(parts, this.fields.get('gradInput') as Activity | undefined, 'nn.ConcatTable');
+    if (parts.length === 0) return this.gradInput ?? ([] as Activity as In);
+    const sum = sumActivities(parts, this.fields.get('gradInput') as Activity | undefined, 'nn.ConcatTable') as In;
     this.gradInput = sum;
+    // the branches' gradInputs are summed: consumed (unless one is a gradOutput handed through)
+    if (method === 'backward') for (const p of parts) releaseConsumed(p, [sum, input, gradOutput, this.output]);
     return sum;
   }
 
-  override updateGradInput(input: Activity, gradOutput: Activity): Activity {
+  override updateGradInput(input: In, gradOutput: Out[]): In {
     return this.backwardWith('updateGradInput', input, gradOutput, 1);
   }
 
-  override backward(input: Activity, gradOutput: Activity, scale = 1): Activity {
+  override backward(input: In, gradOutput: Out[], scale = 1): In {
     return this.backwardWith('backward', input, gradOutput, scale);
   }
 

@@ -8,7 +8,12 @@ import { LuaTable } from '../t7/lua_table.js';
 import { Module, replaceBuffers, type Activity } from './module.js';
 import { registerModule } from './registry.js';
 
-export class Container extends Module {
+/**
+ * nn.Container, the base of modules holding others in their `modules` table (Sequential, ConcatTable,
+ * ParallelTable, Concat). Children are 1-based, as in Lua.
+ */
+export class Container<In extends Activity = Activity, Out extends Activity = Activity> extends Module<In, Out> {
+  /** @param className Torch's class name, written to .t7 files (subclasses pass theirs). */
   constructor(className = 'nn.Container') {
     super(className);
     this.fields.set('modules', new LuaTable());
@@ -29,6 +34,7 @@ export class Container extends Module {
     return fresh;
   }
 
+  /** Appends module as the last child and returns this (chainable, as in Torch). */
   add(module: Module): this {
     if (!(module instanceof Module)) throw new TypeError(`${this.className}:add: expected an nn module, got ${String(module)}`);
     this.moduleTable().push(module);
@@ -42,6 +48,7 @@ export class Container extends Module {
     return m;
   }
 
+  /** The number of children. */
   size(): number {
     return this.moduleTable().length();
   }
@@ -92,7 +99,7 @@ export class Container extends Module {
    * The stand-in is an own property of the child for the duration of the call only; it
    * steps aside while the child runs, so the child's own accGradParameters is the real one.
    */
-  override accUpdateGradParameters(input: Activity, gradOutput: Activity, lr: number): void {
+  override accUpdateGradParameters(input: In, gradOutput: Out, lr: number): void {
     // A child's own accGradParameters property (rare: set on the instance) is kept aside and put back.
     const saved = new Map<Module, PropertyDescriptor | undefined>();
     const restore = (m: Module): void => {

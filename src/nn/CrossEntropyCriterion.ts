@@ -10,7 +10,11 @@ import { registerModule } from './registry.js';
 import { expectTensor } from './tensor_helpers.js';
 import { viewOrCopy } from './View.js';
 
-export class CrossEntropyCriterion extends Criterion {
+export class CrossEntropyCriterion extends Criterion<Tensor> {
+  /**
+   * @param weights one weight per class (a 1-d tensor); all 1 when absent.
+   * @param sizeAverage average over the batch (Torch's default true) rather than sum.
+   */
   constructor(weights?: Tensor | null, sizeAverage?: boolean) {
     super('nn.CrossEntropyCriterion');
     const nll = new ClassNLLCriterion(weights, sizeAverage);
@@ -20,13 +24,16 @@ export class CrossEntropyCriterion extends Criterion {
     this.fields.set('oldSizeAverage', nll.sizeAverage);
   }
 
+  /** The LogSoftMax applied first. */
   get lsm(): LogSoftMax {
     return this.fields.get('lsm') as LogSoftMax;
   }
+  /** The ClassNLLCriterion applied to the LogSoftMax output. */
   get nll(): ClassNLLCriterion {
     return this.fields.get('nll') as ClassNLLCriterion;
   }
 
+  /** Whether the loss is averaged over the batch rather than summed (passed on to nll). */
   get sizeAverage(): boolean {
     return this.fields.get('sizeAverage') !== false;
   }

@@ -46,7 +46,18 @@ export function sliceRange(n: number, idx: number, splits: number): [number, num
   return [start, Math.ceil(idx * per) - start + 1];
 }
 
+/**
+ * cunn's nn.DataParallelTable(dimension, flattenParams = false, usenccl = false): one model replicated
+ * once per "GPU"; the input is split along `dimension`, each replica runs on its slice and the outputs
+ * are joined; gradients are summed onto replica 1, whose parameters the optimizer updates. Here the
+ * replicas run one after another on one device, with the numbers N GPUs would give.
+ */
 export class DataParallelTable extends Container {
+  /**
+   * @param dimension the 1-based dimension the batch is split along (required; 1 for N x C x H x W).
+   * @param flattenParams keep all replicas' parameters in one flat storage each (default false).
+   * @param usenccl ask for NCCL: not available here, so cunn's warning and fallback (default false).
+   */
   constructor(dimension?: number, flattenParams = false, usenccl = false) {
     super('nn.DataParallelTable');
     if (dimension === undefined || dimension === null) throw new TypeError('nn.DataParallelTable: must specify a dimension! (the one the batch is split along, usually 1)');
@@ -67,6 +78,7 @@ export class DataParallelTable extends Container {
     f.set('needsSync', false);
   }
 
+  /** The 1-based dimension the batch is split along. */
   get dimension(): number {
     return this.numberField('dimension');
   }

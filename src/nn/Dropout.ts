@@ -13,7 +13,18 @@ import { registerModule } from './registry.js';
 import { defaultGenerator, fillWith } from '../torch/random.js';
 import { assignHost, assignTFLayout, commonLayout, engineOf, expectTensor, hostValues, setOutputHost, toTFLayout } from './tensor_helpers.js';
 
-export class Dropout extends Module {
+/**
+ * nn.Dropout(p = 0.5, v1 = false, inplace = false, stochasticInference = false): in training() mode
+ * each element is zeroed with probability p (drawn from Torch's generator) and the rest scaled by 1/(1
+ * - p); in evaluate() mode the identity. v1 scales by (1 - p) at evaluation instead.
+ */
+export class Dropout extends Module<Tensor, Tensor> {
+  /**
+   * @param p the probability of zeroing an element, 0 <= p < 1 (default 0.5).
+   * @param v1 Torch's old version 1: no scaling in training, x (1 - p) at evaluation (default false).
+   * @param inplace overwrite the input (default false).
+   * @param stochasticInference drop at evaluation too (default false).
+   */
   constructor(p = 0.5, v1 = false, inplace?: boolean, stochasticInference = false) {
     super('nn.Dropout');
     const f = this.fields;
@@ -26,17 +37,23 @@ export class Dropout extends Module {
     f.set('noise', new Tensor(defaultTensorType()));
   }
 
+  /** The drop probability. */
   get p(): number { return this.numberField('p'); }
+  /** Torch's version 2 (scale in training); false for v1. */
   get v2(): boolean { return this.fields.get('v2') === true; }
+  /** Whether the input is overwritten. */
   get inplace(): boolean { return this.fields.get('inplace') === true; }
+  /** Whether elements are dropped in evaluate() mode too. */
   get stochastic_inference(): boolean { return this.fields.get('stochastic_inference') === true; }
+  /** The last mask drawn (0 or the scale per element). */
   get noise(): Tensor | undefined { return this.tensorField('noise'); }
 
+  /** Sets the drop probability p. */
   setp(p: number): void {
     this.fields.set('p', p);
   }
 
-  override updateOutput(input: Activity): Activity {
+  override updateOutput(input: Activity): Tensor {
     const where = `${this.className}:updateOutput`;
     const x = expectTensor(input, where);
     const p = this.p;
@@ -48,7 +65,7 @@ export class Dropout extends Module {
     return this.scaled(x, factor, 'output', where);
   }
 
-  override updateGradInput(input: Activity, gradOutput: Activity): Activity {
+  override updateGradInput(input: Activity, gradOutput: Activity): Tensor {
     const where = `${this.className}:updateGradInput`;
     expectTensor(input, where);
     const dy = expectTensor(gradOutput, where);

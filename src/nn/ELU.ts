@@ -12,7 +12,11 @@ import { engineOf } from './tensor_helpers.js';
 import { formatF } from './tostring.js';
 import { checkSameElements, pointwiseBackward, pointwiseForward, tensorInput } from './activation.js';
 
-export class ELU extends Module {
+export class ELU extends Module<Tensor, Tensor> {
+  /**
+   * @param alpha the negative saturation value: outputs tend to -alpha as x → -∞ (Torch's default 1).
+   * @param inplace overwrite the input with the output (default false).
+   */
   constructor(alpha = 1, inplace = false) {
     super('nn.ELU');
     if (typeof alpha !== 'number') throw new TypeError(`nn.ELU: alpha must be a number, got ${typeof alpha}`);
@@ -21,6 +25,7 @@ export class ELU extends Module {
     this.fields.set('inplace', inplace);
   }
 
+  /** The negative saturation value alpha. */
   get alpha(): number {
     return this.numberField('alpha');
   }
@@ -29,11 +34,12 @@ export class ELU extends Module {
     this.fields.set('alpha', v);
   }
 
+  /** Whether the input is overwritten with the output. */
   get inplace(): boolean {
     return this.fields.get('inplace') === true;
   }
 
-  override updateOutput(input: Activity): Activity {
+  override updateOutput(input: Activity): Tensor {
     const x = tensorInput(input, 'nn.ELU:updateOutput');
     const alpha = this.alpha;
     const output = this.buffer('output', x);
@@ -49,7 +55,7 @@ export class ELU extends Module {
     );
   }
 
-  override updateGradInput(input: Activity, gradOutput: Activity): Activity {
+  override updateGradInput(input: Activity, gradOutput: Activity): Tensor {
     const x = tensorInput(input, 'nn.ELU:updateGradInput');
     const g = tensorInput(gradOutput, 'nn.ELU:updateGradInput (gradOutput)');
     checkSameElements(x, g, 'nn.ELU:updateGradInput');

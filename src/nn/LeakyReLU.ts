@@ -4,6 +4,7 @@
 // as in Torch, does NOT set inplace: only the second argument does); a negative negval
 // turns inplace off.
 
+import type { Tensor } from '../torch/tensor.js';
 import { tf } from '../torch/tfjs_core.js';
 import { Module, type Activity } from './module.js';
 import { registerModule } from './registry.js';
@@ -11,7 +12,12 @@ import { engineOf } from './tensor_helpers.js';
 import { formatG } from './tostring.js';
 import { checkSameElements, pointwiseBackward, pointwiseForward, tensorInput } from './activation.js';
 
-export class LeakyReLU extends Module {
+/** nn.LeakyReLU(negval = 1/100, inplace = false): x for x > 0, negval x otherwise (a fixed slope, unlike PReLU). */
+export class LeakyReLU extends Module<Tensor, Tensor> {
+  /**
+   * @param negval the slope for x <= 0 (Torch's default 0.01; a boolean here is taken as the inplace flag, as Torch's LeakyReLU(true)).
+   * @param inplace overwrite the input with the output (default false; ignored for a negative slope, as Torch).
+   */
   constructor(negval: number | boolean = 1 / 100, inplace = false) {
     super('nn.LeakyReLU');
     const nv = typeof negval === 'boolean' ? 1 / 100 : negval;
@@ -20,15 +26,17 @@ export class LeakyReLU extends Module {
     this.fields.set('inplace', nv < 0 ? false : inplace);
   }
 
+  /** The slope for x <= 0. */
   get negval(): number {
     return this.numberField('negval');
   }
 
+  /** Whether the input is overwritten with the output. */
   get inplace(): boolean {
     return this.fields.get('inplace') === true;
   }
 
-  override updateOutput(input: Activity): Activity {
+  override updateOutput(input: Activity): Tensor {
     const x = tensorInput(input, 'nn.LeakyReLU:updateOutput');
     const negval = this.negval;
     const output = this.buffer('output', x);
@@ -44,7 +52,7 @@ export class LeakyReLU extends Module {
     );
   }
 
-  override updateGradInput(input: Activity, gradOutput: Activity): Activity {
+  override updateGradInput(input: Activity, gradOutput: Activity): Tensor {
     const x = tensorInput(input, 'nn.LeakyReLU:updateGradInput');
     const g = tensorInput(gradOutput, 'nn.LeakyReLU:updateGradInput (gradOutput)');
     checkSameElements(x, g, 'nn.LeakyReLU:updateGradInput');

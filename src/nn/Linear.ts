@@ -3,6 +3,7 @@
 import { tf } from '../torch/tfjs_core.js';
 import { Tensor, defaultTensorType } from '../torch/tensor.js';
 import { Module, type Activity } from './module.js';
+import { hostParamsActive, readInPlace } from '../backend/host_params.js';
 import { registerModule } from './registry.js';
 import {
   accumulateHost,
@@ -16,7 +17,16 @@ import {
 } from './tensor_helpers.js';
 import { uniformFill } from '../init/index.js';
 
-export class Linear extends Module {
+/**
+ * nn.Linear(inputSize, outputSize, bias = true): y = W x + b, for a vector of inputSize values or a
+ * batch N x inputSize (rows). Weights are drawn as Torch's reset() does.
+ */
+export class Linear extends Module<Tensor, Tensor> {
+  /**
+   * @param inputSize the number of input features.
+   * @param outputSize the number of output features.
+   * @param bias whether to learn a bias b (Torch's default true; false is Torch's noBias()).
+   */
   constructor(inputSize: number, outputSize: number, bias = true) {
     super('nn.Linear');
     if (!Number.isInteger(inputSize) || !Number.isInteger(outputSize) || inputSize < 1 || outputSize < 1) {
@@ -32,19 +42,23 @@ export class Linear extends Module {
     this.reset();
   }
 
+  /** W, outputSize x inputSize. */
   get weight(): Tensor {
     const w = this.tensorField('weight');
     if (!w) throw new Error('nn.Linear: the module has no weight');
     return w;
   }
+  /** The gradient of W, outputSize x inputSize (accumulated by backward). */
   get gradWeight(): Tensor {
     const w = this.tensorField('gradWeight');
     if (!w) throw new Error('nn.Linear: the module has no gradWeight');
     return w;
   }
+  /** b, outputSize values; undefined after noBias(). */
   get bias(): Tensor | undefined {
     return this.tensorField('bias');
   }
+  /** The gradient of b; undefined after noBias(). */
   get gradBias(): Tensor | undefined {
     return this.tensorField('gradBias');
   }
@@ -57,6 +71,7 @@ export class Linear extends Module {
     return this;
   }
 
+  /** Torch's noBias(): removes b and its gradient; returns this. */
   noBias(): this {
     this.fields.delete('bias');
     this.fields.delete('gradBias');
@@ -139,9 +154,18 @@ export class Linear extends Module {
     if (engineOf(x, 'nn.Linear') === 'tf') {
       const g2 = tf.tidy(() => tf.reshape(g.toTF(), [rows, nOut]));
       const dW = tf.tidy(() => tf.matMul(g2, tf.reshape(x.toTF(), [rows, nIn]), true, false));
-      accumulateTF(this.gradWeight, dW, scale);
-      if (this.gradBias && this.bias) accumulateTF(this.gradBias, tf.sum(g2, 0), scale);
+      const dB = this.gradBias && this.bias ? tf.sum(g2, 0) : null;
       g2.dispose();
+      if (hostParamsActive()) {
+        // added where the gradients live, the results read in place (backend/host_params.ts)
+        accumulateHost(this.gradWeight, readInPlace(dW), scale);
+        dW.dispose();
+        if (dB && this.gradBias) accumulateHost(this.gradBias, readInPlace(dB), scale);
+        dB?.dispose();
+      } else {
+        accumulateTF(this.gradWeight, dW, scale);
+        if (dB && this.gradBias) accumulateTF(this.gradBias, dB, scale);
+      }
     } else {
       const gv = hostValues(g);
       accumulateHost(this.gradWeight, hostMatmul(gv, hostValues(x), nOut, rows, nIn, true, false), scale);

@@ -6,7 +6,8 @@ import { registerModule } from './registry.js';
 import { expectTensor } from './tensor_helpers.js';
 import { softmaxBackward, softmaxForward } from './SoftMax.js';
 
-export class LogSoftMax extends Module {
+/** nn.LogSoftMax(): log of SoftMax, over the same dimension; what ClassNLLCriterion expects. */
+export class LogSoftMax extends Module<Tensor, Tensor> {
   constructor() {
     super('nn.LogSoftMax');
   }

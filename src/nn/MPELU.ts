@@ -19,6 +19,11 @@ import { ChannelParamModule, filledParam } from './ChannelParamModule.js';
 import { expBackward, expForward, type ExpParams } from './elu_family.js';
 
 export class MPELU extends ChannelParamModule {
+  /**
+   * @param alpha the initial alpha (weight) of every channel: the negative saturation (default 1; 0 starts as ReLU).
+   * @param beta the initial beta (bias) of every channel: the scale inside the exponential (default 1; alpha = beta = 1 starts as ELU).
+   * @param nOutputPlane the number of channels with an alpha and a beta each (the paper uses one per channel); 0 or absent: one pair shared by all channels.
+   */
   constructor(alpha = 1, beta = 1, nOutputPlane?: number) {
     super('nn.MPELU', nOutputPlane, alpha);
     const n = this.weight.nElement();
@@ -26,10 +31,12 @@ export class MPELU extends ChannelParamModule {
     this.fields.set('gradBias', filledParam(n, 0));
   }
 
+  /** beta, the learned scale inside the exponential: nOutputPlane values, or 1 when shared. */
   get bias(): Tensor {
     return this.param('bias');
   }
 
+  /** The gradient of beta (accumulated by backward). */
   get gradBias(): Tensor {
     return this.param('gradBias');
   }
@@ -38,7 +45,7 @@ export class MPELU extends ChannelParamModule {
     return { nOutputPlane: this.nOutputPlane, weight: this.weight, bias: this.bias };
   }
 
-  override updateOutput(input: Activity): Activity {
+  override updateOutput(input: Activity): Tensor {
     const x = tensorInput(input, `${this.className}:updateOutput`);
     return expForward(`${this.className}:updateOutput`, x, this.params(), this.buffer('output', x));
   }

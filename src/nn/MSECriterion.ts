@@ -7,12 +7,18 @@ import { Criterion, type Target } from './Criterion.js';
 import { registerModule } from './registry.js';
 import { engineOf, expectTensor, hostValues, setOutputHost, setOutputTF } from './tensor_helpers.js';
 
-export class MSECriterion extends Criterion {
+/**
+ * nn.MSECriterion(sizeAverage = true): the squared error Σ (x - t)² between input and a target tensor
+ * of the same element count, divided by the element count when sizeAverage.
+ */
+export class MSECriterion extends Criterion<Tensor> {
+  /** @param sizeAverage divide by the number of elements (Torch's default true) rather than sum. */
   constructor(sizeAverage = true) {
     super('nn.MSECriterion');
     this.fields.set('sizeAverage', sizeAverage);
   }
 
+  /** Whether the error is averaged over the elements rather than summed. */
   get sizeAverage(): boolean {
     return this.fields.get('sizeAverage') !== false;
   }

@@ -36,7 +36,12 @@ function scaleInto(out: Tensor | null, x: Tensor, c: number, where: string, divi
   }
 }
 
-export class MulConstant extends Module {
+/** nn.MulConstant(constant_scalar, inplace = false): output = constant_scalar x input. */
+export class MulConstant extends Module<Tensor, Tensor> {
+  /**
+   * @param constant_scalar the factor.
+   * @param inplace multiply the input itself (and divide it back in backward), as Torch's default false does not.
+   */
   constructor(constant_scalar: number, inplace = false) {
     super('nn.MulConstant');
     if (typeof constant_scalar !== 'number') throw new TypeError(`nn.MulConstant: input is not scalar! (got ${String(constant_scalar)})`);
@@ -45,10 +50,12 @@ export class MulConstant extends Module {
     this.fields.set('inplace', inplace);
   }
 
+  /** The factor (Torch's constant_scalar field). */
   get constant(): number {
     return this.numberField('constant_scalar');
   }
 
+  /** Whether the input itself is multiplied. */
   get inplace(): boolean {
     return this.fields.get('inplace') === true;
   }

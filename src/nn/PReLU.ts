@@ -26,7 +26,11 @@ import {
 import { ChannelParamModule } from './ChannelParamModule.js';
 
 export class PReLU extends ChannelParamModule {
-  /** PReLU(nOutputPlane?) or, with two arguments, the MPELU code's PReLU(alpha, nOutputPlane). */
+  /**
+   * PReLU(nOutputPlane?) or, with two arguments, the MPELU code's PReLU(alpha, nOutputPlane).
+   * @param args nothing or (nOutputPlane): Torch's PReLU, slope 0.25 at start; or (alpha,
+   * nOutputPlane): initial slope alpha. nOutputPlane = 0 or absent: one slope shared by all channels.
+   */
   constructor(...args: [] | [nOutputPlane: number | undefined] | [alpha: number, nOutputPlane: number | undefined]) {
     let alpha = 0.25;
     let nOutputPlane: number | undefined;
@@ -54,7 +58,7 @@ export class PReLU extends ChannelParamModule {
     return n === 0 ? w.narrow(1, 1, 1) : w;
   }
 
-  override updateOutput(input: Activity): Activity {
+  override updateOutput(input: Activity): Tensor {
     const where = `${this.className}:updateOutput`;
     const x = tensorInput(input, where);
     const n = this.nOutputPlane;

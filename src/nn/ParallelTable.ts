@@ -1,12 +1,17 @@
 // nn.ParallelTable: child i gets input[i]; the output is the table of their outputs.
 
+import type { Tensor } from '../torch/tensor.js';
 import { Container } from './Container.js';
 import type { Activity } from './module.js';
 import { registerModule } from './registry.js';
 import { asArray } from './tensor_helpers.js';
 import { branchString } from './tostring.js';
 
-export class ParallelTable extends Container {
+/**
+ * nn.ParallelTable(): child i is applied to entry i of the input table (1-based in Torch, index i - 1
+ * here); the output is the table of their outputs.
+ */
+export class ParallelTable<In extends Activity = Tensor, Out extends Activity = Tensor> extends Container<In[], Out[]> {
   constructor() {
     super('nn.ParallelTable');
     this.fields.set('output', []);
@@ -28,21 +33,21 @@ export class ParallelTable extends Container {
     return xs;
   }
 
-  override updateOutput(input: Activity): Activity[] {
+  override updateOutput(input: In[]): Out[] {
     const xs = this.entries(input, 'input');
-    const out = this.table('output');
+    const out = this.table('output') as Out[];
     const mods = this.children();
-    mods.forEach((m, i) => (out[i] = this.rethrowErrors(m, i + 1, 'updateOutput', () => m.updateOutput(xs[i]!))));
+    mods.forEach((m, i) => (out[i] = this.rethrowErrors(m, i + 1, 'updateOutput', () => m.updateOutput(xs[i]!) as Out)));
     out.length = mods.length;
     return out;
   }
 
-  override updateGradInput(input: Activity, gradOutput: Activity): Activity[] {
+  override updateGradInput(input: In[], gradOutput: Out[]): In[] {
     const xs = this.entries(input, 'input');
     const gs = this.entries(gradOutput, 'gradOutput');
-    const gi = this.table('gradInput');
+    const gi = this.table('gradInput') as In[];
     const mods = this.children();
-    mods.forEach((m, i) => (gi[i] = this.childGradient(this.rethrowErrors(m, i + 1, 'updateGradInput', () => m.updateGradInput(xs[i]!, gs[i]!)), m, i + 1)));
+    mods.forEach((m, i) => (gi[i] = this.childGradient(this.rethrowErrors(m, i + 1, 'updateGradInput', () => m.updateGradInput(xs[i]!, gs[i]!)), m, i + 1) as In));
     gi.length = mods.length;
     return gi;
   }

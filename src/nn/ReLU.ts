@@ -3,13 +3,18 @@
 //   output = input > threshold ? input : val;  gradInput = input > threshold ? gradOutput : 0.
 // The same implementation serves cudnn.ReLU (fields: inplace, mode; no threshold/val).
 
+import type { Tensor } from '../torch/tensor.js';
 import { tf } from '../torch/tfjs_core.js';
 import { Module, type Activity } from './module.js';
 import { registerModule } from './registry.js';
 import { engineOf } from './tensor_helpers.js';
 import { checkSameElements, pointwiseBackward, pointwiseForward, tensorInput } from './activation.js';
 
-export class ReLU extends Module {
+export class ReLU extends Module<Tensor, Tensor> {
+  /**
+   * @param inplace overwrite the input with the output (Torch's default false; saves memory, as fb.resnet.torch's ReLU(true)).
+   * @param className Torch's class name (cudnn.ReLU passes its own).
+   */
   constructor(inplace = false, className = 'nn.ReLU') {
     super(className);
     if (typeof inplace !== 'boolean') throw new TypeError(`${className}: the in-place flag must be a boolean, got ${typeof inplace}`);
@@ -22,16 +27,19 @@ export class ReLU extends Module {
     }
   }
 
+  /** Torch's Threshold field: inputs at or below it give val (0 for ReLU). */
   get threshold(): number {
     const v = this.fields.get('threshold');
     return typeof v === 'number' ? v : 0;
   }
 
+  /** The value given at or below the threshold (0 for ReLU). */
   get val(): number {
     const v = this.fields.get('val');
     return typeof v === 'number' ? v : 0;
   }
 
+  /** Whether the input is overwritten with the output. */
   get inplace(): boolean {
     return this.fields.get('inplace') === true;
   }
@@ -47,7 +55,7 @@ export class ReLU extends Module {
     }
   }
 
-  override updateOutput(input: Activity): Activity {
+  override updateOutput(input: Activity): Tensor {
     const x = tensorInput(input, `${this.className}:updateOutput`);
     this.validate();
     const th = this.threshold;
@@ -65,7 +73,7 @@ export class ReLU extends Module {
     );
   }
 
-  override updateGradInput(input: Activity, gradOutput: Activity): Activity {
+  override updateGradInput(input: Activity, gradOutput: Activity): Tensor {
     const x = tensorInput(input, `${this.className}:updateGradInput`);
     const g = tensorInput(gradOutput, `${this.className}:updateGradInput (gradOutput)`);
     checkSameElements(x, g, `${this.className}:updateGradInput`);

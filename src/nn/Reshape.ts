@@ -9,7 +9,15 @@ import { registerModule } from './registry.js';
 import { expectTensor } from './tensor_helpers.js';
 import { gradBackToInput, longStorage, sizeList, storageNumbers, viewOrCopy } from './View.js';
 
-export class Reshape extends Module {
+/**
+ * nn.Reshape(...sizes[, batchMode]): the input copied or viewed into new sizes (no -1). The first
+ * dimension is kept as the batch unless the input has exactly the target element count (and its first
+ * size is not 1), or batchMode is false.
+ */
+export class Reshape extends Module<Tensor, Tensor> {
+  /**
+   * @param args the target sizes (numbers, one array or a LongStorage), then optionally batchMode (a boolean: true forces, false forbids a batch dimension).
+   */
   constructor(...args: (number | number[] | Storage | boolean)[]) {
     super('nn.Reshape');
     const rest = args.slice();
@@ -20,6 +28,7 @@ export class Reshape extends Module {
     this.fields.set('batchsize', longStorage([0, ...size]));
   }
 
+  /** The target sizes of one (non-batch) input. */
   get sizes(): number[] {
     return storageNumbers(this.fields.get('size'), 'nn.Reshape.size');
   }

@@ -12,6 +12,10 @@ import { ChannelParamModule } from './ChannelParamModule.js';
 import { expBackward, expForward, type ExpParams } from './elu_family.js';
 
 export class SPELU extends ChannelParamModule {
+  /**
+   * @param alpha the initial alpha of every channel (default 1: ELU at start).
+   * @param nOutputPlane the number of channels with an alpha each; 0 or absent: one shared alpha.
+   */
   constructor(alpha = 1, nOutputPlane?: number) {
     super('nn.SPELU', nOutputPlane, alpha);
   }
@@ -20,7 +24,7 @@ export class SPELU extends ChannelParamModule {
     return { nOutputPlane: this.nOutputPlane, weight: this.weight, bias: null };
   }
 
-  override updateOutput(input: Activity): Activity {
+  override updateOutput(input: Activity): Tensor {
     const x = tensorInput(input, `${this.className}:updateOutput`);
     return expForward(`${this.className}:updateOutput`, x, this.params(), this.buffer('output', x));
   }

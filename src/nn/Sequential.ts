@@ -5,17 +5,18 @@ import { Container } from './Container.js';
 import type { Activity, Module } from './module.js';
 import { chainString } from './tostring.js';
 import { registerModule } from './registry.js';
+import { releaseConsumed } from './release.js';
 
-export class Sequential extends Container {
+export class Sequential<In extends Activity = Tensor, Out extends Activity = Tensor> extends Container<In, Out> {
   constructor() {
     super('nn.Sequential');
   }
 
   /** As Torch: the container's output/gradInput are its last/first module's buffers. */
   override add(module: Module): this {
-    if (this.size() === 0) this.gradInput = module.gradInput;
+    if (this.size() === 0) this.gradInput = module.gradInput as In | undefined;
     super.add(module);
-    this.output = module.output;
+    this.output = module.output as Out;
     return this;
   }
 
@@ -34,24 +35,24 @@ export class Sequential extends Container {
   private relink(): void {
     const mods = this.children();
     if (mods.length > 0) {
-      this.output = mods[mods.length - 1]!.output;
-      this.gradInput = mods[0]!.gradInput;
+      this.output = mods[mods.length - 1]!.output as Out;
+      this.gradInput = mods[0]!.gradInput as In | undefined;
     } else {
-      this.output = new Tensor(defaultTensorType());
-      this.gradInput = new Tensor(defaultTensorType());
+      this.fields.set('output', new Tensor(defaultTensorType()));
+      this.fields.set('gradInput', new Tensor(defaultTensorType()));
     }
   }
 
-  override updateOutput(input: Activity): Activity {
-    let current = input;
+  override updateOutput(input: In): Out {
+    let current: Activity = input;
     this.children().forEach((m, i) => {
       current = this.rethrowErrors(m, i + 1, 'updateOutput', () => m.updateOutput(current));
     });
-    this.output = current;
-    return current;
+    this.output = current as Out;
+    return this.output;
   }
 
-  override updateGradInput(input: Activity, gradOutput: Activity): Activity | undefined {
+  override updateGradInput(input: In, gradOutput: Out): In | undefined {
     const mods = this.children();
     let current: Activity | undefined = gradOutput;
     for (let i = mods.length - 1; i >= 1; i--) {
@@ -64,11 +65,11 @@ export class Sequential extends Container {
       const g = this.gradientFor(current, 0);
       current = this.rethrowErrors(mods[0]!, 1, 'updateGradInput', () => mods[0]!.updateGradInput(input, g));
     }
-    this.gradInput = current;
-    return current;
+    this.gradInput = current as In | undefined;
+    return this.gradInput;
   }
 
-  override accGradParameters(input: Activity, gradOutput: Activity, scale = 1): void {
+  override accGradParameters(input: In, gradOutput: Out, scale = 1): void {
     const mods = this.children();
     let current: Activity | undefined = gradOutput;
     for (let i = mods.length - 1; i >= 1; i--) {
@@ -84,7 +85,7 @@ export class Sequential extends Container {
     }
   }
 
-  override backward(input: Activity, gradOutput: Activity, scale = 1): Activity | undefined {
+  override backward(input: In, gradOutput: Out, scale = 1): In | undefined {
     const mods = this.children();
     let current: Activity | undefined = gradOutput;
     for (let i = mods.length - 1; i >= 1; i--) {
@@ -93,13 +94,16 @@ export class Sequential extends Container {
       const g = this.gradientFor(current, i);
       current = this.rethrowErrors(m, i + 1, 'backward', () => m.backward(prevOut, g, scale));
       m.gradInput = current;
+      // g was module i + 2's gradInput (not the container's gradOutput): consumed now
+      if (i < mods.length - 1) releaseConsumed(g, [current, prevOut, m.output, gradOutput]);
     }
     if (mods.length > 0) {
       const g = this.gradientFor(current, 0);
       current = this.rethrowErrors(mods[0]!, 1, 'backward', () => mods[0]!.backward(input, g, scale));
+      if (mods.length > 1) releaseConsumed(g, [current, input, mods[0]!.output, gradOutput]);
     }
-    this.gradInput = current;
-    return current;
+    this.gradInput = current as In | undefined;
+    return this.gradInput;
   }
 
   /**

@@ -99,7 +99,12 @@ export function softmaxBackward(kind: Kind, gi: Tensor, x: Tensor, g: Tensor, y:
   return gi;
 }
 
-export class SoftMax extends Module {
+/**
+ * nn.SoftMax(): exp(x_i) / Σ_j exp(x_j) over the class dimension: the only one of a 1-d input, the
+ * second of a 2-d batch (N x classes) or of a 4-d N x C x H x W (per position), the first of a 3-d C x
+ * H x W.
+ */
+export class SoftMax extends Module<Tensor, Tensor> {
   constructor() {
     super('nn.SoftMax');
   }

@@ -8,6 +8,7 @@
 // back by kW*kH. Float runs on tfjs (zero padding, 'valid' average pool, a per-window
 // correction where the divisor is not kW*kH); Double on the host.
 
+import type { Tensor } from '../torch/tensor.js';
 import { tf } from '../torch/tfjs_core.js';
 import { type Activity } from './module.js';
 import { registerModule } from './registry.js';
@@ -16,13 +17,27 @@ import { avgPoolBackward, avgPoolDivisors, avgPoolForward, tfPoolPadding, type P
 import { asBatch4d, setOutputTFBatch } from './float64/batching.js';
 import { SpatialPooling, checkPoolGradOutput, pooledSizes } from './SpatialMaxPooling.js';
 
+/**
+ * nn.SpatialAveragePooling(kW, kH, dW = 1, dH = 1, padW = 0, padH = 0): the mean of each kW x kH
+ * window, per channel; the padding counts in the divisor (count_include_pad) unless
+ * setCountExcludePad().
+ */
 export class SpatialAveragePooling extends SpatialPooling {
+  /**
+   * @param kW window width (pixels).
+   * @param kH window height.
+   * @param dW horizontal stride (Torch's default 1).
+   * @param dH vertical stride (default 1).
+   * @param padW padding left and right (default 0).
+   * @param padH padding top and bottom (default 0).
+   */
   constructor(kW: number, kH: number, dW = 1, dH = 1, padW = 0, padH = 0) {
     super('nn.SpatialAveragePooling', kW, kH, dW, dH, padW, padH);
     this.fields.set('count_include_pad', true);
     this.fields.set('divide', true);
   }
 
+  /** Whether padded positions count in the divisor (Torch's default true). */
   get count_include_pad(): boolean { return this.fields.get('count_include_pad') !== false; }
   /** Old nn files have no `divide` field: they sum instead of averaging. */
   get divide(): boolean {
@@ -35,17 +50,19 @@ export class SpatialAveragePooling extends SpatialPooling {
     return false;
   }
 
+  /** Padded positions count in the divisor (the default); returns this. */
   setCountIncludePad(): this {
     this.fields.set('count_include_pad', true);
     return this;
   }
 
+  /** Only positions inside the image count in the divisor; returns this. */
   setCountExcludePad(): this {
     this.fields.set('count_include_pad', false);
     return this;
   }
 
-  override updateOutput(input: Activity): Activity {
+  override updateOutput(input: Activity): Tensor {
     const where = `${this.className}:updateOutput`;
     this.backwardCompatible();
     const x = expectTensor(input, where);
@@ -64,7 +81,7 @@ export class SpatialAveragePooling extends SpatialPooling {
     return out;
   }
 
-  override updateGradInput(input: Activity, gradOutput: Activity): Activity {
+  override updateGradInput(input: Activity, gradOutput: Activity): Tensor {
     const where = `${this.className}:updateGradInput`;
     this.backwardCompatible();
     const x = expectTensor(input, where);

@@ -13,11 +13,24 @@ import { registerModule } from './registry.js';
 import { uniformFill } from '../init/index.js';
 import { batchNormBackward, batchNormEvalForward, batchNormTrainForward } from '../backend/layer_ops.js';
 import { patchTfjsKernels } from '../backend/tfjs_patches.js';
-import { accumulateHost, accumulateTF, engineOf, expectTensor, fillTensor, hostValues, setOutputHost, assignHost } from './tensor_helpers.js';
+import { accumulateHost, accumulateTF, engineOf, expectTensor, fillTensor, hostFloat32, hostValues, setOutputHost, assignHost } from './tensor_helpers.js';
+import { batchNormBackwardHost, batchNormEvalHost, batchNormTrainHost, hostParamsActive } from '../backend/host_params.js';
 import { bnBackward, bnBatchStats, bnForward, bnRunningStats, type BNShape, type BNStats } from './float64/batchnorm.js';
 import { forEachStorageIndex } from '../torch/layout.js';
 
-export class SpatialBatchNormalization extends Module {
+/**
+ * nn.SpatialBatchNormalization(nFeature, eps = 1e-5, momentum = 0.1, affine = true): per channel of N
+ * x nFeature x H x W, (x - mean) / sqrt(var + eps), then x weight + bias. In training() mode mean and
+ * var are the batch's and running_mean/running_var move towards them by momentum; in evaluate() mode
+ * the running ones are used.
+ */
+export class SpatialBatchNormalization extends Module<Tensor, Tensor> {
+  /**
+   * @param nFeature the number of channels (dimension 2 of the input).
+   * @param eps added to the variance before the square root (Torch's default 1e-5).
+   * @param momentum running = (1 - momentum) running + momentum batch (default 0.1).
+   * @param affine learn weight (scale) and bias per channel (default true).
+   */
   constructor(nFeature: number, eps = 1e-5, momentum = 0.1, affine = true) {
     super('nn.SpatialBatchNormalization');
     if (!Number.isInteger(nFeature) || nFeature <= 0) {
@@ -49,14 +62,23 @@ export class SpatialBatchNormalization extends Module {
 
   // ---- fields ------------------------------------------------------------------
 
+  /** Added to the variance before the square root. */
   get eps(): number { return this.numberField('eps'); }
+  /** How far the running statistics move towards each batch's (0.1 = 10 %). */
   get momentum(): number { return this.numberField('momentum'); }
+  /** Whether weight and bias are learned. */
   get affine(): boolean { return this.fields.get('affine') !== false && this.weight !== undefined; }
+  /** The running mean per channel, used in evaluate() mode. */
   get running_mean(): Tensor { return this.requiredTensor('running_mean'); }
+  /** The running (unbiased) variance per channel, used in evaluate() mode. */
   get running_var(): Tensor { return this.requiredTensor('running_var'); }
+  /** The scale per channel (affine only). */
   get weight(): Tensor | undefined { return this.tensorField('weight'); }
+  /** The shift per channel (affine only). */
   get bias(): Tensor | undefined { return this.tensorField('bias'); }
+  /** The gradient of weight (affine only). */
   get gradWeight(): Tensor | undefined { return this.tensorField('gradWeight'); }
+  /** The gradient of bias (affine only). */
   get gradBias(): Tensor | undefined { return this.tensorField('gradBias'); }
 
   /** Torch's reset(): weight ~ uniform(0, 1), bias = 0, running_mean = 0, running_var = 1. */
@@ -91,7 +113,7 @@ export class SpatialBatchNormalization extends Module {
 
   // ---- forward / backward ----------------------------------------------------------
 
-  override updateOutput(input: Activity): Activity {
+  override updateOutput(input: Activity): Tensor {
     const where = `${this.className}:updateOutput`;
     const x4 = this.checkInput(input, where);
     const out = this.buffer('output', x4);
@@ -105,6 +127,7 @@ export class SpatialBatchNormalization extends Module {
 
     if (engineOf(x4, where) === 'tf') {
       patchTfjsKernels();
+      if (hostParamsActive() && this.forwardOnHost(x4, out, saveMean, saveStd, useBatch)) return out;
       if (useBatch) {
         const r = tf.tidy(() => {
           const w = weight ? (weight.toTF() as tf.Tensor1D) : null;
@@ -140,7 +163,7 @@ export class SpatialBatchNormalization extends Module {
     return out;
   }
 
-  override updateGradInput(input: Activity, gradOutput: Activity): Activity | undefined {
+  override updateGradInput(input: Activity, gradOutput: Activity): Tensor | undefined {
     this.runBackward(input, gradOutput, 1, true, false);
     return this.gradInput;
   }
@@ -150,7 +173,7 @@ export class SpatialBatchNormalization extends Module {
   }
 
   /** One pass for gradInput and the parameter gradients, as Torch's BN:backward. */
-  override backward(input: Activity, gradOutput: Activity, scale = 1): Activity | undefined {
+  override backward(input: Activity, gradOutput: Activity, scale = 1): Tensor | undefined {
     this.runBackward(input, gradOutput, scale, true, true);
     return this.gradInput;
   }
@@ -185,6 +208,7 @@ export class SpatialBatchNormalization extends Module {
     if (engineOf(x4, where) === 'tf') {
       patchTfjsKernels();
       const gradInput = wantGradInput ? this.buffer('gradInput', x4) : null;
+      if (hostParamsActive() && this.backwardOnHost(x4, dy4, useBatch, gradInput, gradWeight, gradBias, scale)) return;
       // Evaluate mode: THNN's invstd = 1/sqrt(running_var + eps), in double, stored as real.
       const invstdHost = useBatch ? null : Float32Array.from(hostValues(this.running_var), (v) => 1 / Math.sqrt(v + eps));
       const res = tf.tidy(() => {
@@ -211,6 +235,57 @@ export class SpatialBatchNormalization extends Module {
       if (gradWeight) accumulateHost(gradWeight, r.gradWeight, scale);
       if (gradBias) accumulateHost(gradBias, r.gradBias, scale);
     }
+  }
+
+  /**
+   * The Float forward with the parameters and statistics on the host (backend/host_params.ts):
+   * weight, bias and the running statistics read in place, the batch statistics returned to
+   * the host without a blocking read. False (nothing done) where no fused kernel runs.
+   */
+  private forwardOnHost(x4: Tensor, out: Tensor, saveMean: Tensor, saveStd: Tensor, useBatch: boolean): boolean {
+    const { weight, bias, eps } = this;
+    const w = weight ? hostFloat32(weight) : null;
+    const b = bias ? hostFloat32(bias) : null;
+    const x = x4.toTFNHWC();
+    try {
+      if (useBatch) {
+        const r = batchNormTrainHost(x, w, b, eps);
+        if (!r) return false;
+        out.setTF(r.y, 'NHWC');
+        this.finishBatchStats(saveMean, saveStd, Float64Array.from(r.mean), Float64Array.from(r.invstd), Float64Array.from(r.varUnbiased), this.momentum);
+      } else {
+        const y = batchNormEvalHost(x, hostFloat32(this.running_mean), hostFloat32(this.running_var), w, b, eps);
+        if (!y) return false;
+        out.setTF(y, 'NHWC');
+        this.resetSaved(saveMean, saveStd, this.running_mean.nElement());
+      }
+      return true;
+    } finally {
+      x.dispose();
+    }
+  }
+
+  /** The Float backward with the parameters on the host, gradients added there; false (nothing done) where no fused kernel runs. */
+  private backwardOnHost(x4: Tensor, dy4: Tensor, useBatch: boolean, gradInput: Tensor | null, gradWeight: Tensor | undefined, gradBias: Tensor | undefined, scale: number): boolean {
+    const { weight, eps } = this;
+    const mean = hostFloat32(useBatch ? this.tensorField('save_mean')! : this.running_mean);
+    // Evaluate mode: THNN's invstd = 1/sqrt(running_var + eps), in double, stored as real.
+    const invstd = useBatch ? hostFloat32(this.tensorField('save_std')!) : Float32Array.from(hostValues(this.running_var), (v) => 1 / Math.sqrt(v + eps));
+    const x = x4.toTFNHWC();
+    const dy = dy4.toTFNHWC();
+    let r: ReturnType<typeof batchNormBackwardHost>;
+    try {
+      r = batchNormBackwardHost(x, dy, mean, invstd, weight ? hostFloat32(weight) : null, useBatch);
+    } finally {
+      x.dispose();
+      dy.dispose();
+    }
+    if (!r) return false;
+    if (gradInput) gradInput.setTF(r.dx, 'NHWC');
+    else r.dx.dispose();
+    if (gradWeight && r.dWeight) accumulateHost(gradWeight, r.dWeight, scale);
+    if (gradBias && r.dBias) accumulateHost(gradBias, r.dBias, scale);
+    return true;
   }
 
   /** Stores save_mean / save_std and updates the running averages (unbiased variance). */

@@ -12,11 +12,28 @@ import { registerModule } from './registry.js';
 import { uniformFill } from '../init/index.js';
 import { conv2dBackwardBias, conv2dBackwardFilter, conv2dBackwardInput, conv2dForward } from '../backend/layer_ops.js';
 import { patchTfjsKernels } from '../backend/tfjs_patches.js';
-import { accumulateHost, accumulateTF, engineOf, expectTensor, hostValues, setOutputHost } from './tensor_helpers.js';
+import { accumulateHost, accumulateTF, engineOf, expectTensor, hostFloat32, hostFloat32ForWrite, hostValues, setOutputHost } from './tensor_helpers.js';
+import { conv2dAccumulateFilterGradHost, conv2dBackwardInputHost, conv2dForwardHost, hostParamsActive, readInPlace, type HostFilter } from '../backend/host_params.js';
 import { convBackwardInput, convForward, convGradBias, convGradWeight, convOutputSize, type ConvParams, type ConvShape } from './float64/conv.js';
 import { asBatch4d, setOutputTFBatch } from './float64/batching.js';
 
-export class SpatialConvolution extends Module {
+/**
+ * nn.SpatialConvolution(nInputPlane, nOutputPlane, kW, kH, dW = 1, dH = 1, padW = 0, padH = padW): 2-d
+ * convolution (cross-correlation, as Torch) of a batch N x nInputPlane x H x W (or one image
+ * nInputPlane x H x W); output height floor((H + 2 padH - kH) / dH) + 1, width likewise. Weights and
+ * bias drawn as Torch's reset(): uniform(-1/sqrt(kW kH nInputPlane), +).
+ */
+export class SpatialConvolution extends Module<Tensor, Tensor> {
+  /**
+   * @param nInputPlane input channels.
+   * @param nOutputPlane output channels (filters).
+   * @param kW kernel width, in pixels.
+   * @param kH kernel height, in pixels.
+   * @param dW horizontal stride (default 1).
+   * @param dH vertical stride (default 1).
+   * @param padW zero padding added left and right, in pixels (default 0).
+   * @param padH zero padding added top and bottom (default padW, as Torch).
+   */
   constructor(nInputPlane: number, nOutputPlane: number, kW: number, kH: number, dW = 1, dH = 1, padW = 0, padH?: number) {
     super('nn.SpatialConvolution');
     const f = this.fields;
@@ -38,22 +55,33 @@ export class SpatialConvolution extends Module {
 
   // ---- fields ------------------------------------------------------------------
 
+  /** Input channels. */
   get nInputPlane(): number { return this.numberField('nInputPlane'); }
+  /** Output channels. */
   get nOutputPlane(): number { return this.numberField('nOutputPlane'); }
+  /** Kernel width (pixels). */
   get kW(): number { return this.numberField('kW'); }
+  /** Kernel height (pixels). */
   get kH(): number { return this.numberField('kH'); }
+  /** Horizontal stride. */
   get dW(): number { return this.numberField('dW'); }
+  /** Vertical stride. */
   get dH(): number { return this.numberField('dH'); }
+  /** Zero padding left and right (pixels). */
   get padW(): number { return (this.fields.get('padW') as number | undefined) ?? 0; }
+  /** Zero padding top and bottom (pixels). */
   get padH(): number { return (this.fields.get('padH') as number | undefined) ?? 0; }
 
+  /** The filters, nOutputPlane x nInputPlane x kH x kW. */
   get weight(): Tensor { return this.requiredTensor('weight'); }
   set weight(t: Tensor) { this.fields.set('weight', t); }
+  /** The gradient of weight (accumulated by backward). */
   get gradWeight(): Tensor { return this.requiredTensor('gradWeight'); }
   set gradWeight(t: Tensor) { this.fields.set('gradWeight', t); }
   /** undefined once the bias is removed. */
   get bias(): Tensor | undefined { return this.tensorField('bias'); }
   set bias(t: Tensor | undefined) { this.fields.set('bias', t); }
+  /** The gradient of bias; undefined once the bias is removed. */
   get gradBias(): Tensor | undefined { return this.tensorField('gradBias'); }
   set gradBias(t: Tensor | undefined) { this.fields.set('gradBias', t); }
 
@@ -75,7 +103,7 @@ export class SpatialConvolution extends Module {
 
   // ---- forward / backward ----------------------------------------------------------
 
-  override updateOutput(input: Activity): Activity {
+  override updateOutput(input: Activity): Tensor {
     const x = this.checkInput(input, 'updateOutput');
     const out = this.buffer('output', x);
     const { batched } = asBatch4d(x, `${this.className}:updateOutput`);
@@ -85,8 +113,12 @@ export class SpatialConvolution extends Module {
       const bias = this.bias;
       const p = this.params();
       const y = tf.tidy(() => {
+        const x4 = asBatch4d(x, '').x4.toTFNHWC();
+        // the weight and bias read where they live (no filter tensor), where the kernel runs
+        const onHost = hostParamsActive() ? conv2dForwardHost(x4, this.hostFilter(weight), bias ? hostFloat32(bias) : null, this.hostArgs()) : null;
+        if (onHost) return onHost;
         const b = bias ? (bias.toTF() as tf.Tensor1D) : null;
-        return conv2dForward(asBatch4d(x, '').x4.toTFNHWC(), filterHWIO(weight), b, p.dH, p.dW, p.padH, p.padW);
+        return conv2dForward(x4, filterHWIO(weight), b, p.dH, p.dW, p.padH, p.padW);
       });
       setOutputTFBatch(out, y, batched);
     } else {
@@ -97,7 +129,7 @@ export class SpatialConvolution extends Module {
     return out;
   }
 
-  override updateGradInput(input: Activity, gradOutput: Activity): Activity | undefined {
+  override updateGradInput(input: Activity, gradOutput: Activity): Tensor | undefined {
     // Torch's `if self.gradInput then`: with gradInput = nil the input gradient is not computed.
     if (this.gradInput === undefined) return undefined;
     const x = this.checkInput(input, 'updateGradInput');
@@ -109,9 +141,12 @@ export class SpatialConvolution extends Module {
     if (engineOf(x, `${this.className}:updateGradInput`) === 'tf') {
       patchTfjsKernels();
       const p = this.params();
-      const dx = tf.tidy(() =>
-        conv2dBackwardInput(asBatch4d(dy, '').x4.toTFNHWC(), filterHWIO(weight), [shape.n, shape.h, shape.w, shape.cIn], [p.dH, p.dW], [p.padH, p.padW]),
-      );
+      const xShape = [shape.n, shape.h, shape.w, shape.cIn];
+      const dx = tf.tidy(() => {
+        const dy4 = asBatch4d(dy, '').x4.toTFNHWC();
+        const onHost = hostParamsActive() ? conv2dBackwardInputHost(dy4, this.hostFilter(weight), xShape, this.hostArgs()) : null;
+        return onHost ?? conv2dBackwardInput(dy4, filterHWIO(weight), xShape, [p.dH, p.dW], [p.padH, p.padW]);
+      });
       setOutputTFBatch(gradInput, dx, batched);
     } else {
       const dx = convBackwardInput(hostValues(dy), hostValues(weight), shape);
@@ -128,6 +163,7 @@ export class SpatialConvolution extends Module {
     const gradBias = this.gradBias;
     if (engineOf(x, `${this.className}:accGradParameters`) === 'tf') {
       patchTfjsKernels();
+      if (hostParamsActive() && this.accGradOnHost(x, dy, gradWeight, gradBias, scale)) return;
       const p = this.params();
       const [gw, gb] = tf.tidy(() => {
         const x4 = asBatch4d(x, '').x4.toTFNHWC();
@@ -166,6 +202,32 @@ export class SpatialConvolution extends Module {
     const t = this.tensorField(name);
     if (!t) throw new Error(`${this.className}: field '${name}' should be a tensor, found nil`);
     return t;
+  }
+
+  /** The weight as the tap kernels read it on the host (Torch's [cOut, cIn, kH, kW] order). */
+  private hostFilter(weight: Tensor): HostFilter {
+    return { values: hostFloat32(weight), co: this.nOutputPlane, ci: this.nInputPlane, kh: this.kH, kw: this.kW };
+  }
+
+  private hostArgs(): { kh: number; kw: number; sh: number; sw: number; padH: number; padW: number } {
+    return { kh: this.kH, kw: this.kW, sh: this.dH, sw: this.dW, padH: this.padH, padW: this.padW };
+  }
+
+  /**
+   * gradWeight (and gradBias) += scale * the gradients, added where they live on the host:
+   * the filter gradient by the SIMD kernel in Torch's order, the bias gradient (a tfjs sum
+   * over dy) read in place. False (nothing done) where the kernel does not run.
+   */
+  private accGradOnHost(x: Tensor, dy: Tensor, gradWeight: Tensor, gradBias: Tensor | undefined, scale: number): boolean {
+    const gw = hostFloat32ForWrite(gradWeight);
+    if (!gw) return false;
+    return tf.tidy(() => {
+      const x4 = asBatch4d(x, '').x4.toTFNHWC();
+      const dy4 = asBatch4d(dy, '').x4.toTFNHWC();
+      if (!conv2dAccumulateFilterGradHost(x4, dy4, gw, scale, this.hostArgs())) return false;
+      if (gradBias) accumulateHost(gradBias, readInPlace(conv2dBackwardBias(dy4)), scale);
+      return true;
+    });
   }
 
   private params(): ConvParams {

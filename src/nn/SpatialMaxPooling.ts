@@ -21,7 +21,16 @@ import { asBatch4d, setOutputTFBatch } from './float64/batching.js';
  * What max and average pooling share: the kW, kH, dW, dH, padW, padH and ceil_mode fields
  * (in Torch's order), :ceil() / :floor(), THNN's geometry and Torch's print format.
  */
-export class SpatialPooling extends Module {
+export class SpatialPooling extends Module<Tensor, Tensor> {
+  /**
+   * @param className Torch's class name.
+   * @param kW window width (pixels).
+   * @param kH window height.
+   * @param dW horizontal stride.
+   * @param dH vertical stride.
+   * @param padW padding left and right.
+   * @param padH padding top and bottom.
+   */
   constructor(className: string, kW: number, kH: number, dW: number, dH: number, padW: number, padH: number) {
     super(className);
     const f = this.fields;
@@ -34,19 +43,28 @@ export class SpatialPooling extends Module {
     f.set('ceil_mode', false);
   }
 
+  /** Window width (pixels). */
   get kW(): number { return this.numberField('kW'); }
+  /** Window height (pixels). */
   get kH(): number { return this.numberField('kH'); }
+  /** Horizontal stride. */
   get dW(): number { return this.numberField('dW'); }
+  /** Vertical stride. */
   get dH(): number { return this.numberField('dH'); }
+  /** Padding left and right (pixels). */
   get padW(): number { return (this.fields.get('padW') as number | undefined) ?? 0; }
+  /** Padding top and bottom (pixels). */
   get padH(): number { return (this.fields.get('padH') as number | undefined) ?? 0; }
+  /** Whether output sizes are rounded up (ceil()) rather than down. */
   get ceil_mode(): boolean { return this.fields.get('ceil_mode') === true; }
 
+  /** Rounds output sizes up, as Torch's :ceil(); returns this. */
   ceil(): this {
     this.fields.set('ceil_mode', true);
     return this;
   }
 
+  /** Rounds output sizes down (the default), as Torch's :floor(); returns this. */
   floor(): this {
     this.fields.set('ceil_mode', false);
     return this;
@@ -64,13 +82,26 @@ export class SpatialPooling extends Module {
   }
 }
 
+/**
+ * nn.SpatialMaxPooling(kW, kH, dW = kW, dH = kH, padW = 0, padH = 0): the maximum of each kW x kH
+ * window, per channel of N x C x H x W (or C x H x W); output height floor((H + 2 padH - kH) / dH) + 1
+ * (ceil with :ceil()).
+ */
 export class SpatialMaxPooling extends SpatialPooling {
+  /**
+   * @param kW window width (pixels).
+   * @param kH window height.
+   * @param dW horizontal stride (default kW).
+   * @param dH vertical stride (default kH).
+   * @param padW padding left and right (default 0; at most kW / 2).
+   * @param padH padding top and bottom (default 0).
+   */
   constructor(kW: number, kH: number, dW?: number, dH?: number, padW = 0, padH = 0) {
     super('nn.SpatialMaxPooling', kW, kH, dW ?? kW, dH ?? kH, padW, padH);
     this.fields.set('indices', new Tensor('Long'));
   }
 
-  override updateOutput(input: Activity): Activity {
+  override updateOutput(input: Activity): Tensor {
     const where = `${this.className}:updateOutput`;
     const x = expectTensor(input, where);
     const { x4, batched } = asBatch4d(x, where);
@@ -104,7 +135,7 @@ export class SpatialMaxPooling extends SpatialPooling {
     return out;
   }
 
-  override updateGradInput(input: Activity, gradOutput: Activity): Activity {
+  override updateGradInput(input: Activity, gradOutput: Activity): Tensor {
     const where = `${this.className}:updateGradInput`;
     const x = expectTensor(input, where);
     const dy = expectTensor(gradOutput, where);

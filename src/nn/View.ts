@@ -59,12 +59,19 @@ export function gradBackToInput(out: Tensor, gradOutput: Tensor, input: Tensor, 
   return viewOrCopy(out, gradOutput, input.size(), where);
 }
 
-export class View extends Module {
+/**
+ * nn.View(...sizes): the input viewed with new sizes, no copy when it is contiguous (Torch's View).
+ * One size may be -1 (inferred). With setNumInputDims(n), inputs with more than n dimensions keep
+ * their first (batch) dimension.
+ */
+export class View extends Module<Tensor, Tensor> {
+  /** @param sizes the new sizes, as numbers, one array or a LongStorage; -1 for one inferred size. */
   constructor(...sizes: (number | number[] | Storage)[]) {
     super('nn.View');
     this.resetSize(...sizes);
   }
 
+  /** Sets new target sizes (as the constructor) and returns this. */
   resetSize(...sizes: (number | number[] | Storage)[]): this {
     const list = sizeList(sizes, 'nn.View');
     let numElements = 1;
@@ -82,11 +89,13 @@ export class View extends Module {
     return this;
   }
 
+  /** The number of dimensions of one (non-batch) input: a larger input is a batch, and its first size is kept. Returns this. */
   setNumInputDims(numInputDims: number): this {
     this.fields.set('numInputDims', numInputDims);
     return this;
   }
 
+  /** The target sizes (-1 for the inferred one). */
   get sizes(): number[] {
     return storageNumbers(this.fields.get('size'), 'nn.View.size');
   }

@@ -18,6 +18,17 @@ import { ReLU } from './ReLU.js';
 
 /** cudnn.SpatialConvolution(nIn, nOut, kW, kH, dW = 1, dH = 1, padW = 0, padH = 0, groups = 1). */
 export class CudnnSpatialConvolution extends SpatialConvolution {
+  /**
+   * @param nInputPlane input channels.
+   * @param nOutputPlane output channels.
+   * @param kW kernel width (pixels).
+   * @param kH kernel height.
+   * @param dW horizontal stride (default 1).
+   * @param dH vertical stride (default 1).
+   * @param padW padding left and right (default 0).
+   * @param padH padding top and bottom (default 0, unlike nn's padW).
+   * @param groups channel groups: only 1 is implemented.
+   */
   constructor(nInputPlane: number, nOutputPlane: number, kW: number, kH: number, dW = 1, dH = 1, padW = 0, padH = 0, groups = 1) {
     if (groups !== 1) {
       throw new Error(`cudnn.SpatialConvolution: grouped convolution (groups = ${groups}) is not implemented by mpelu`);
@@ -31,6 +42,12 @@ export class CudnnSpatialConvolution extends SpatialConvolution {
 
 /** cudnn.SpatialBatchNormalization(nFeature, eps = 1e-5, momentum = 0.1, affine = true); cudnn supports affine only. */
 export class CudnnSpatialBatchNormalization extends SpatialBatchNormalization {
+  /**
+   * @param nFeature the number of channels.
+   * @param eps added to the variance (default 1e-5).
+   * @param momentum running-statistics momentum (default 0.1).
+   * @param affine must be true (cudnn supports affine only).
+   */
   constructor(nFeature: number, eps = 1e-5, momentum = 0.1, affine = true) {
     if (affine !== true) throw new Error('cudnn.SpatialBatchNormalization: only affine supported');
     super(nFeature, eps, momentum, affine);
@@ -45,6 +62,14 @@ export class CudnnSpatialBatchNormalization extends SpatialBatchNormalization {
 
 /** cudnn.SpatialMaxPooling(kW, kH, dW = kW, dH = kH, padW = 0, padH = 0). */
 export class CudnnSpatialMaxPooling extends SpatialMaxPooling {
+  /**
+   * @param kW window width (pixels).
+   * @param kH window height.
+   * @param dW horizontal stride (default kW).
+   * @param dH vertical stride (default kH).
+   * @param padW padding left and right (default 0).
+   * @param padH padding top and bottom (default 0).
+   */
   constructor(kW: number, kH: number, dW?: number, dH?: number, padW = 0, padH = 0) {
     super(kW, kH, dW, dH, padW, padH);
     this.className = 'cudnn.SpatialMaxPooling';
@@ -54,6 +79,14 @@ export class CudnnSpatialMaxPooling extends SpatialMaxPooling {
 
 /** cudnn.SpatialAveragePooling(kW, kH, dW = kW, dH = kH, padW = 0, padH = 0): cudnn's stride defaults to the kernel size. */
 export class CudnnSpatialAveragePooling extends SpatialAveragePooling {
+  /**
+   * @param kW window width (pixels).
+   * @param kH window height.
+   * @param dW horizontal stride (default kW).
+   * @param dH vertical stride (default kH).
+   * @param padW padding left and right (default 0).
+   * @param padH padding top and bottom (default 0).
+   */
   constructor(kW: number, kH: number, dW?: number, dH?: number, padW = 0, padH = 0) {
     super(kW, kH, dW ?? kW, dH ?? kH, padW, padH);
     this.className = 'cudnn.SpatialAveragePooling';
@@ -79,6 +112,7 @@ registerModule('cudnn.SpatialAveragePooling', CudnnSpatialAveragePooling);
 
 /** cudnn.ReLU: the same computation under cudnn's class name. */
 export class CudnnReLU extends ReLU {
+  /** @param inplace overwrite the input with the output (default false). */
   constructor(inplace = false) {
     super(inplace, 'cudnn.ReLU');
   }

@@ -4,7 +4,8 @@
 
 import { tf } from '../torch/tfjs_core.js';
 import { Tensor } from '../torch/tensor.js';
-import { engineOf, hostValues, accumulateHost } from './tensor_helpers.js';
+import { engineOf, hostFloat32, hostValues, accumulateHost } from './tensor_helpers.js';
+import { hostParamsActive, mpeluBackwardHost, mpeluForwardHost } from '../backend/host_params.js';
 import { mpeluBackward, mpeluForward } from '../backend/layer_ops.js';
 import { accumulateParamTF, channelGeometry, checkSameElements, forEachBlock, gradView, paramTF, setFromView, setHost, tfView, type ChannelGeometry } from './activation.js';
 
@@ -55,6 +56,16 @@ export function expForward(where: string, x: Tensor, p: ExpParams, output: Tenso
   }
   const perChannel = geom !== null;
   const view = tfView(x, perChannel);
+  if (hostParamsActive()) {
+    // alpha and beta read where they live (backend/host_params.ts)
+    const [alpha, beta] = hostAlphaBeta(p);
+    const y = mpeluForwardHost(view.x, alpha, beta);
+    if (y) {
+      view.x.dispose();
+      setFromView(output, view, y);
+      return output;
+    }
+  }
   const alpha = paramTF(p.nOutputPlane === 0 ? p.weight.narrow(1, 1, 1) : p.weight);
   const beta = p.bias ? paramTF(p.nOutputPlane === 0 ? p.bias.narrow(1, 1, 1) : p.bias) : tf.onesLike(alpha);
   const y = mpeluForward(view.x, alpha, beta);
@@ -113,15 +124,35 @@ export function expBackward(where: string, x: Tensor, g: Tensor, p: ExpParams, w
   const perChannel = geom !== null;
   const view = tfView(x, perChannel);
   const gview = gradView(g, x, perChannel);
+  const C = geom ? geom.C : 1;
+  if (hostParamsActive()) {
+    // alpha and beta read, and their gradients added, where they live (backend/host_params.ts)
+    const [alpha, beta] = hostAlphaBeta(p);
+    const r = mpeluBackwardHost(view.x, gview.x, alpha, beta);
+    if (r) {
+      tf.dispose([view.x, gview.x]);
+      if (want.gradInput) setFromView(want.gradInput, view, r.dx);
+      else r.dx.dispose();
+      if (want.gradWeight) accumulateHost(want.gradWeight.narrow(1, 1, C), r.dAlpha, want.scale);
+      if (want.gradBias) accumulateHost(want.gradBias.narrow(1, 1, C), r.dBeta, want.scale);
+      return;
+    }
+  }
   const alpha = paramTF(p.nOutputPlane === 0 ? p.weight.narrow(1, 1, 1) : p.weight);
   const beta = p.bias ? paramTF(p.nOutputPlane === 0 ? p.bias.narrow(1, 1, 1) : p.bias) : tf.onesLike(alpha);
   const r = mpeluBackward(view.x, gview.x, alpha, beta);
   tf.dispose([view.x, gview.x, alpha, beta]);
   if (want.gradInput) setFromView(want.gradInput, view, r.dx);
   else r.dx.dispose();
-  const C = geom ? geom.C : 1;
   if (want.gradWeight) accumulateParamTF(want.gradWeight.narrow(1, 1, C), r.dAlpha, want.scale);
   else r.dAlpha.dispose();
   if (want.gradBias) accumulateParamTF(want.gradBias.narrow(1, 1, C), r.dBeta, want.scale);
   else r.dBeta.dispose();
+}
+
+/** alpha and beta (beta = 1 for SPELU) as float32 on the host, one shared value when nOutputPlane = 0. */
+function hostAlphaBeta(p: ExpParams): [Float32Array, Float32Array] {
+  const alpha = hostFloat32(p.nOutputPlane === 0 ? p.weight.narrow(1, 1, 1) : p.weight);
+  const beta = p.bias ? hostFloat32(p.nOutputPlane === 0 ? p.bias.narrow(1, 1, 1) : p.bias) : new Float32Array(alpha.length).fill(1);
+  return [alpha, beta];
 }

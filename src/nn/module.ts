@@ -22,7 +22,18 @@ export type Activity = Tensor | Activity[];
 /** Conversions already made by one type() call: keeps shared tensors and storages shared. */
 export type TensorCache = Map<Tensor | Storage, Tensor | Storage>;
 
-export class Module extends TypeConvertible {
+/**
+ * nn.Module, the base of every module, with Torch's protocol: forward(input) computes
+ * and returns `output`; backward(input, gradOutput) computes `gradInput` and adds the
+ * parameter gradients. `In` and `Out` are what the module takes and gives: a Tensor for
+ * most modules, an array (Torch's table) for the table modules (ConcatTable gives one,
+ * CAddTable takes one). A module of unknown class (a loaded file) is Activity to Activity.
+ *
+ * All state lives in `fields` (Torch's fields, in Torch's order), so a module read from a
+ * .t7 file keeps every field and saves back the same.
+ */
+export class Module<In extends Activity = Activity, Out extends Activity = Activity> extends TypeConvertible {
+  /** @param className Torch's class name, written to .t7 files (subclasses pass theirs). */
   constructor(className = 'nn.Module') {
     super(className, 1);
     this.fields.set('gradInput', new Tensor(defaultTensorType()));
@@ -32,18 +43,19 @@ export class Module extends TypeConvertible {
 
   // ---- field accessors -------------------------------------------------------
 
-  get output(): Activity {
-    return this.fields.get('output') as Activity;
+  /** The last forward's result (Torch's `output` field); cleared by clearState(). */
+  get output(): Out {
+    return this.fields.get('output') as Out;
   }
-  set output(v: Activity) {
+  set output(v: Out) {
     this.fields.set('output', v);
   }
 
   /** undefined when the field is nil: Torch's modules then skip the input gradient (the paper's first conv). */
-  get gradInput(): Activity | undefined {
-    return (this.fields.get('gradInput') ?? undefined) as Activity | undefined;
+  get gradInput(): In | undefined {
+    return (this.fields.get('gradInput') ?? undefined) as In | undefined;
   }
-  set gradInput(v: Activity | undefined) {
+  set gradInput(v: In | undefined) {
     if (v === undefined) this.fields.delete('gradInput');
     else this.fields.set('gradInput', v);
   }
@@ -88,35 +100,43 @@ export class Module extends TypeConvertible {
   // ---- the protocol ----------------------------------------------------------
 
   /**
-   * Torch's forward: computes and returns `output` (updateOutput). A tensor input gives a
-   * tensor for every module except the few whose output is a table (ConcatTable, for
-   * which the result is an array at run time); a table (array) input gives an Activity.
+   * Torch's forward: computes `output` from `input` (updateOutput) and returns it. The
+   * result is the module's own buffer, overwritten by the next call: clone() it to keep it.
+   * Batch input is N x ... (a 3 x 32 x 32 image batch is N x 3 x 32 x 32).
    */
-  forward(input: Tensor): Tensor;
-  forward(input: Activity): Activity;
-  forward(input: Activity): Activity {
+  forward(input: In): Out {
     return this.updateOutput(input);
   }
 
-  /** The input gradient; undefined for a module whose gradInput is nil (not computed, as in Torch). */
-  backward(input: Activity, gradOutput: Activity, scale = 1): Activity | undefined {
+  /**
+   * Torch's backward: updateGradInput, then accGradParameters(input, gradOutput, scale).
+   * Call it after forward(input), with the gradient of the loss with respect to `output`.
+   * Returns gradInput (the gradient with respect to `input`), or undefined for a module
+   * whose gradInput is nil (not computed, as in Torch: the paper's first convolution).
+   * Parameter gradients are added to (not replaced): zeroGradParameters() first.
+   * @param scale multiplies the parameter gradients (Torch's default 1).
+   */
+  backward(input: In, gradOutput: Out, scale = 1): In | undefined {
     this.updateGradInput(input, gradOutput);
     this.accGradParameters(input, gradOutput, scale);
     return this.gradInput;
   }
 
-  updateOutput(_input: Activity): Activity {
+  /** Computes `output` from `input` and returns it (forward calls this; modules implement it). */
+  updateOutput(_input: In): Out {
     throw new Error(`${this.className}: updateOutput is not implemented by mpelu`);
   }
 
-  updateGradInput(_input: Activity, _gradOutput: Activity): Activity | undefined {
+  /** Computes `gradInput`, the gradient with respect to `input`, from gradOutput, without touching parameter gradients. */
+  updateGradInput(_input: In, _gradOutput: Out): In | undefined {
     throw new Error(`${this.className}: updateGradInput is not implemented by mpelu`);
   }
 
-  accGradParameters(_input: Activity, _gradOutput: Activity, _scale = 1): void {}
+  /** Adds scale x the gradient of the parameters (gradWeight, gradBias) for this input and gradOutput; nothing for modules without parameters. */
+  accGradParameters(_input: In, _gradOutput: Out, _scale = 1): void {}
 
   /** Torch's backwardUpdate: updateGradInput, then accUpdateGradParameters. */
-  backwardUpdate(input: Activity, gradOutput: Activity, lr: number): Activity | undefined {
+  backwardUpdate(input: In, gradOutput: Out, lr: number): In | undefined {
     this.updateGradInput(input, gradOutput);
     this.accUpdateGradParameters(input, gradOutput, lr);
     return this.gradInput;
@@ -127,13 +147,14 @@ export class Module extends TypeConvertible {
    * A module marked `shared` (by share()) zeroes its gradients, accumulates and updates;
    * any other runs accGradParameters with -lr on its weight/bias in place of the gradients.
    */
-  accUpdateGradParameters(input: Activity, gradOutput: Activity, lr: number): void {
+  accUpdateGradParameters(input: In, gradOutput: Out, lr: number): void {
     const shared = this.fields.get('shared');
     if (shared !== undefined && shared !== null && shared !== false) this.sharedAccUpdateGradParameters(input, gradOutput, lr);
     else this.defaultAccUpdateGradParameters(input, gradOutput, lr);
   }
 
-  defaultAccUpdateGradParameters(input: Activity, gradOutput: Activity, lr: number): void {
+  /** Torch's accUpdateGradParameters of an unshared module: accGradParameters with -lr, the parameters standing in for their gradients. */
+  defaultAccUpdateGradParameters(input: In, gradOutput: Out, lr: number): void {
     const f = this.fields;
     const gradWeight = f.get('gradWeight');
     const gradBias = f.get('gradBias');
@@ -148,7 +169,8 @@ export class Module extends TypeConvertible {
     }
   }
 
-  sharedAccUpdateGradParameters(input: Activity, gradOutput: Activity, lr: number): void {
+  /** Torch's accUpdateGradParameters of a shared module: zeroGradParameters, accGradParameters, updateParameters(lr). */
+  sharedAccUpdateGradParameters(input: In, gradOutput: Out, lr: number): void {
     if (!this.parameters()) return;
     this.zeroGradParameters();
     this.accGradParameters(input, gradOutput, 1);
@@ -172,6 +194,7 @@ export class Module extends TypeConvertible {
     return params.length ? [params, grads] : null;
   }
 
+  /** Sets every parameter gradient (gradWeight, gradBias) to zero; call before each backward that should not accumulate. */
   zeroGradParameters(): void {
     const p = this.parameters();
     if (p) for (const g of p[1]) fillTensor(g, 0);
@@ -205,12 +228,14 @@ export class Module extends TypeConvertible {
     return [flatP, flatG];
   }
 
+  /** Training mode (Torch's `train = true`), here and in every child: batch statistics in batch norm, dropout on. The default. */
   training(): this {
     for (const m of this.children()) m.training();
     this.train = true;
     return this;
   }
 
+  /** Evaluation mode (`train = false`), here and in every child: running statistics in batch norm, dropout off. */
   evaluate(): this {
     for (const m of this.children()) m.evaluate();
     this.train = false;
@@ -396,7 +421,11 @@ function reachableModules(root: Module): Module[] {
 /** Tensor field `name` of o with like's element type; a missing one or one of another type is replaced by an empty tensor. */
 export function typedBuffer(o: TorchObject, name: string, like: Tensor): Tensor {
   const v = o.fields.get(name);
-  if (v instanceof Tensor && v.elementType === like.elementType) return v;
+  if (v instanceof Tensor && v.elementType === like.elementType) {
+    // a view of a storage released under it (nn/release.ts: another view of it was freed) starts empty
+    if (v.hasStorage() && v.storage().size() === 0 && v.nElement() > 0) v.set();
+    return v;
+  }
   const t = new Tensor(like.elementType);
   o.fields.set(name, t);
   return t;

@@ -112,6 +112,31 @@ export function accumulateTF(t: Tensor, x: tf.Tensor, scale = 1): Tensor {
   return t;
 }
 
+/**
+ * A Float tensor's values as float32 on the host, for kernels that take parameters there
+ * (backend/host_params.ts): a contiguous view is its storage's host array itself (read it,
+ * never write it; a device-home storage is downloaded once), anything else a copy.
+ */
+export function hostFloat32(t: Tensor): Float32Array {
+  const n = t.nElement();
+  if (n === 0) return new Float32Array(0);
+  const d = t.storage().data();
+  if (t.isContiguous() && d instanceof Float32Array) return d.subarray(t.offset(), t.offset() + n);
+  return Float32Array.from(hostValues(t));
+}
+
+/**
+ * A contiguous Float tensor's values in its storage's host array, for a kernel to write in
+ * place (the storage's device copy is dropped: the host becomes the truth); null otherwise.
+ */
+export function hostFloat32ForWrite(t: Tensor): Float32Array | null {
+  if (t.elementType !== 'Float' || !t.isContiguous()) return null;
+  const n = t.nElement();
+  if (n === 0) return new Float32Array(0);
+  const d = t.storage().mutableData();
+  return d instanceof Float32Array ? d.subarray(t.offset(), t.offset() + n) : null;
+}
+
 /** The element-wise sum of equally shaped tfjs tensors (a binary add for two: faster than AddN on wasm). */
 export function sumTF(xs: readonly tf.Tensor[]): tf.Tensor {
   if (xs.length === 1) return xs[0]!;

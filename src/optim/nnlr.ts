@@ -13,6 +13,7 @@ import { Tensor } from '../torch/tensor.js';
 import { flattenParameters } from '../nn/get_parameters.js';
 import type { Module } from '../nn/module.js';
 
+/** Which parameter of a module a multiplier applies to: its weight or its bias. */
 export type Accessor = 'weight' | 'bias';
 
 function isContainer(m: Module): boolean {

@@ -21,26 +21,39 @@ import { LuaTable } from '../t7/lua_table.js';
 
 /** The options optim.sgd reads (any other keys are kept untouched). */
 export interface SgdConfig {
+  /** The step size (default 1e-3). */
   learningRate?: number;
+  /** The step is learningRate / (1 + evalCounter x learningRateDecay) (default 0: constant). */
   learningRateDecay?: number;
+  /** L2 penalty: weightDecay x x is added to the gradient (default 0). */
   weightDecay?: number;
+  /** A weight decay per parameter (same size as x; nnlr's getOptimConfig makes it), used when weightDecay is 0. */
   weightDecays?: Tensor;
+  /** Momentum (default 0: none): the step follows momentum x the previous step + (1 - dampening) x the gradient. */
   momentum?: number;
+  /** How much of the gradient is damped in the momentum sum (default: = momentum; 0 for nesterov). */
   dampening?: number;
+  /** Nesterov momentum (default false; needs momentum > 0 and dampening 0). */
   nesterov?: boolean;
+  /** A learning-rate multiplier per parameter (same size as x; nnlr's getOptimConfig makes it). */
   learningRates?: Tensor;
   [key: string]: unknown;
 }
 
 /** The state optim.sgd keeps (saved in fb.resnet.torch's optimState files). */
 export interface SgdState {
+  /** How many steps were taken (the learningRateDecay counter), starting at 0. */
   evalCounter?: number;
+  /** The momentum buffer (the previous step's direction). */
   dfdx?: Tensor;
+  /** Scratch: weightDecays .* x. */
   decayParameters?: Tensor;
+  /** Scratch: learningRates .* dfdx. */
   deltaParameters?: Tensor;
   [key: string]: unknown;
 }
 
+/** A config or state: a plain object, or a LuaTable (an optimState loaded from a .t7 file). */
 export type OptimTable<T> = T | LuaTable;
 
 /** opfunc(x) -> [f(x), df/dx] (df/dx may be modified in place by sgd, as in Torch). */

@@ -12,6 +12,7 @@ import { TdsHash, TdsVec } from './tds.js';
 import { TorchObject } from './torch_object.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
+/** A one-object summary as `mpelu inspect` builds it: its kind (tensor, table, module, ...) and kind-specific details. */
 export type Description = { kind: string } & Record<string, any>;
 
 export interface TensorStats {

@@ -10,9 +10,16 @@ import { randomBytes } from 'node:crypto';
 
 /** A file could not be read or written; `path` is the path the caller gave. */
 export class FileError extends Error {
+  /** The path as the caller gave it (never a temporary file). */
   readonly path: string;
+  /** The Node error code behind it ('ENOENT', 'EACCES', ...), if any. */
   readonly code: string | undefined;
 
+  /**
+   * @param message one line saying what failed, naming the file.
+   * @param file the path as the caller gave it.
+   * @param options the underlying error and its Node code.
+   */
   constructor(message: string, file: string, options?: { cause?: unknown; code?: string }) {
     super(message, options);
     this.name = 'FileError';

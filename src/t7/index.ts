@@ -7,7 +7,8 @@
 import { writeFileAtomic } from './files.js';
 import { LuaTable } from './lua_table.js';
 import { TorchObject } from './torch_object.js';
-import type { Module } from '../nn/module.js';
+import type { Activity, Module } from '../nn/module.js';
+import type { Tensor } from '../torch/tensor.js';
 import { readT7, readT7File, type ReadOptions, type ReadResult } from './reader.js';
 import { writeT7, writeT7Chunks, type WriteOptions } from './writer.js';
 
@@ -24,6 +25,7 @@ export { detectFormat, detectEndianness, type ReadOptions, type ReadResult } fro
 export { luaStringBytes, type WriteOptions } from './writer.js';
 export { formatG } from './number_format.js';
 
+/** Options of t7.save: WriteOptions plus fsync. */
 export interface SaveOptions extends WriteOptions {
   /** fsync the file before the rename (default true). */
   fsync?: boolean;
@@ -40,13 +42,17 @@ export function load<T = unknown>(pathOrBytes: string | Uint8Array, options: Rea
 
 /**
  * torch.load of a file that holds an nn module (a model saved with torch.save(path, model)):
- * the live module, or an error saying what the file holds instead.
+ * the live module, or an error saying what the file holds instead. It is typed as a module
+ * from a Tensor to a Tensor, as most models are; for a model that takes or gives a table
+ * say so: `loadModule<Tensor[], Tensor>(file)` (the file itself cannot tell).
+ * @param pathOrBytes a .t7 file's path, or its bytes.
+ * @param options how to read it (see ReadOptions; the format is detected by default).
  */
-export function loadModule(pathOrBytes: string | Uint8Array, options: ReadOptions = {}): Module {
+export function loadModule<In extends Activity = Tensor, Out extends Activity = Tensor>(pathOrBytes: string | Uint8Array, options: ReadOptions = {}): Module<In, Out> {
   const value = loadWithInfo(pathOrBytes, options).value;
   const m = value as Partial<Module> | null;
   // checked by shape: nn/ imports this module, so it cannot import nn/ back
-  if (value instanceof TorchObject && typeof m?.forward === 'function' && typeof m.updateOutput === 'function') return value as Module;
+  if (value instanceof TorchObject && typeof m?.forward === 'function' && typeof m.updateOutput === 'function') return value as Module<In, Out>;
   const what = value instanceof TorchObject ? `an object of class ${value.className}` : value instanceof LuaTable ? 'a table' : value === undefined ? 'nil' : `a ${typeof value}`;
   throw new TypeError(`loadModule: ${typeof pathOrBytes === 'string' ? pathOrBytes : 'the bytes'} hold${typeof pathOrBytes === 'string' ? 's' : ''} ${what}, not an nn module`);
 }

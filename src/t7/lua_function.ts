@@ -4,6 +4,7 @@
 /** Type tags a function can carry in a .t7 file. */
 export type LuaFunctionTag = 6 | 7 | 8;
 
+/** A serialized Lua function (bytecode and upvalues), kept opaque: read and written back unchanged, never run. */
 export class LuaFunction {
   /** string.dump output (LuaJIT bytecode starts 1b 4c 4a). */
   bytecode: Uint8Array;
@@ -18,6 +19,11 @@ export class LuaFunction {
    */
   tag: LuaFunctionTag;
 
+  /**
+   * @param bytecode string.dump's output.
+   * @param upvalues what the file stores after the bytecode.
+   * @param tag the type tag to write (default 8, what Torch7 writes).
+   */
   constructor(bytecode: Uint8Array, upvalues: unknown = undefined, tag: LuaFunctionTag = 8) {
     this.bytecode = bytecode;
     this.upvalues = upvalues;

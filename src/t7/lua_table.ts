@@ -6,6 +6,11 @@
 // Lua strings are byte strings: every JS string read from a file holds one byte
 // per char code (0-255).
 
+/**
+ * A Lua table as a .t7 file holds it: keys of any Lua type (numbers, where 1 and 1.0 are one key;
+ * strings; booleans; objects by identity), entries in the order they were read or set, so a loaded
+ * file saves back in the same order. Sequences are 1-based, as in Lua.
+ */
 export class LuaTable {
   private readonly map = new Map<unknown, unknown>();
 
@@ -23,6 +28,7 @@ export class LuaTable {
     return t;
   }
 
+  /** The value at key (undefined for nil). Sequence entries are at 1..n. */
   get(key: unknown): unknown {
     return this.map.get(key);
   }
@@ -36,10 +42,12 @@ export class LuaTable {
     return this;
   }
 
+  /** Whether key holds a (non-nil) value. */
   has(key: unknown): boolean {
     return this.map.has(key);
   }
 
+  /** Removes key (Lua's t[key] = nil); true if it was there. */
   delete(key: unknown): boolean {
     return this.map.delete(key);
   }
@@ -49,14 +57,17 @@ export class LuaTable {
     return this.map.size;
   }
 
+  /** The keys, in order. */
   keys(): IterableIterator<unknown> {
     return this.map.keys();
   }
 
+  /** The values, in key order. */
   values(): IterableIterator<unknown> {
     return this.map.values();
   }
 
+  /** [key, value] pairs, in order. */
   entries(): IterableIterator<[unknown, unknown]> {
     return this.map.entries();
   }

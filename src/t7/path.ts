@@ -20,6 +20,7 @@ export function formatSegment(seg: PathSegment, first: boolean): string {
   return `[${String(seg)}]`;
 }
 
+/** An object path as `mpelu inspect --path` takes it, e.g. `modules[3].weight`, from its keys. */
 export function formatPath(segs: readonly PathSegment[]): string {
   return segs.map((s, i) => formatSegment(s, i === 0)).join('');
 }

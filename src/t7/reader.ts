@@ -28,6 +28,7 @@ export const TYPE_FUNCTION = 6;
 export const LEGACY_TYPE_RECUR_FUNCTION = 7;
 export const TYPE_RECUR_FUNCTION = 8;
 
+/** How to read a .t7 file; every field is detected by default. */
 export interface ReadOptions {
   /** 'auto' (default) tells them apart by the first bytes. */
   format?: 'binary' | 'ascii' | 'auto';
@@ -42,9 +43,13 @@ export interface ReadOptions {
   maxDepth?: number;
 }
 
+/** What loadWithInfo gives: the object and how the file was written. */
 export interface ReadResult {
+  /** The object the file holds (torch.load's result). */
   value: unknown;
+  /** Whether the file is binary (torch.save's default) or ascii. */
   format: 'binary' | 'ascii';
+  /** Bytes per long in the file (8 on 64-bit Linux; 4 from 32-bit or Windows builds). */
   longSize: 4 | 8;
   /** Byte order of a binary file ('little' for ascii files). */
   endianness: 'little' | 'big';

@@ -5,21 +5,27 @@
 import { registerT7ClassCodec, type T7Input, type T7Output } from './codec.js';
 import { LuaTable } from './lua_table.js';
 
+/** tds.Hash (torch/tds): a hash stored on the C side, read and written with tds's own layout; entries in the file's order. */
 export class TdsHash {
+  /** Always 'tds.Hash'. */
   readonly className = 'tds.Hash';
+  /** The "V n" version of the file (0). */
   version: number | null = 0;
   /** Entries in the order the file held them (tds iterates its hash in that order). */
   readonly entries: LuaTable = new LuaTable();
 
+  /** The value at key (undefined for none). */
   get(key: unknown): unknown {
     return this.entries.get(key);
   }
 
+  /** Sets key to value (nil removes it); returns this. */
   set(key: unknown, value: unknown): this {
     this.entries.set(key, value);
     return this;
   }
 
+  /** The number of entries. */
   get size(): number {
     return this.entries.size;
   }
@@ -29,16 +35,21 @@ export class TdsHash {
   }
 }
 
+/** tds.Vec (torch/tds): a vector stored on the C side; its elements 1..n are values[0..n-1] here. */
 export class TdsVec {
+  /** Always 'tds.Vec'. */
   readonly className = 'tds.Vec';
+  /** The "V n" version of the file (0). */
   version: number | null = 0;
   /** Elements 1..n (index 0 here); nil elements are undefined. */
   values: unknown[];
 
+  /** @param values the elements in order (element 1 first). */
   constructor(values: unknown[] = []) {
     this.values = values;
   }
 
+  /** The number of elements. */
   get length(): number {
     return this.values.length;
   }

@@ -7,12 +7,24 @@
 
 import { LuaTable } from './lua_table.js';
 
+/**
+ * An instance of a torch.class as a .t7 file holds it: a class name, a version and a table of fields.
+ * Classes mpelu knows (nn modules, ...) subclass it and keep their whole state in `fields`, so fields
+ * nobody here understands survive a load and a save, in their order.
+ */
 export class TorchObject {
+  /** Torch's class name, e.g. 'nn.SpatialConvolution'. */
   className: string;
   /** The "V n" version written before the fields; null for a pre-versioning file. */
   version: number | null;
+  /** The object's fields (Torch's self.x), in the file's order. */
   fields: LuaTable;
 
+  /**
+   * @param className Torch's class name.
+   * @param version the "V n" version written before the fields (default 1; null for none).
+   * @param fields the field table (default empty).
+   */
   constructor(className: string, version: number | null = 1, fields: LuaTable = new LuaTable()) {
     this.className = className;
     this.version = version;
@@ -52,6 +64,7 @@ export function registerTorchClassPrefix(prefix: string, factory: Factory): void
   prefixFactories.push([prefix, factory]);
 }
 
+/** Whether a class name is claimed by a class mpelu implements (it loads as that class, not a plain TorchObject). */
 export function isRegisteredTorchClass(className: string): boolean {
   return factories.has(className);
 }

@@ -27,7 +27,9 @@ import { AsciiSink, BinarySink, type Sink } from './sink.js';
 import { TorchObject } from './torch_object.js';
 import './tds.js';
 
+/** How to write a .t7 file; the defaults are torch.save's on 64-bit Linux. */
 export interface WriteOptions {
+  /** 'binary' (default, torch.save's) or 'ascii' (torch.save(f, x, 'ascii')). */
   format?: 'binary' | 'ascii';
   /** Bytes per long in binary mode (default 8; 4 as 32-bit and Windows builds wrote). */
   longSize?: 4 | 8;

@@ -312,6 +312,17 @@ export class Storage {
     return this;
   }
 
+  /**
+   * Empties the storage now (size 0): both copies are dropped and nothing is read back. For
+   * buffers whose contents nobody needs any more (nn's released gradInputs).
+   */
+  release(): void {
+    this.dropDevice();
+    this.host = allocHost(this.type, 0);
+    this.hostValid = true;
+    this.length = 0;
+  }
+
   /** Releases the device copy now (the storage stays usable from the host). */
   dispose(): void {
     this.data();

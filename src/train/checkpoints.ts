@@ -19,21 +19,31 @@ import { Storage } from '../torch/storage.js';
 import { Tensor } from '../torch/tensor.js';
 import { Module } from '../nn/module.js';
 
+/** A checkpoint that cannot be read or resumed from, saying which file and why. */
 export class CheckpointError extends Error {
+  /** Always 'CheckpointError'. */
   override name = 'CheckpointError';
 }
 
 /** What mpelu keeps beside fb.resnet.torch's files to resume bit for bit. */
 export interface ResumeState {
+  /** The state of Torch's main generator. */
   mainGenerator: Uint8Array;
+  /** The loader threads' generator states. */
   loaderGenerators: Uint8Array[];
+  /** The best top-1 error so far, in percent. */
   bestTop1: number;
+  /** The best top-5 error so far, in percent. */
   bestTop5: number;
 }
 
+/** fb.resnet.torch's latest.t7: the last saved epoch and its files. */
 export interface Latest {
+  /** The last finished epoch. */
   epoch: number;
+  /** Its model file (model_N.t7). */
   modelFile: string;
+  /** Its optimState file (optimState_N.t7). */
   optimFile: string;
 }
 

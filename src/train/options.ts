@@ -5,7 +5,9 @@
 // consistency errors. Options that mean nothing in mpelu are accepted and reported once
 // (see `ignoredOptionNotes`); a wrong value is one line naming the option and what it allows.
 
+/** A bad `mpelu train` option: one line naming the option and what it allows. */
 export class OptionError extends Error {
+  /** Always 'OptionError'. */
   override name = 'OptionError';
 }
 
@@ -64,36 +66,67 @@ export type Dataset = 'cifar10' | 'cifar100';
 
 /** The options after opts.lua's processing (names as in Lua's `opt` table). */
 export interface TrainOptions {
+  /** -data: the CIFAR folder (binary release, cifar-10-batches-t7, or where -download puts it) (default ''). */
   data: string;
+  /** -dataset: cifar10 or cifar100 (fb.resnet.torch's default imagenet is refused). */
   dataset: Dataset;
+  /** -manualSeed: the seed of Torch's generator and of the loader threads (default 0: loader threads are not seeded). */
   manualSeed: number;
+  /** -nGPU: Number of GPUs to use by default (default 1). */
   nGPU: number;
+  /** -backend: Options: cudnn | cunn (default cudnn). */
   backend: string;
+  /** -cudnn: Options: fastest | default | deterministic (default fastest). */
   cudnn: string;
+  /** -gen: Path to save generated files (the gen/<dataset>.t7 cache) (default gen). */
   gen: string;
+  /** -precision: single (the default; tensorType follows), double or half. */
   precision: 'single' | 'double' | 'half';
+  /** -nThreads: number of data loading threads (0: prepare batches on the main thread) (default 2). */
   nThreads: number;
+  /** -nEpochs: the number of epochs (0 = opts.lua's CIFAR default, 164). */
   nEpochs: number;
+  /** -epochNumber: Manual epoch number (useful on restarts) (default 1). */
   epochNumber: number;
+  /** -batchSize: mini-batch size (1 = pure stochastic) (default 32). */
   batchSize: number;
+  /** -testOnly: Run on validation set only (default false). */
   testOnly: boolean;
+  /** -tenCrop: Ten-crop testing (default false). */
   tenCrop: boolean;
+  /** -save: Directory in which to save checkpoints (default checkpoints). */
   save: string;
+  /** -resume: Resume from the latest checkpoint in this directory (default none). */
   resume: string;
+  /** -LR: initial learning rate (default 0.1). */
   LR: number;
+  /** -momentum: momentum (default 0.9). */
   momentum: number;
+  /** -weightDecay: weight decay (default 1e-4). */
   weightDecay: number;
+  /** -netType: Options: resnet | preresnet | mpelu-preactivation-nopre | FILE.lua (default resnet). */
   netType: string;
+  /** -depth: ResNet depth: 20 | 32 | 110 (resnet, preresnet: 6n+2), 164 | 1001 (9n+2) (default 34). */
   depth: number;
+  /** -shortcutType: A, B or C (default A on CIFAR, opts.lua's rule). */
   shortcutType: 'A' | 'B' | 'C';
+  /** -retrain: Path to model to retrain with (default none). */
   retrain: string;
+  /** -optimState: Path to an optimState to reload from (default none). */
   optimState: string;
+  /** -shareGradInput: Share gradInput tensors to reduce memory usage (default false). */
   shareGradInput: boolean;
+  /** -optnet: Use optnet to reduce memory usage (default false). */
   optnet: boolean;
+  /** -resetClassifier: Reset the fully connected layer for fine-tuning (default false). */
   resetClassifier: boolean;
+  /** -nClasses: the number of classes (0 = the data set's: 10 or 100). */
   nClasses: number;
+  /** -lrSteps: epochs at which the learning rate is multiplied by 0.1, e.g. [81, 122]; null for the default schedule. */
   lrSteps: number[] | null;
+  /** -download: fetch the official CIFAR binary release into -data when it is missing (default false). */
   download: boolean;
+  /** -progress: auto | bar | lines (bar on a terminal, one line per batch otherwise) (default auto). */
   progress: 'auto' | 'bar' | 'lines';
   /** opts.lua: torch.CudaTensor for single precision (the class names a GPU run uses). */
   tensorType: string;

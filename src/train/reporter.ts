@@ -35,35 +35,44 @@ export function testSummaryLine(epoch: number, r: EpochFigures): string {
   return ` * Finished epoch # ${epoch}     top1: ${f(r.top1, 7, 3)}  top5: ${f(r.top5, 7, 3)}\n`;
 }
 
+/** Reports as train.lua does: one line per batch and per epoch. */
 export class LinesReporter implements TrainReporter {
+  /** @param write where the text goes (default: standard output). */
   constructor(private readonly write: (s: string) => void = (s) => process.stdout.write(s)) {}
 
+  /** Prints a line. */
   print(text: string): void {
     this.write(`${text}\n`);
   }
 
+  /** Nothing: the batch lines say it. */
   epochStart(): void {}
 
+  /** Prints train.lua's batch line. */
   batch(b: BatchFigures): void {
     this.print(batchLine(b));
   }
 
+  /** Prints the epoch's summary line. */
   epochEnd(phase: 'train' | 'test', epoch: number, r: EpochFigures): void {
     if (phase === 'test') this.print(testSummaryLine(epoch, r));
   }
 }
 
+/** Reports on a terminal: a progress bar per epoch, then train.lua's summary line. */
 export class BarReporter implements TrainReporter {
   private bar: SingleBar | null = null;
   private images = 0;
   private seconds = 0;
 
+  /** Prints a line (above the bar). */
   print(text: string): void {
     if (this.bar) this.bar.stop();
     this.bar = null;
     process.stdout.write(`${text}\n`);
   }
 
+  /** Starts the epoch's bar. */
   epochStart(phase: 'train' | 'test', epoch: number, batches: number): void {
     this.images = 0;
     this.seconds = 0;
@@ -76,6 +85,7 @@ export class BarReporter implements TrainReporter {
     this.bar.start(batches, 0, { speed: '-', loss: '-', top1: '-' });
   }
 
+  /** Moves the bar. */
   batch(b: BatchFigures): void {
     this.images += b.images;
     this.seconds += b.time;
@@ -86,6 +96,7 @@ export class BarReporter implements TrainReporter {
     });
   }
 
+  /** Closes the bar and prints the summary line. */
   epochEnd(phase: 'train' | 'test', epoch: number, r: EpochFigures): void {
     this.bar?.stop();
     this.bar = null;

@@ -23,21 +23,31 @@ import { OptionError, type TrainOptions } from './options.js';
 import { cFixed, createReporter } from './reporter.js';
 import { createCriterion, Interrupted, luaNumber, Trainer, type EpochFigures, type TrainReporter } from './trainer.js';
 
+/** How a training run ended. */
 export interface RunResult {
+  /** The best top-1 error, in percent. */
   bestTop1: number;
+  /** The best top-5 error, in percent. */
   bestTop5: number;
   /** The last epoch trained (0 with -testOnly). */
   lastEpoch: number;
+  /** Whether SIGINT stopped it (the last finished epoch's checkpoint stands). */
   interrupted: boolean;
 }
 
 /** One line of <save>/log.jsonl. */
 export interface EpochLogEntry {
+  /** The epoch. */
   epoch: number;
+  /** Its learning rate. */
   learningRate: number;
+  /** Its training figures. */
   train: EpochFigures;
+  /** Its test figures. */
   test: EpochFigures;
+  /** Whether it is the best so far (saved as model_best.t7). */
   best: boolean;
+  /** When it ended (ISO 8601). */
   time: string;
 }
 
@@ -94,6 +104,10 @@ function checkModelClasses(model: Module, nClasses: number, where: string): void
   }
 }
 
+/**
+ * What `mpelu train` runs: fb.resnet.torch's main.lua with the given options (load or build the model,
+ * open the data, train and test every epoch, save checkpoints, resume). Resolves to the best errors.
+ */
 export async function runTraining(opt: TrainOptions, reporter: TrainReporter = createReporter(opt.progress)): Promise<RunResult> {
   const print = (s: string) => reporter.print(s);
   for (const note of opt.notes) process.stderr.write(`mpelu train: ${note}\n`);

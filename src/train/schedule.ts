@@ -4,6 +4,10 @@
 //   paper's file replaced fb.resnet.torch's 81/122 by 150/225 for every -netType)
 // -lrSteps s1,s2,... replaces the steps: decay = how many of them epoch has reached.
 
+/**
+ * The learning rate of a 1-based epoch as the paper's train.lua computes it: on CIFAR LR x 0.1 from
+ * epoch 150 and x 0.01 from 225 (imagenet: x 0.1 every 30); lrSteps replaces the steps.
+ */
 export function learningRateAt(epoch: number, LR: number, dataset: string, lrSteps: readonly number[] | null = null): number {
   let decay = 0;
   if (lrSteps) decay = lrSteps.filter((s) => epoch >= s).length;

@@ -27,62 +27,107 @@ import { computeScore } from './score.js';
 import { learningRateAt } from './schedule.js';
 import { sgdTrainStep } from './train_step.js';
 
+/** What a Trainer needs from the options (opts.lua's names). */
 export interface TrainerOptions {
+  /** The base learning rate (before the schedule). */
   LR: number;
+  /** SGD momentum (Nesterov, dampening 0, as train.lua). */
   momentum: number;
+  /** The base weight decay (nnlr's multipliers apply). */
   weightDecay: number;
+  /** The data set name: picks the learning-rate schedule. */
   dataset: string;
+  /** Epochs at which the learning rate is multiplied by 0.1 (null: the paper's schedule). */
   lrSteps?: readonly number[] | null;
+  /** The number of classes (top-5 needs at least 5). */
   nClasses: number;
 }
 
+/** The figures of one batch, as train.lua prints them. */
 export interface BatchFigures {
+  /** Training or testing. */
   phase: 'train' | 'test';
+  /** The 1-based epoch. */
   epoch: number;
+  /** The 1-based batch number in the epoch. */
   n: number;
+  /** Batches in the epoch. */
   of: number;
   /** Seconds for this batch, waiting for it included (train.lua's Time). */
   time: number;
   /** Seconds spent waiting for the loader (train.lua's Data). */
   dataTime: number;
+  /** Images in this batch. */
   images: number;
+  /** The batch's loss. */
   loss: number;
+  /** The batch's top-1 error, in percent. */
   top1: number;
+  /** The batch's top-5 error, in percent. */
   top5: number;
   /** Running means over the epoch so far. */
   top1Mean: number;
+  /** The running mean of top5 over the epoch so far. */
   top5Mean: number;
+  /** The running mean of the loss over the epoch so far. */
   lossMean: number;
 }
 
+/** An epoch's figures (train.lua's summary line). */
 export interface EpochFigures {
+  /** Top-1 error over the epoch, in percent. */
   top1: number;
+  /** Top-5 error over the epoch, in percent. */
   top5: number;
+  /** The mean loss over the epoch. */
   loss: number;
+  /** Images seen. */
   images: number;
+  /** Wall time of the epoch, in seconds. */
   seconds: number;
 }
 
+/** Where a Trainer reports: printed lines, epoch starts and ends, every batch. */
 export interface TrainReporter {
+  /** A line of text (main.lua's print). */
   print(text: string): void;
+  /** An epoch of `batches` batches starts. */
   epochStart(phase: 'train' | 'test', epoch: number, batches: number): void;
+  /** A batch is done. */
   batch(f: BatchFigures): void;
+  /** An epoch is done. */
   epochEnd(phase: 'train' | 'test', epoch: number, f: EpochFigures): void;
 }
 
+/** Training stopped by shouldStop() (SIGINT): the checkpoint of the last finished epoch stands. */
 export class Interrupted extends Error {
+  /** Always 'Interrupted'. */
   override name = 'Interrupted';
 }
 
+/**
+ * fb.resnet.torch's train.lua: Trainer:train and Trainer:test over a DataLoader, with optim.sgd
+ * (Nesterov momentum), nnlr's multipliers and the paper's learning-rate schedule.
+ */
 export class Trainer {
+  /** optim.sgd's config and state (learningRate, momentum, nesterov, dampening, weightDecay, ...), saved as optimState_N.t7. */
   readonly optimState: LuaTable;
+  /** The model's flat parameters (getParameters()). */
   readonly params: Tensor;
+  /** The model's flat parameter gradients. */
   readonly gradParams: Tensor;
   private input: Tensor | null = null;
   private target: Tensor | null = null;
   /** Checked after every batch; when it returns true the epoch stops with Interrupted. */
   shouldStop: () => boolean = () => false;
 
+  /**
+   * @param model the network (N x 3 x 32 x 32 in, N x nClasses scores out).
+   * @param criterion the loss (CrossEntropyCriterion in fb.resnet.torch).
+   * @param opt learning rate, momentum, weight decay, schedule.
+   * @param report where figures go.
+   * @param optimState a loaded optimState to continue (default: a fresh one from opt).
+   */
   constructor(
     readonly model: Module,
     readonly criterion: Criterion,
@@ -124,6 +169,10 @@ export class Trainer {
     for (let i = 0; i < targets.length; i++) t[i] = BigInt(targets[i]!);
   }
 
+  /**
+   * Trains one epoch (training mode): per batch forward, loss, zeroGradParameters, backward and one
+   * sgd step. Resolves to the epoch's figures.
+   */
   async train(epoch: number, loader: DataLoader, mainGenerator: Generator): Promise<EpochFigures> {
     const lr = this.learningRate(epoch);
     this.optimState.set('learningRate', lr);
@@ -144,6 +193,7 @@ export class Trainer {
     });
   }
 
+  /** Tests one epoch in evaluate() mode; ten-crop batches average their crops. Resolves to the epoch's figures. */
   async test(epoch: number, loader: DataLoader, mainGenerator: Generator): Promise<EpochFigures> {
     this.model.evaluate();
     const result = await this.runEpoch('test', epoch, loader, mainGenerator, () => {
@@ -202,4 +252,5 @@ export function luaNumber(x: number): string {
   return formatG(x, 14);
 }
 
+/** The criterion fb.resnet.torch trains with: a Float nn.CrossEntropyCriterion. */
 export const createCriterion = (): Criterion => nn.CrossEntropyCriterion().float();

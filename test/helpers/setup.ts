@@ -22,10 +22,11 @@ import { convForwardSimd } from '../../src/backend/wasm/conv_forward.js';
 import { convInputGradSimd } from '../../src/backend/wasm/conv_input_grad.js';
 import { convWeightGradSimd } from '../../src/backend/wasm/conv_weight_grad.js';
 import { resetNumThreads } from '../../src/backend/threads.js';
+import { hostParams } from '../../src/backend/host_params.js';
 
 setDefaultTensorType('torch.DoubleTensor');
 setFusedKernelsEnabled(true);
-for (const s of [wasmSimd, convForwardSimd, convInputGradSimd, convWeightGradSimd]) s.reset();
+for (const s of [wasmSimd, convForwardSimd, convInputGradSimd, convWeightGradSimd, hostParams]) s.reset();
 resetNumThreads();
 
 // The backend the environment asked for, as the worker process started: an in-process CLI

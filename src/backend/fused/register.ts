@@ -127,6 +127,66 @@ function wasmKernel(spec: FusedSpec): tf.KernelFunc {
 
 const MPELU_SPECS: readonly FusedSpec[] = [mpeluForwardSpec, mpeluBackwardSpec];
 const BN_SPECS: readonly FusedSpec[] = [batchNormTrainSpec, batchNormEvalSpec, batchNormBackwardSpec];
+const SPECS = new Map([...MPELU_SPECS, ...BN_SPECS].map((s) => [s.name, s]));
+
+/** An input of runFusedOnHost: a tensor, or a float32 array read where it lies on the host. */
+export type FusedArg = tf.Tensor | Float32Array;
+
+/** The cpu backend's own value array of a tensor (no copy, not a readSync). */
+function cpuValues(backend: tf.KernelBackend, info: Info): F32 {
+  const data = (backend as unknown as { data: { get(id: tf.DataId): { values?: unknown } | undefined } }).data.get(info.dataId);
+  const values = data?.values;
+  if (values instanceof Float32Array) return values;
+  return backend.readSync(info.dataId) as F32;
+}
+
+/**
+ * Runs fused kernel `name` on the active cpu or wasm backend, as its registered kernel does,
+ * but with some inputs given as Float32Arrays (parameters read in their storages' host
+ * arrays: nothing uploaded) and the outputs listed in `onHost` returned as Float32Arrays
+ * (per-channel statistics, parameter gradients: nothing downloaded); the other outputs are
+ * new tensors the caller owns. Null when fusion is off or the backend has no such kernel.
+ */
+export function runFusedOnHost(name: string, args: Record<string, FusedArg>, attrs: Attrs, onHost: readonly number[]): (tf.Tensor | F32)[] | null {
+  const spec = SPECS.get(name);
+  if (!spec || !hasFusedKernel(name)) return null;
+  const backendName = tf.getBackend();
+  if (backendName !== 'cpu' && backendName !== 'wasm') return null;
+  const backend = tf.backend();
+  const host = new Map<tf.DataId, F32>();
+  const hostInfo = (values: F32, shape: number[]): Info => {
+    const dataId = {};
+    host.set(dataId, values);
+    return { dataId, shape, dtype: 'float32' };
+  };
+  const inputs: Record<string, Info> = {};
+  for (const [k, v] of Object.entries(args)) inputs[k] = v instanceof Float32Array ? hostInfo(v, [v.length]) : v;
+  checkFloat(spec.name, inputs);
+  const shapes = spec.outputs(inputs, attrs);
+  const wasm = backendName === 'wasm' ? (backend as WasmBackendLike) : null;
+  // Allocate every output first: a malloc may grow the heap and detach earlier views.
+  const outs = shapes.map((s, i) => {
+    if (onHost.includes(i)) return hostInfo(new Float32Array(tf.util.sizeFromShape(s)), s);
+    if (wasm) return wasm.makeOutput(s, 'float32');
+    return hostInfo(new Float32Array(tf.util.sizeFromShape(s)), s);
+  });
+  const view = (i: Info): F32 => host.get(i.dataId) ?? (wasm ? (wasm.typedArrayFromHeap(i) as F32) : cpuValues(backend, i));
+  const k = wasm && spec.simd ? simdFor(wasm) : null;
+  if (k && spec.simd!({ k, inputs, outs, attrs, off: (i) => wasm!.getMemoryOffset(i.dataId), view })) {
+    wasmSimd.ran();
+  } else {
+    if (wasm) loopRuns++;
+    const ins: Record<string, F32> = {};
+    for (const [name, info] of Object.entries(inputs)) ins[name] = view(info);
+    spec.run(ins, outs.map(view), inputs, attrs);
+  }
+  return outs.map((info, i) => {
+    if (onHost.includes(i)) return host.get(info.dataId)!;
+    // cpu: the values become a tensor now (wasm: the output already lives on the heap)
+    const made = wasm ? info : (backend as CpuBackendLike).makeTensorInfo(info.shape, 'float32', host.get(info.dataId)!);
+    return tf.engine().makeTensorFromTensorInfo(made);
+  });
+}
 
 /**
  * Which fused kernels each backend gets. Measured on 32x64x32x32 (bench/fused.bench.ts):

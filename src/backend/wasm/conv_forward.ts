@@ -19,6 +19,7 @@ import { perHeap, type WasmHeapBackend } from './heap.js';
 import { partOf } from './split_calls.js';
 import { wasmSimd, KillSwitch } from './kill_switch.js';
 import { copyOutPadded, NC, TapKernels, tapGemmSupported, tapOrder, tapRanges, type ConvTapGeometry } from './tap_gemm.js';
+import { isHostFilter, packForward, type HostFilter } from './host_filter.js';
 
 type Info = tf.TensorInfo;
 
@@ -49,21 +50,27 @@ const INNER_B_BYTES = 32 * 1024;
  * with a new filter per call (bench/conv_forward), the 3->16 stem too (unlike the input
  * gradient, the few input channels are the short term count, not padded tile columns).
  */
-export function conv2dForwardWasmSimd(backend: tf.KernelBackend, x: Info, filter: Info, bias: Info | null, g: ForwardGeometry): Info | null {
-  if (!convForwardSimd.enabled() || x.dtype !== 'float32' || filter.dtype !== 'float32' || (bias && bias.dtype !== 'float32') || !tapGemmSupported()) return null;
+export function conv2dForwardWasmSimd(backend: tf.KernelBackend, x: Info, filter: Info | HostFilter, bias: Info | Float32Array | null, g: ForwardGeometry): Info | null {
+  const host = isHostFilter(filter);
+  const hostBias = bias instanceof Float32Array;
+  if (!convForwardSimd.enabled() || x.dtype !== 'float32' || (!host && filter.dtype !== 'float32') || (bias && !hostBias && bias.dtype !== 'float32') || !tapGemmSupported()) return null;
   const be = backend as WasmHeapBackend;
   const [n, h, w, ci] = x.shape as [number, number, number, number];
-  const [kh, kw, fci, co] = filter.shape as [number, number, number, number];
+  const [kh, kw, fci, co] = host ? [filter.kh, filter.kw, filter.ci, filter.co] : (filter.shape as [number, number, number, number]);
   const { sh, sw, pt, pl, ho, wo } = g;
-  if (fci !== ci || kh !== g.kh || kw !== g.kw || (bias && bias.shape.length !== 1) || (bias && bias.shape[0] !== co)) return null;
+  const biasLength = bias ? (hostBias ? bias.length : bias.shape.length === 1 ? bias.shape[0] : -1) : co;
+  if (fci !== ci || kh !== g.kh || kw !== g.kw || biasLength !== co) return null;
   const kern = heapKernels(backend);
   if (!kern) return null;
   const taps = kh * kw;
   const nTiles = Math.ceil(co / NC);
   const ldb = nTiles * NC;
+  // C is y itself when co fills the tiles; B is W itself when, besides, W lies on the heap in
+  // tfjs's [kh, kw, ci, co] order (a host filter, Torch's order, is packed)
   const direct = co % NC === 0;
+  const packB = host || !direct;
   const positions = n * ho * wo;
-  const bFloats = direct ? 0 : taps * ci * ldb;
+  const bFloats = packB ? taps * ci * ldb : 0;
   const cFloats = direct ? 0 : positions * ldb;
 
   const out = be.makeOutput([n, ho, wo, co], 'float32');
@@ -71,17 +78,19 @@ export function conv2dForwardWasmSimd(backend: tf.KernelBackend, x: Info, filter
     convForwardSimd.ran();
     return out;
   }
-  const scratch = direct ? 0 : kern.scratch.reserveOrRelease(4 * (bFloats + cFloats) + 16, () => backend.disposeData(out.dataId));
+  const scratch = packB || !direct ? kern.scratch.reserveOrRelease(4 * (bFloats + cFloats) + 16, () => backend.disposeData(out.dataId)) : 0;
   // Views only now: the scratch malloc may have grown (and detached) the heap's buffer.
   const heap = kern.memory.buffer;
   const outOff = be.getMemoryOffset(out.dataId);
   const xOff = be.getMemoryOffset(x.dataId);
-  const fOff = be.getMemoryOffset(filter.dataId);
-  let bBase = fOff;
-  if (!direct) {
+  let bBase = 0;
+  if (host) {
+    bBase = scratch;
+    packForward(filter, new Float32Array(heap, bBase, bFloats), ldb);
+  } else if (packB) {
     // B[t][i][j] = W[t][i][j], columns j >= co zero
     bBase = scratch;
-    const wsrc = new Float32Array(heap, fOff, taps * ci * co);
+    const wsrc = new Float32Array(heap, be.getMemoryOffset(filter.dataId), taps * ci * co);
     const bmat = new Float32Array(heap, bBase, bFloats);
     for (let r = 0; r < taps * ci; r++) {
       const src = r * co;
@@ -89,6 +98,8 @@ export function conv2dForwardWasmSimd(backend: tf.KernelBackend, x: Info, filter
       for (let j = 0; j < co; j++) bmat[dst + j] = wsrc[src + j]!;
       for (let j = co; j < ldb; j++) bmat[dst + j] = 0;
     }
+  } else {
+    bBase = be.getMemoryOffset(filter.dataId);
   }
   const cBase = direct ? outOff : scratch + 4 * bFloats;
   const cPos = 4 * ldb; // bytes per C position (ldb = co when direct)
@@ -100,7 +111,7 @@ export function conv2dForwardWasmSimd(backend: tf.KernelBackend, x: Info, filter
   let first = 1; // whether the first tap run adds to C (C filled) or overwrites it
   if (bias) {
     // every position starts as the bias: one row written, then doubled by copyWithin
-    const bv = new Float32Array(heap, be.getMemoryOffset(bias.dataId), co);
+    const bv = hostBias ? bias : new Float32Array(heap, be.getMemoryOffset(bias.dataId), co);
     cAll.set(bv, 0);
     if (ldb > co) cAll.fill(0, co, ldb);
     for (let filled = ldb, total = positions * ldb; filled < total; filled *= 2) cAll.copyWithin(filled, 0, Math.min(filled, total - filled));

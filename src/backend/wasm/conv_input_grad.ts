@@ -18,6 +18,7 @@ import { perHeap, type WasmHeapBackend } from './heap.js';
 import { partOf } from './split_calls.js';
 import { wasmSimd, KillSwitch } from './kill_switch.js';
 import { copyOutPadded, NC, TapKernels, tapGemmSupported, tapOrder, tapRanges, type ConvTapGeometry } from './tap_gemm.js';
+import { isHostFilter, packInputGrad, type HostFilter } from './host_filter.js';
 
 type Info = tf.TensorInfo;
 
@@ -47,15 +48,17 @@ export function convInputGradSimdTakes(ci: number, sh: number, sw: number): bool
  * dx [n, h, w, ci] of a channels-last float32 conv on the wasm heap, or null when the kernel
  * does not take it or cannot run here (switched off, no SIMD, not float32, not the wasm heap).
  */
-export function conv2dBackpropInputWasmSimd(backend: tf.KernelBackend, dy: Info, filter: Info, inputShape: readonly number[], g: ConvTapGeometry): Info | null {
-  if (!convInputGradSimd.enabled() || dy.dtype !== 'float32' || filter.dtype !== 'float32' || !tapGemmSupported()) return null;
+export function conv2dBackpropInputWasmSimd(backend: tf.KernelBackend, dy: Info, filter: Info | HostFilter, inputShape: readonly number[], g: ConvTapGeometry): Info | null {
+  const host = isHostFilter(filter);
+  if (!convInputGradSimd.enabled() || dy.dtype !== 'float32' || (!host && filter.dtype !== 'float32') || !tapGemmSupported()) return null;
   const kern = heapKernels(backend);
   if (!kern) return null;
   const be = backend as WasmHeapBackend;
   const [n, h, w, ci] = inputShape as [number, number, number, number];
   const [, ho, wo, co] = dy.shape as [number, number, number, number];
   const { kh, kw, sh, sw, pt, pl } = g;
-  if (!convInputGradSimdTakes(ci, sh, sw)) return null;
+  // a filter on the host has no tfjs tensor for XNNPACK to take: the kernel takes every layer
+  if (host ? filter.ci !== ci || filter.co !== co || filter.kh !== kh || filter.kw !== kw : !convInputGradSimdTakes(ci, sh, sw)) return null;
   const taps = kh * kw;
   const nTiles = Math.ceil(ci / NC);
   const ldb = nTiles * NC;
@@ -79,17 +82,20 @@ export function conv2dBackpropInputWasmSimd(backend: tf.KernelBackend, dy: Info,
   // Views only now: the scratch malloc may have grown (and detached) the heap's buffer.
   const heap = kern.memory.buffer;
   const dyOff = be.getMemoryOffset(dy.dataId);
-  const fOff = be.getMemoryOffset(filter.dataId);
-  // B[t][j][i] = W[t][i][j], columns i >= ci zero
-  const wsrc = new Float32Array(heap, fOff, taps * ci * co);
   const bmat = new Float32Array(heap, bBase, bFloats);
-  for (let t = 0; t < taps; t++) {
-    const src = t * ci * co;
-    const dst = t * co * ldb;
-    for (let j = 0; j < co; j++) {
-      const row = dst + j * ldb;
-      for (let i = 0; i < ci; i++) bmat[row + i] = wsrc[src + i * co + j]!;
-      for (let i = ci; i < ldb; i++) bmat[row + i] = 0;
+  if (host) {
+    packInputGrad(filter, bmat, ldb);
+  } else {
+    // B[t][j][i] = W[t][i][j], columns i >= ci zero
+    const wsrc = new Float32Array(heap, be.getMemoryOffset(filter.dataId), taps * ci * co);
+    for (let t = 0; t < taps; t++) {
+      const src = t * ci * co;
+      const dst = t * co * ldb;
+      for (let j = 0; j < co; j++) {
+        const row = dst + j * ldb;
+        for (let i = 0; i < ci; i++) bmat[row + i] = wsrc[src + i * co + j]!;
+        for (let i = ci; i < ldb; i++) bmat[row + i] = 0;
+      }
     }
   }
   const cBase = direct ? outOff : bBase + 4 * bFloats;

@@ -141,9 +141,50 @@ export const convWeightGradSimd = new KillSwitch('MPELU_CONV_GRAD_SIMD', wasmSim
  * layout the bounds check refuses).
  */
 export function conv2dBackpropFilterWasmSimd(backend: tf.KernelBackend, x: Info, dy: Info, g: ConvTapGeometry): Info | null {
-  if (!convWeightGradSimd.enabled() || x.dtype !== 'float32' || dy.dtype !== 'float32' || !convWeightGradSimdSupported()) return null;
+  const be = backend as WasmHeapBackend;
+  const [, , , ci] = x.shape as [number, number, number, number];
+  const co = dy.shape[3]!;
+  const out = be.makeOutput([g.kh, g.kw, ci, co], 'float32');
+  const ok = filterGradWasmSimd(backend, x, dy, g, (read) => {
+    // dW[t][i][j] in tfjs's [kh, kw, ci, co] order
+    const dw = new Float32Array(read.memory.buffer, be.getMemoryOffset(out.dataId), g.kh * g.kw * ci * co);
+    for (let t = 0, k = 0; t < g.kh * g.kw; t++) for (let i = 0; i < ci; i++) for (let j = 0; j < co; j++, k++) dw[k] = read.at(t, i, j);
+  }, () => backend.disposeData(out.dataId));
+  if (ok) return out;
+  backend.disposeData(out.dataId);
+  return null;
+}
+
+/**
+ * gradWeight += scale * dW into a float32 array in Torch's [co, ci, kh, kw] order (the
+ * weight gradient's host array, where it lives), each dW element rounded to float32 first
+ * (as the tfjs result this replaces was); false when the kernel cannot run here.
+ */
+export function accumulateFilterGradWasmSimd(backend: tf.KernelBackend, x: Info, dy: Info, g: ConvTapGeometry, gradWeight: Float32Array, scale: number): boolean {
+  const ci = x.shape[3]!;
+  const co = dy.shape[3]!;
+  const taps = g.kh * g.kw;
+  if (gradWeight.length !== taps * ci * co) return false;
+  return filterGradWasmSimd(backend, x, dy, g, (read) => {
+    for (let j = 0, k = 0; j < co; j++) {
+      for (let i = 0; i < ci; i++) {
+        for (let t = 0; t < taps; t++, k++) gradWeight[k] = gradWeight[k]! + scale * Math.fround(read.at(t, i, j));
+      }
+    }
+  }, () => undefined);
+}
+
+/** The float64 result of the filter GEMMs: at(t, i, j) is dW[tap t][ci i][co j]. */
+interface FilterGradResult {
+  memory: { buffer: ArrayBuffer | SharedArrayBuffer };
+  at(t: number, i: number, j: number): number;
+}
+
+/** Runs the filter-gradient GEMMs and hands their float64 result to `store`; false when the kernel cannot run. */
+function filterGradWasmSimd(backend: tf.KernelBackend, x: Info, dy: Info, g: ConvTapGeometry, store: (r: FilterGradResult) => void, release: () => void): boolean {
+  if (!convWeightGradSimd.enabled() || x.dtype !== 'float32' || dy.dtype !== 'float32' || !convWeightGradSimdSupported()) return false;
   const gemm = heapGemm(backend);
-  if (!gemm) return null;
+  if (!gemm) return false;
   const be = backend as WasmHeapBackend;
   const [n, h, w, ci] = x.shape as [number, number, number, number];
   const [, ho, wo, co] = dy.shape as [number, number, number, number];
@@ -160,19 +201,17 @@ export function conv2dBackpropFilterWasmSimd(backend: tf.KernelBackend, x: Info,
   const ldc = nTiles * NC;
   const cBytes = taps * mTiles * MR * ldc * 8;
 
-  const out = be.makeOutput([kh, kw, ci, co], 'float32');
   if (n === 0 || ho === 0 || wo === 0 || ci === 0 || co === 0) {
-    new Float32Array(gemm.memory.buffer, be.getMemoryOffset(out.dataId), taps * ci * co).fill(0);
+    store({ memory: gemm.memory, at: () => 0 });
     convWeightGradSimd.ran();
-    return out;
+    return true;
   }
-  const cBase = gemm.scratch.reserveOrRelease(cBytes, () => backend.disposeData(out.dataId));
+  const cBase = gemm.scratch.reserveOrRelease(cBytes, release);
   const xOff = be.getMemoryOffset(x.dataId);
   const dyOff = be.getMemoryOffset(dy.dataId);
   const limit = gemm.memory.buffer.byteLength;
   if (xOff + 4 * n * h * w * ci + 64 > limit || dyOff + 4 * n * ho * wo * co + 64 > limit) {
-    backend.disposeData(out.dataId);
-    return null;
+    return false;
   }
   new Float64Array(gemm.memory.buffer, cBase, cBytes / 8).fill(0);
 
@@ -219,14 +258,8 @@ export function conv2dBackpropFilterWasmSimd(backend: tf.KernelBackend, x: Info,
 
   // Views only now: the scratch malloc may have grown (and detached) the heap's buffer.
   const acc = new Float64Array(gemm.memory.buffer, cBase, cBytes / 8);
-  const dw = new Float32Array(gemm.memory.buffer, be.getMemoryOffset(out.dataId), taps * ci * co);
   const tapC = mTiles * MR * ldc;
-  for (let t = 0; t < taps; t++) {
-    let k = t * ci * co;
-    for (let i = 0; i < ci; i++) {
-      for (let j = 0; j < co; j++, k++) dw[k] = aIsX ? acc[t * tapC + i * ldc + j]! : acc[t * tapC + j * ldc + i]!;
-    }
-  }
+  store({ memory: gemm.memory, at: aIsX ? (t, i, j) => acc[t * tapC + i * ldc + j]! : (t, i, j) => acc[t * tapC + j * ldc + i]! });
   convWeightGradSimd.ran();
-  return out;
+  return true;
 }

@@ -154,6 +154,27 @@ end
 check.truthy(builtinPReLU.forward ~= nil, 'a built-in instance made before dofile still runs')
 check.close(builtinPReLU:forward(torch.Tensor({{-1, 2}})), torch.Tensor({{-0.1, 2}}), 0, 'built-in PReLU made before dofile')
 
+-- The paper's mpeluTorch branch also passes the output to MPELU_updateGradInput and
+-- MPELU_accGradParameters (7 and 14 arguments): the same results as the master branch's forms.
+for _, typ in ipairs(types) do
+  local T = torch[typ:match('torch%.(.*)')]
+  local x, g = randn(typ, 301, 2, 3, 4), randn(typ, 302, 2, 3, 4)
+  local w, b = T({0.2, 0.5, 1.5}), T({0.5, 1, 2})
+  local K, out = x.THNN, T()
+  K.MPELU_updateOutput(x:cdata(), out:cdata(), w:cdata(), b:cdata(), 3)
+  local gi6, gi7 = T(), T()
+  K.MPELU_updateGradInput(x:cdata(), g:cdata(), gi6:cdata(), w:cdata(), b:cdata(), 3)
+  K.MPELU_updateGradInput(x:cdata(), out:cdata(), g:cdata(), gi7:cdata(), w:cdata(), b:cdata(), 3)
+  check.close(gi7, gi6, 0, 'MPELU_updateGradInput with the output (' .. typ .. ')')
+  local gw13, gb13, gw14, gb14 = T(3):zero(), T(3):zero(), T(3):zero(), T(3):zero()
+  local buf = function() return T():cdata() end
+  K.MPELU_accGradParameters(x:cdata(), g:cdata(), gi6:cdata(), w:cdata(), gw13:cdata(), buf(), buf(), b:cdata(), gb13:cdata(), buf(), buf(), 3, 0.5)
+  K.MPELU_accGradParameters(x:cdata(), out:cdata(), g:cdata(), gi6:cdata(), w:cdata(), gw14:cdata(), buf(), buf(), b:cdata(), gb14:cdata(), buf(), buf(), 3, 0.5)
+  check.close(gw14, gw13, 0, 'MPELU_accGradParameters with the output: gradWeight (' .. typ .. ')')
+  check.close(gb14, gb13, 0, 'MPELU_accGradParameters with the output: gradBias (' .. typ .. ')')
+  check.truthy(gw13:abs():sum() > 0 and gb13:abs():sum() > 0, 'MPELU_accGradParameters accumulates (' .. typ .. ')')
+end
+
 -- ---- 4. Torch7's fixtures through the Lua classes ----------------------------------------
 
 local function io(name) return torch.load(NN .. 'io_' .. name .. '.t7') end

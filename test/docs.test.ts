@@ -1,0 +1,70 @@
+// Every name the package exports (src/index.ts) has a doc comment a user sees on hover:
+// classes and their public members, constructor arguments (@param: Torch's defaults,
+// units, 1-based conventions), functions, option interfaces and their fields, the
+// namespaces. Walked with the TypeScript compiler API (test/helpers/doc_coverage.ts).
+//
+// src/torch (Tensor, Storage, torch.*) is left out while its split into smaller files is
+// under way; remove it from SKIPPED once those files carry their docs.
+
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { undocumentedNames } from './helpers/doc_coverage.js';
+
+const ROOT = new URL('../', import.meta.url).pathname.replace(/\/$/, '');
+const SKIPPED = ['src/torch'];
+
+describe('TSDoc on the public API', () => {
+  it('every exported name outside src/torch has a doc comment', () => {
+    const missing = undocumentedNames(ROOT, SKIPPED).map((u) => `${u.name} (${u.where}): no ${u.missing}`);
+    expect(missing).toEqual([]);
+  }, 120_000);
+
+  it('the walker reports what lacks a comment (a small project of its own)', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mpelu-docs-'));
+    try {
+      mkdirSync(join(dir, 'src/ns'), { recursive: true });
+      writeFileSync(join(dir, 'tsconfig.json'), JSON.stringify({ compilerOptions: { strict: true, target: 'ES2022', module: 'NodeNext', moduleResolution: 'NodeNext', types: [] }, include: ['src/**/*.ts'] }));
+      const ns = `/** Documented. */
+export function good(): void {}
+export function bare(): void {}
+/** A class. */
+export class Base {
+  /** Documented. */
+  run(): void {}
+  plain(): void {}
+}
+/** A subclass. */
+export class Sub extends Base {
+  override run(): void {}
+  /** @param size how many */
+  constructor(size: number, other: number) {
+    super();
+    void [size, other];
+  }
+}
+/** Options. */
+export interface Opts {
+  /** Documented. */
+  a?: number;
+  b?: number;
+}
+`;
+      writeFileSync(join(dir, 'src/ns/index.ts'), ns);
+      const index = `/** The namespace. */
+export * as ns from './ns/index.js';
+export const table = {
+  /** Documented. */
+  x: 1,
+  y: 2,
+};
+`;
+      writeFileSync(join(dir, 'src/index.ts'), index);
+      const names = undocumentedNames(dir).map((u) => `${u.name}: ${u.missing}`);
+      expect(names.sort()).toEqual(['ns.Base#plain: doc comment', 'ns.Opts#b: doc comment', 'ns.Sub constructor: @param other', 'ns.bare: doc comment', 'table: doc comment', 'table.y: doc comment'].sort());
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
