@@ -17,7 +17,7 @@
 
 import v8 from 'node:v8';
 import vm from 'node:vm';
-import * as tf from '@tensorflow/tfjs-core';
+import { tf } from '../torch/tfjs_core.js';
 import { lua, lit, toStr, type LuaState } from './fengari.js';
 
 /** tfjs tensors (or bytes) a script may leave behind between two pauses. */

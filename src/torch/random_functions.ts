@@ -145,6 +145,7 @@ export const randomFunctions = {
     return (gen ?? defaultGenerator()).seed();
   },
 
+  /** torch.initialSeed([gen]): the seed the generator was last seeded with. */
   initialSeed(gen?: Generator): number {
     return (gen ?? defaultGenerator()).initialSeed();
   },
@@ -172,9 +173,13 @@ export const randomFunctions = {
     return gen.randomRange(numberOr(args[0], undefined, 'random', 'a'), numberOr(args[1], undefined, 'random', 'b'));
   }) as TwoParameterRandom,
 
+  /** torch.uniform([gen,] [a = 0], [b = 1]) -> a double in [a, b); torch.uniform(t, [gen,] [a], [b]) fills t. */
   uniform: scalarOrFill('uniform', [0, 1], (g, a, b) => g.uniform(a, b)),
+  /** torch.normal([gen,] [mean = 0], [stdv = 1]) -> a number (Box-Muller, Torch7's exact draws); torch.normal(t, ...) fills t. */
   normal: scalarOrFill('normal', [0, 1], (g, a, b) => g.normal(a, b)),
+  /** torch.cauchy([gen,] [median = 0], [sigma = 1]) -> a number; torch.cauchy(t, ...) fills t. */
   cauchy: scalarOrFill('cauchy', [0, 1], (g, a, b) => g.cauchy(a, b)),
+  /** torch.logNormal([gen,] [mean = 1], [stdv = 2]) -> a number (mean and stdv of the log); torch.logNormal(t, ...) fills t. */
   logNormal: scalarOrFill('logNormal', [1, 2], (g, a, b) => g.logNormal(a, b)),
 
   /** torch.exponential([gen,] lambda) or torch.exponential(t, [gen,] lambda). */

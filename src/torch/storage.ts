@@ -59,7 +59,14 @@ const HOST_ARRAY: Record<TensorType, Function> = {
   Long: BigInt64Array, Float: Float32Array, Double: Float64Array, Half: Uint16Array,
 };
 
+/**
+ * Torch7's storage: a flat array of one element type that tensors view. Its values live on
+ * the host (a typed array) and, when nn code computes on it, also as a tfjs tensor on the
+ * device; the storage keeps the two in step and says which is current. Index arguments of
+ * its TypeScript methods are 0-based (Lua's s[i] is 1-based).
+ */
 export class Storage {
+  /** The element type ('Float', 'Double', ...). */
   readonly type: TensorType;
   /** The class this storage was loaded as when it differs from the CPU one (e.g. 'torch.CudaStorage'). */
   sourceClass: string | undefined;
@@ -72,6 +79,10 @@ export class Storage {
   private order: ImageOrder | null = null;
   private length: number;
 
+  /**
+   * @param type element type
+   * @param sizeOrData a size (that many zeros; default 0) or a typed array of this type's host kind to hold (not copied)
+   */
   constructor(type: TensorType, sizeOrData: number | HostArray = 0) {
     this.type = type;
     if (typeof sizeOrData === 'number') {
@@ -107,10 +118,12 @@ export class Storage {
     return s;
   }
 
+  /** Torch's class name: 'torch.FloatStorage', ... (or the CUDA class it was loaded as). */
   className(): string {
     return this.sourceClass ?? storageClassName(this.type);
   }
 
+  /** The number of elements. */
   size(): number {
     return this.length;
   }
@@ -297,6 +310,7 @@ export class Storage {
     return this.type === 'Half' ? halfToNumber(v) : v;
   }
 
+  /** Sets 0-based element i to v, converted to the element type as a C cast does. */
   setNumber(i: number, v: number): void {
     const d = this.mutableData();
     if (d instanceof BigInt64Array) d[i] = BigInt(Math.trunc(v));
@@ -304,6 +318,7 @@ export class Storage {
     else d[i] = castNumber(this.type, v);
   }
 
+  /** Sets every element to v (converted as a C cast does). */
   fill(v: number): this {
     const d = this.mutableData();
     if (d instanceof BigInt64Array) d.fill(BigInt(Math.trunc(v)));

@@ -52,10 +52,26 @@ export function defaultTensorType(): TensorType {
   return defaultType;
 }
 
+/**
+ * A Torch7 tensor: a view (sizes, strides, 1-based storage offset) of a {@link Storage} of one
+ * element type. Methods keep Torch's names, argument forms and meanings; dimensions and
+ * indices count from 1. In-place methods return the tensor itself, so calls chain as in Lua
+ * (`t.resize(2, 3).fill(1)`). Make one with `torch.FloatTensor(2, 3)` (or `torch.Tensor`,
+ * the default type, Double unless `torch.setdefaulttensortype` says otherwise).
+ */
 export class Tensor extends TensorTF {
   /** The class this tensor was loaded as when it differs from the CPU one (e.g. 'torch.CudaTensor'). */
   sourceClass: string | undefined;
 
+  /**
+   * A view of `storage`; most code wants `torch.FloatTensor(...)`, {@link Tensor.create} or
+   * {@link Tensor.fromStorage} instead.
+   * @param type element type (default: the default tensor type, Double unless changed)
+   * @param storage the storage viewed; null for a tensor without one (Torch's empty tensor)
+   * @param offset 0-based offset of the first element in the storage
+   * @param sizes size of each dimension (none: no dimensions)
+   * @param strides step in the storage per dimension (default: contiguous, row-major)
+   */
   constructor(type: TensorType = defaultType, storage: Storage | null = null, offset = 0, sizes: number[] = [], strides?: number[]) {
     super(type, storage, offset, sizes.slice(), strides ? strides.slice() : contiguousStrides(sizes));
     if (storage && storage.type !== type) {
@@ -110,6 +126,7 @@ export class Tensor extends TensorTF {
 
   // ---- shape and storage ---------------------------------------------------
 
+  /** Torch's class name: 'torch.FloatTensor', ... (or the CUDA class it was loaded as). */
   className(): string {
     return this.sourceClass ?? tensorClassName(this.elementType);
   }
@@ -127,17 +144,26 @@ export class Tensor extends TensorTF {
     return out;
   }
 
+  /** Torch's t:typeAs(other): this tensor converted to other's class (itself when it has it). */
   typeAs(other: Tensor): Tensor {
     return this.type(other.className());
   }
 
+  /** This tensor as a DoubleTensor (itself when it is one; otherwise a converted copy). */
   double(): Tensor { return this.type('torch.DoubleTensor'); }
+  /** This tensor as a FloatTensor (itself when it is one; otherwise a converted copy). */
   float(): Tensor { return this.type('torch.FloatTensor'); }
+  /** This tensor as a HalfTensor (itself when it is one; otherwise a converted copy). */
   half(): Tensor { return this.type('torch.HalfTensor'); }
+  /** This tensor as a LongTensor (itself when it is one; otherwise a copy, truncated like a C cast). */
   long(): Tensor { return this.type('torch.LongTensor'); }
+  /** This tensor as an IntTensor (itself when it is one; otherwise a copy, truncated like a C cast). */
   int(): Tensor { return this.type('torch.IntTensor'); }
+  /** This tensor as a ShortTensor (itself when it is one; otherwise a copy, truncated and wrapped like a C cast). */
   short(): Tensor { return this.type('torch.ShortTensor'); }
+  /** This tensor as a CharTensor (itself when it is one; otherwise a copy, truncated and wrapped like a C cast). */
   char(): Tensor { return this.type('torch.CharTensor'); }
+  /** This tensor as a ByteTensor (itself when it is one; otherwise a copy, truncated and wrapped like a C cast). */
   byte(): Tensor { return this.type('torch.ByteTensor'); }
 
   /** Torch's t:size(): all sizes, or the size of 1-based dim `d`. */
@@ -148,6 +174,7 @@ export class Tensor extends TensorTF {
     return this.sizes_[this.checkDim(d, 'size')]!;
   }
 
+  /** Torch's t:stride(): all strides (in elements), or the stride of 1-based dim `d`. */
   stride(): number[];
   stride(d: number): number;
   stride(d?: number): number | number[] {
@@ -155,18 +182,22 @@ export class Tensor extends TensorTF {
     return this.strides_[this.checkDim(d, 'stride')]!;
   }
 
+  /** The number of dimensions (0 for an empty tensor: Torch7 has no empty dims). */
   dim(): number {
     return this.sizes_.length;
   }
 
+  /** The number of dimensions, as dim(). */
   nDimension(): number {
     return this.sizes_.length;
   }
 
+  /** The number of elements (0 for a tensor without dimensions). */
   nElement(): number {
     return this.sizes_.length === 0 ? 0 : product(this.sizes_);
   }
 
+  /** The number of elements, as nElement(). */
   numel(): number {
     return this.nElement();
   }
@@ -177,6 +208,7 @@ export class Tensor extends TensorTF {
     return this.storage_;
   }
 
+  /** False for a tensor that never had a storage (storage() would create an empty one). */
   hasStorage(): boolean {
     return this.storage_ !== null;
   }
@@ -191,16 +223,19 @@ export class Tensor extends TensorTF {
     return this.offset_;
   }
 
+  /** True when the elements lie in row-major order without gaps (size-1 dims' strides do not count, as in Torch). */
   isContiguous(): boolean {
     return isContiguousLayout(this.sizes_, this.strides_);
   }
 
+  /** True when both tensors have the same sizes (strides and types may differ). */
   isSameSizeAs(other: Tensor): boolean {
     const a = this.sizes_;
     const b = other.sizes_;
     return a.length === b.length && a.every((s, i) => s === b[i]);
   }
 
+  /** Torch's t:isSetTo(other): true when both view the same storage with the same offset, sizes and strides. */
   isSetTo(other: Tensor): boolean {
     return (
       this.storage_ !== null &&
@@ -257,6 +292,7 @@ export class Tensor extends TensorTF {
     return this;
   }
 
+  /** Resizes to other's sizes (as resize: contiguous strides, the storage grown if needed, never shrunk). */
   resizeAs(other: Tensor): this {
     return this.resize(...other.sizes_);
   }
@@ -324,6 +360,7 @@ export class Tensor extends TensorTF {
     return new Tensor(this.elementType, this.storage_, this.offset_, out);
   }
 
+  /** A view with other's sizes (this tensor must be contiguous; see view). */
   viewAs(other: Tensor): Tensor {
     return this.view(...other.sizes_);
   }
@@ -339,6 +376,7 @@ export class Tensor extends TensorTF {
     return new Tensor(this.elementType, this.storage_, this.offset_, sizes, strides);
   }
 
+  /** The transpose of a 2-d tensor (a view: transpose(1, 2)). */
   t(): Tensor {
     if (this.sizes_.length !== 2) throw new RangeError(`t: expected a 2-d tensor, got ${this.sizes_.length} dims`);
     return this.transpose(1, 2);
@@ -377,6 +415,7 @@ export class Tensor extends TensorTF {
     return new Tensor(this.elementType, this.storage_, this.offset_, flat.slice(), strides);
   }
 
+  /** expand to other's sizes (a view; only size-1 dims expand). */
   expandAs(other: Tensor): Tensor {
     return this.expand(...other.sizes_);
   }
@@ -408,6 +447,7 @@ export class Tensor extends TensorTF {
     return this.isContiguous() ? this : this.clone();
   }
 
+  /** A contiguous copy with the same sizes and type (a new storage). */
   clone(): Tensor {
     const out = Tensor.create(this.elementType, this.sizes_).copy(this);
     out.sourceClass = this.sourceClass;

@@ -16,7 +16,9 @@ import type { Storage } from './storage.js';
 import type { TensorType } from './types.js';
 import type { Tensor } from './tensor.js';
 
+/** The root of Tensor's class chain: the tensor's state and what the core provides (see the file's head). */
 export abstract class TensorBase {
+  /** The element type: 'Byte', 'Char', 'Short', 'Int', 'Long', 'Float', 'Double' or 'Half'. */
   readonly elementType: TensorType;
   protected storage_: Storage | null;
   /** 0-based offset into the storage. */
@@ -24,6 +26,13 @@ export abstract class TensorBase {
   protected sizes_: number[];
   protected strides_: number[];
 
+  /**
+   * @param type element type
+   * @param storage the storage viewed (null: none yet)
+   * @param offset 0-based offset of the first element
+   * @param sizes size of each dimension
+   * @param strides step in the storage per dimension
+   */
   protected constructor(type: TensorType, storage: Storage | null, offset: number, sizes: number[], strides: number[]) {
     this.elementType = type;
     this.storage_ = storage;
@@ -32,17 +41,29 @@ export abstract class TensorBase {
     this.strides_ = strides;
   }
 
+  /** Torch's class name ('torch.FloatTensor', ...). */
   abstract className(): string;
+  /** The storage viewed (an empty one is made for a tensor without one, as in Torch). */
   abstract storage(): Storage;
+  /** The number of elements. */
   abstract nElement(): number;
+  /** True when the elements lie in row-major order without gaps. */
   abstract isContiguous(): boolean;
+  /** True when both tensors have the same sizes. */
   abstract isSameSizeAs(other: Tensor): boolean;
+  /** The elements in logical row-major order, as numbers. */
   abstract values(): number[];
+  /** The elements of a Long tensor in logical order, exact. */
   abstract bigValues(): bigint[];
+  /** Copies src's elements (same count, any shape and type) into this tensor. */
   abstract copy(src: Tensor): this;
+  /** A contiguous copy. */
   abstract clone(): Tensor;
+  /** Torch's resize (contiguous strides, storage grown, never shrunk). */
   abstract resize(...sizes: number[]): this;
+  /** resize to other's sizes. */
   abstract resizeAs(other: Tensor): this;
+  /** A view of `size` slices of 1-based dim d from 1-based `index`. */
   abstract narrow(d: number, index: number, size: number): Tensor;
   /** A new tensor of the given type and sizes, contents zero (Tensor.create). */
   protected abstract newTensor(type: TensorType, sizes: readonly number[]): Tensor;

@@ -7,6 +7,7 @@ import { TensorReduce } from './tensor_reduce.js';
 import { indexArray } from './layout.js';
 import type { Tensor } from './tensor.js';
 
+/** Part of Tensor's class chain: matrix and vector products. */
 export abstract class TensorBlas extends TensorReduce {
   /** this = m1 · m2 (resized to m1.size(1) x m2.size(2)). */
   mm(m1: Tensor, m2: Tensor): this {

@@ -9,6 +9,7 @@ import { castNumber, halfToNumber, isFloatingType, numberToHalf, type HostArray,
 import { indexArray } from './layout.js';
 import type { Tensor } from './tensor.js';
 
+/** Part of Tensor's class chain: the element loops the math methods share (protected). */
 export abstract class TensorElementwise extends TensorBase {
   /** A Lua number argument as this tensor's `real` (not for Long). */
   protected real(v: unknown, op: string): number {

@@ -7,6 +7,7 @@ import { TensorPointwise } from './tensor_pointwise.js';
 import { indexArray } from './layout.js';
 import type { Tensor } from './tensor.js';
 
+/** Part of Tensor's class chain: selection by mask and index, sort and topk, cat. */
 export abstract class TensorIndex extends TensorPointwise {
   /** A 1-d tensor of the elements where the ByteTensor mask is 1. */
   maskedSelect(mask: Tensor): Tensor {
@@ -53,6 +54,7 @@ export abstract class TensorIndex extends TensorPointwise {
     return out;
   }
 
+  /** Torch's t:index(dim, index): as indexSelect (a new tensor of the slices at the 1-based positions in a LongTensor). */
   index(dim: number, index: Tensor): Tensor {
     return this.indexSelect(dim, index);
   }

@@ -14,6 +14,7 @@ import { numberToHalf } from './types.js';
 import { indexArray } from './layout.js';
 import type { Tensor } from './tensor.js';
 
+/** Part of Tensor's class chain: element-wise math (see the file's head for Torch's type rules). */
 export abstract class TensorPointwise extends TensorElementwise {
   /** Fills every element with `value`. */
   fill(value: number | bigint): this {
@@ -38,6 +39,7 @@ export abstract class TensorPointwise extends TensorElementwise {
     return this;
   }
 
+  /** Fills every element with 0. */
   zero(): this {
     return this.fill(0);
   }
@@ -200,6 +202,7 @@ export abstract class TensorPointwise extends TensorElementwise {
     return this.unary('neg', src, (x) => -x, (x) => -x);
   }
 
+  /** |x| in place, or this = |src| (resized to src's sizes). */
   abs(src?: Tensor): this {
     return this.unary('abs', src, Math.abs, (x) => (x < 0n ? -x : x));
   }
@@ -209,16 +212,25 @@ export abstract class TensorPointwise extends TensorElementwise {
     return this.unary('sign', src, (x) => (x > 0 ? 1 : x < 0 ? -1 : 0), (x) => (x > 0n ? 1n : x < 0n ? -1n : 0n));
   }
 
+  /** Square root in place, or this = sqrt(src) (floating types only, as in Torch7). */
   sqrt(src?: Tensor): this { return this.floatingUnary('sqrt', src, Math.sqrt); }
+  /** e^x in place, or this = exp(src) (floating types only). */
   exp(src?: Tensor): this { return this.floatingUnary('exp', src, Math.exp); }
+  /** Natural logarithm in place, or this = log(src) (floating types only). */
   log(src?: Tensor): this { return this.floatingUnary('log', src, Math.log); }
+  /** log(1 + x) in place, or this = log1p(src) (floating types only). */
   log1p(src?: Tensor): this { return this.floatingUnary('log1p', src, Math.log1p); }
+  /** Hyperbolic tangent in place, or this = tanh(src) (floating types only). */
   tanh(src?: Tensor): this { return this.floatingUnary('tanh', src, Math.tanh); }
+  /** Rounds down in place, or this = floor(src) (floating types only). */
   floor(src?: Tensor): this { return this.floatingUnary('floor', src, Math.floor); }
+  /** Rounds up in place, or this = ceil(src) (floating types only). */
   ceil(src?: Tensor): this { return this.floatingUnary('ceil', src, Math.ceil); }
   /** Rounds half away from zero, like C's round(). */
   round(src?: Tensor): this { return this.floatingUnary('round', src, (x) => Math.sign(x) * Math.round(Math.abs(x))); }
+  /** Rounds toward zero in place, or this = trunc(src) (floating types only). */
   trunc(src?: Tensor): this { return this.floatingUnary('trunc', src, Math.trunc); }
+  /** 1 / (1 + e^-x) in place, or this = sigmoid(src) (floating types only; Float rounds between steps as C float does). */
   sigmoid(src?: Tensor): this {
     const r = this.roundFn();
     return this.floatingUnary('sigmoid', src, (x) => 1 / r(1 + r(Math.exp(-x))));

@@ -13,6 +13,7 @@ import type { TensorType } from './types.js';
 import { Generator, defaultGenerator, fillNormal, fillUniform, fillWith, randpermValues, type FillTarget } from './random.js';
 import type { Tensor } from './tensor.js';
 
+/** Part of Tensor's class chain: random fills with Torch7's draws, in Torch7's order. */
 export abstract class TensorRandom extends TensorBlas {
   /** t:random([gen,] [a], [b]): integers in [a, b], [1, b], or the type's full default range. */
   random(...args: [number?, number?] | [Generator, number?, number?]): this {

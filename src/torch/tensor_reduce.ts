@@ -9,6 +9,7 @@ import { isFloatingType } from './types.js';
 import { indexArray } from './layout.js';
 import type { Tensor } from './tensor.js';
 
+/** Part of Tensor's class chain: reductions and comparisons. */
 export abstract class TensorReduce extends TensorIndex {
   /** sum() is the sum of all elements (accumulated in double; Long: see sumBig); sum(dim) keeps dim with size 1. */
   sum(): number;
@@ -233,11 +234,17 @@ export abstract class TensorReduce extends TensorIndex {
 
   // -- comparisons (ByteTensor masks) --
 
+  /** A ByteTensor of this tensor's sizes: 1 where the element equals other's (a tensor of as many elements, or a value), else 0. */
   eq(other: Tensor | number | bigint): Tensor { return this.compare('eq', other, (a, b) => a === b, (a, b) => a === b); }
+  /** A ByteTensor: 1 where the element differs from other's (NaN differs from everything), else 0. */
   ne(other: Tensor | number | bigint): Tensor { return this.compare('ne', other, (a, b) => a !== b, (a, b) => a !== b); }
+  /** A ByteTensor: 1 where the element is greater than other's, else 0. */
   gt(other: Tensor | number | bigint): Tensor { return this.compare('gt', other, (a, b) => a > b, (a, b) => a > b); }
+  /** A ByteTensor: 1 where the element is less than other's, else 0. */
   lt(other: Tensor | number | bigint): Tensor { return this.compare('lt', other, (a, b) => a < b, (a, b) => a < b); }
+  /** A ByteTensor: 1 where the element is greater than or equal to other's, else 0. */
   ge(other: Tensor | number | bigint): Tensor { return this.compare('ge', other, (a, b) => a >= b, (a, b) => a >= b); }
+  /** A ByteTensor: 1 where the element is less than or equal to other's, else 0. */
   le(other: Tensor | number | bigint): Tensor { return this.compare('le', other, (a, b) => a <= b, (a, b) => a <= b); }
 
 

@@ -8,6 +8,7 @@ import { halfToNumber } from './types.js';
 import { forEachStorageIndex, contiguousStrides } from './layout.js';
 import { Storage, type ImageOrder } from './storage.js';
 
+/** Part of Tensor's class chain: the TensorFlow.js bridge. */
 export abstract class TensorTF extends TensorRandom {
   /**
    * A new tfjs tensor with this tensor's logical shape and values; the caller owns

@@ -1,5 +1,6 @@
 // The Torch7 element types and the typed arrays that hold them on the host.
 
+/** Torch7's element types: Byte (uint8), Char (int8), Short (int16), Int (int32), Long (int64), Float (float32), Double (float64), Half (float16). */
 export type TensorType = 'Byte' | 'Char' | 'Short' | 'Int' | 'Long' | 'Float' | 'Double' | 'Half';
 
 export const TENSOR_TYPES: readonly TensorType[] = ['Byte', 'Char', 'Short', 'Int', 'Long', 'Float', 'Double', 'Half'];
