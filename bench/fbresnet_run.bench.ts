@@ -1,5 +1,5 @@
 // fb.resnet.torch's own program under `mpelu run main.lua` next to `mpelu train`, same model,
-// flags and data, in one run (alternating A B A B, so a change of machine load hits both):
+// flags and data, in one run (alternating A B B A, so a change of machine load hits both):
 // seconds per training step (train.lua's Time column: the step and the wait for its batch)
 // and the Data column, steps 2.. of each epoch. fb.resnet.torch is never part of this
 // repository: point MPELU_FBRESNET_DIR at a local copy (with the MPELU paper's files copied
@@ -70,7 +70,7 @@ try {
   const runs: Record<'lua' | 'ts', Steps> = { lua: parseSteps(''), ts: parseSteps('') };
   console.log(`ResNet-${depth}, batch ${batch}, ${nBatches} training batches per epoch, ${epochs} epochs, -nThreads ${nThreads}, ${rounds} rounds; load average ${load()}`);
   for (let r = 0; r < rounds; r++) {
-    for (const which of ['lua', 'ts'] as const) {
+    for (const which of r % 2 === 0 ? (['lua', 'ts'] as const) : (['ts', 'lua'] as const)) {
       const save = join(dir, `ck-${which}-${r}`);
       const args = which === 'lua' ? ['run', 'main.lua', ...flags, '-save', save] : ['train', ...flags, '-save', save, '-progress', 'lines'];
       const t0 = performance.now();

@@ -204,4 +204,18 @@ describe('the threads package (lua/packages/threads.lua)', () => {
     `);
     expect(out).toEqual(['main after init\t2', 'thread\t1\t1', 'thread\t2\t2', 'thread\t1\t1', 'thread\t2\t2', 'main after jobs\t2']);
   });
+
+  it("answers a pool thread's collectgarbage() without collecting the whole process (dataloader.lua calls it per batch)", () => {
+    const out = runLua(`
+      local calls = 0
+      -- the runtime's collectgarbage (plain Fengari has no lua_gc): counts its calls
+      collectgarbage = function(opt) calls = calls + 1; return opt == 'count' and 42 or 0 end
+      local Threads = require 'threads'
+      local pool = Threads(1)
+      pool:addjob(function() return collectgarbage(), collectgarbage('step'), type(collectgarbage('count')) end, function(a, b, c) print(a, b, c) end)
+      pool:synchronize()
+      print('main collections', calls)
+    `);
+    expect(out).toEqual(['0\ttrue\tnumber', 'main collections\t1']);
+  });
 });

@@ -48,10 +48,25 @@ local function envIndex(f)
   end
 end
 
+-- A pool thread's collectgarbage(): in Torch7 it collects that thread's own small Lua heap
+-- (dataloader.lua calls it after every batch). Here the thread's garbage is ordinary JS
+-- objects and host arrays, which V8 reclaims by itself, and device copies are released by
+-- the runtime's own pauses (src/lua/release.ts) whenever tfjs memory grows; a full
+-- collection of the whole process per batch (what the main thread's collectgarbage() does)
+-- cost more than a training step of a small network. So it only answers.
+local realCollectgarbage = collectgarbage
+local function threadCollectgarbage(opt, ...)
+  opt = opt or 'collect'
+  if opt == 'collect' then return 0 end
+  if opt == 'step' then return true end
+  return realCollectgarbage(opt, ...)
+end
+
 local function newContext(idx)
   local env = setmetatable({}, {__index = mainGlobals})
   env._G = env
   env.__threadid = idx
+  env.collectgarbage = threadCollectgarbage
   -- A fresh Torch state is time-seeded; take such a state without disturbing the caller's.
   local saved = torch.getRNGState()
   torch.seed()
