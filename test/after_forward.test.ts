@@ -5,7 +5,7 @@
 // Float on cpu and wasm (with the input also fed channels-last on the device, as a previous
 // layer's output would be), and Double on the host.
 //
-// Known differences, each harmless (README "Design"): THNN's scratch buffers `finput` /
+// Known differences, each harmless (docs/ARCHITECTURE.md, departures): THNN's scratch buffers `finput` /
 // `fgradInput` (SpatialConvolution) and the Float path's max-pooling `indices` are left
 // empty (THNN resizes and refills them in updateOutput before anything reads them).
 

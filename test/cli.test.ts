@@ -54,6 +54,11 @@ describe('start-up: commands that do not compute load no tfjs backend', () => {
     expect(env.stdout).toMatch(/^kernels added or replaced by mpelu(: none on cpu)?\n( {2}cpu .*\n)?fused/m);
     expect(backendPackages(env.modules)).toContain('@tensorflow/tfjs-backend-cpu/package.json');
     expect(tfjsModules(env.modules)).toContain('@tensorflow/tfjs-core/dist/tf-core.node.js');
+    // the flag after the command, as a user reads `env --backend cpu`
+    const after = await runCli(cli, ['env', '--backend', 'cpu']);
+    expect(after.stderr).toBe('');
+    expect(after.stdout).toMatch(/^backend +cpu \(requested: cpu\)$/m);
+    expect(after.stdout).not.toMatch(/wasm features|wasm binary/);
   });
 });
 
@@ -78,6 +83,7 @@ describe('arguments: one `mpelu:` line, exit 2 for a wrong command line', () => 
       [['inspect', SMALL, '--long-size', '3'], /'--long-size <n>' argument '3' is invalid\. expected 4 or 8/],
       [['inspect', SMALL, '--bogus'], /unknown option '--bogus'/],
       [['--backend', 'foo', 'env'], /unknown backend 'foo' \(from --backend\); expected one of auto, tensorflow, wasm, cpu/],
+      [['env', '--backend', 'foo'], /unknown backend 'foo' \(from --backend\); expected one of auto, tensorflow, wasm, cpu/],
       [['convert', '--ascii', '--binary', SMALL, 'out.t7'], /choose one of --ascii and --binary/],
       [['convert', '--ascii', '--long-size', '4', SMALL, 'out.t7'], /--long-size 4 means nothing with --ascii/],
     ];
@@ -185,6 +191,36 @@ describe('output files: regular files only, atomically, errors naming the given 
 
 describe('inspect and convert as a Torch user meets them', () => {
   const MODEL = join(ROOT, 'fixtures/torch7/resnet/depth20/model_1.t7');
+
+  it('module fields, --depth, --full past 1000 values, a forced byte order the file contradicts', async () => {
+    const conv3x3 = 'modules[4].modules[1].modules[1].modules[1].modules[4].weight'; // 16x16x3x3: 2304 values
+    const OPTIM = join(ROOT, 'fixtures/torch7/resnet/depth20/optimState_1.t7');
+    const [fields, summarized, full, depth, forced] = await Promise.all([
+      runCli(cli, ['inspect', MODEL, '--path', 'modules[2]']),
+      runCli(cli, ['inspect', MODEL, '--path', conv3x3]),
+      runCli(cli, ['inspect', MODEL, '--path', conv3x3, '--full']),
+      runCli(cli, ['inspect', '--depth', '1', OPTIM]),
+      runCli(cli, ['inspect', '--big-endian', SMALL]),
+    ]);
+    expect(fields.stdout).toMatch(/^nn\.SpatialBatchNormalization \(4D\) \(16\) \{$/m);
+    expect(fields.stdout).toMatch(/^ {2}running_mean : torch\.FloatTensor of size 16 \[min /m);
+    expect(fields.stdout).toMatch(/^ {2}eps : 1e-05$/m);
+    expect(summarized.stdout).toMatch(/torch\.FloatTensor of size 16x16x3x3 .*\n\(2304 values; --full prints them all as Torch's print does\)\n$/);
+    expect(full.stdout).toContain('[torch.FloatTensor of size 16x16x3x3]\n');
+    expect(full.stdout).toMatch(/^\(16,16,\.,\.\) = $/m);
+    expect(full.stdout.split('\n').length).toBeGreaterThan(16 * 16 * 3);
+    expect(depth.stdout).toMatch(/^ {2}learningRate : 0\.1$/m);
+    expect(depth.stdout).toMatch(/^ {2}learningRates : torch\.FloatTensor of size 219642 \[min 1, max 5, /m);
+    expect(forced.status).toBe(1);
+    expect(forced.stderr).toMatch(/^mpelu: unknown type tag .*; read as big-endian as asked, but the file's first bytes say little-endian \(at byte 0, object \(root\)\)\n$/);
+  });
+
+  it('no third-party banner when a command computes on the cpu backend', async () => {
+    const r = await runCli(cli, ['--backend', 'cpu', 'run', '-e', 'print(torch.FloatTensor(3):fill(2):sum())']);
+    expect(r.stderr + r.stdout).toBe('6\t\n');
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+  });
 
   it('values, JSON for jq, hints; a big-endian round trip through files', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'mpelu-cli-be-'));

@@ -6,7 +6,7 @@
 // src/torch (Tensor, Storage, torch.*) is left out while its split into smaller files is
 // under way; remove it from SKIPPED once those files carry their docs.
 
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -14,6 +14,17 @@ import { undocumentedNames } from './helpers/doc_coverage.js';
 
 const ROOT = new URL('../', import.meta.url).pathname.replace(/\/$/, '');
 const SKIPPED = ['src/torch'];
+
+describe('the project documents itself', () => {
+  it('the README links the architecture page in the repository, not a file outside it', () => {
+    const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+    expect(readme).toContain('[docs/ARCHITECTURE.md](docs/ARCHITECTURE.md)');
+    expect(readme).not.toMatch(/shared\/DESIGN\.md/);
+    const page = readFileSync(join(ROOT, 'docs/ARCHITECTURE.md'), 'utf8');
+    for (const section of ['## The data path', '## Folders', '## Decisions', '## Departures from the first plan']) expect(page).toContain(section);
+    expect(page).toContain('**Parameters live on the host.**'); // the departures moved here from the README
+  });
+});
 
 describe('TSDoc on the public API', () => {
   it('every exported name outside src/torch has a doc comment', () => {

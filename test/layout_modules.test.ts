@@ -50,7 +50,7 @@ const CASES: Record<string, Case> = {
   },
 };
 
-/** Scratch buffers mpelu leaves empty (README "Design"). */
+/** Scratch buffers mpelu leaves empty (docs/ARCHITECTURE.md, departures). */
 const knownEmpty = (path: string, type: 'Float' | 'Double') => /\.(finput|fgradInput)$/.test(path) || (type === 'Float' && /\.indices$/.test(path));
 
 function checkStrides(m: Module, type: 'Float' | 'Double', where: string): void {

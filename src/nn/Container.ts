@@ -7,6 +7,7 @@ import { Tensor } from '../torch/tensor.js';
 import { LuaTable } from '../t7/lua_table.js';
 import { Module, replaceBuffers, type Activity } from './module.js';
 import { registerModule } from './registry.js';
+import { explainWasmAbort } from '../backend/wasm/out_of_memory.js';
 
 /**
  * nn.Container, the base of modules holding others in their `modules` table (Sequential, ConcatTable,
@@ -165,7 +166,9 @@ export class Container<In extends Activity = Activity, Out extends Activity = Ac
   protected rethrowErrors<T>(module: Module, index: number, funcName: string, fn: () => T): T {
     try {
       return fn();
-    } catch (e) {
+    } catch (caught) {
+      // tfjs-wasm's bare "Aborted()" at the 4 GiB heap limit, said plainly
+      const e = explainWasmAbort(caught) ?? caught;
       if (e instanceof Error) {
         e.message = `In ${index} module of ${this.className} (${funcName}):\n${e.message}`;
         throw e;

@@ -115,7 +115,7 @@ export class SpatialMaxPooling extends SpatialPooling {
     const s = this.shapeOf(x4, where);
     if (engineOf(x, where) === 'tf') {
       // Torch's `self.indices = self.indices:long()`: a LongTensor whatever the module's type;
-      // the Float path leaves it empty (README "Design": filling it costs 12-16x the forward).
+      // the Float path leaves it empty (docs/ARCHITECTURE.md, departures: filling it costs 12-16x the forward).
       if (!(this.fields.get('indices') instanceof Tensor) || (this.fields.get('indices') as Tensor).elementType !== 'Long') this.fields.set('indices', new Tensor('Long'));
       const y = tf.tidy(() => maxPoolNHWC(x4.toTFNHWC(), s));
       setOutputTFBatch(out, y, batched);

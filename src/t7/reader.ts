@@ -338,6 +338,19 @@ function readOnce(input: ByteInput, format: 'binary' | 'ascii', longSize: 4 | 8,
 }
 
 function readInput(input: ByteInput, head: Uint8Array, options: ReadOptions): ReadResult {
+  const forced = options.endianness === 'big' || options.endianness === 'little' ? options.endianness : undefined;
+  try {
+    return readInputAs(input, head, options);
+  } catch (e) {
+    // A forced byte order the first type tag contradicts: say so, it is the likely cause.
+    if (e instanceof T7FormatError && forced && detectFormat(head) === 'binary' && detectEndianness(head) !== forced) {
+      throw new T7FormatError(`${e.reason}; read as ${forced}-endian as asked, but the file's first bytes say ${detectEndianness(head)}-endian`, e.offset, e.path, { cause: e });
+    }
+    throw e;
+  }
+}
+
+function readInputAs(input: ByteInput, head: Uint8Array, options: ReadOptions): ReadResult {
   if (input.length === 0) throw new T7FormatError('empty file: expected a type tag', 0, '');
   const format = !options.format || options.format === 'auto' ? detectFormat(head) : options.format;
   const maxDepth = options.maxDepth ?? DEFAULT_MAX_DEPTH;

@@ -3,7 +3,7 @@
 // files, the way a user runs dist/cli/main.js. Not dist/ itself: it may be stale.
 
 import { spawn } from 'node:child_process';
-import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { buildSync } from 'esbuild';
 
@@ -39,6 +39,8 @@ export function buildCli(): BuiltCli {
     logLevel: 'error',
   });
   cpSync(join(ROOT, 'package.json'), join(dir, 'package.json'));
+  // the package's other shipped folders, where `mpelu run` finds its Lua files
+  for (const shipped of ['lua', 'compat']) symlinkSync(join(ROOT, shipped), join(dir, shipped));
   return { main: join(dir, 'dist', 'cli', 'main.js'), dir, remove: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
