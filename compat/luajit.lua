@@ -4,7 +4,7 @@
 
 _VERSION = 'Lua 5.1'
 unpack = table.unpack
-loadstring = function(s, chunkname) return load(s, chunkname or s) end
+loadstring = load -- a string's own text is its chunk name in both
 math.pow = function(x, y) return x ^ y end
 math.log10 = function(x) return math.log(x, 10) end
 math.ldexp = math.ldexp or function(m, e) return m * 2.0 ^ e end
@@ -24,12 +24,7 @@ for _, f in ipairs({'cosh', 'sinh', 'tanh'}) do
 end
 math.atan2 = math.atan2 or function(y, x) return math.atan(y, x) end
 math.mod = nil
--- LuaJIT numbers are doubles: floor/ceil give doubles (Lua 5.3 gives 32-bit integers here).
-do
-  local floor, ceil = math.floor, math.ceil
-  math.floor = function(x) return floor(x) + 0.0 end
-  math.ceil = function(x) return ceil(x) + 0.0 end
-end
+-- math.floor/ceil give doubles as LuaJIT's do: src/lua/stdlib.ts
 table.getn = function(t) return #t end
 table.maxn = function(t)
   local m = 0

@@ -77,6 +77,8 @@ function Module:getOptimConfig(baseLR, baseWD) return js.getOptimConfig(self, ba
 
 -- ---- torch helpers ----
 torch.Timer = js.Timer
+torch.DiskFile, torch.MemoryFile, torch.PipeFile = js.DiskFile, js.MemoryFile, js.PipeFile
+js.setFileRevive(function(v) return mpelu.revive(v) end)
 torch.serialize = js.serialize
 torch.deserialize = function(s, format) return mpelu.revive(js.deserialize(s, format)) end
 torch.save = function(file, obj, format, referenced) js.save(file, obj, format) end
@@ -179,8 +181,10 @@ paths.home = js.home()
 paths.cwd = js.cwd
 paths.tmpname = function() return os.tmpname() end
 paths.uname = function() return 'Linux' end
-paths.is_win = function() return false end
-paths.is_mac = function() return false end
+-- as in paths: the system's name when it is that system, else nil (not false)
+local function systemIs(name) if paths.uname():find(name, 1, true) then return name end end
+paths.is_win = function() return systemIs('Windows') end
+paths.is_mac = function() return systemIs('Darwin') end
 paths.execdir = function() return '/usr/local/bin' end
 function paths.thisfile(arg, depth)
   local src = debug.getinfo((depth or 1) + 1, 'S').source

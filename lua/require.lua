@@ -18,10 +18,13 @@ local function callerDir(level)
 end
 mpelu.callerDir = callerDir
 
+-- a file that opens and reads (a folder opens but does not read)
 local function readable(path)
   local f = io.open(path, 'r')
-  if f then f:close(); return true end
-  return false
+  if not f then return false end
+  local ok = pcall(f.read, f, 0)
+  f:close()
+  return ok
 end
 
 local function searchPreload(name)
@@ -86,9 +89,11 @@ function require(name)
     error("bad argument #1 to 'require' (string expected, got " .. type(name) .. ")", 2)
   end
   if name:sub(1, 1) == '.' then
+    -- NAME.lua, then NAME itself, then NAME/init.lua (whose absence is the error)
     local path = callerDir(2) .. '/' .. name
-    if not path:match('%.lua$') then path = path .. '.lua' end
-    return dofile(path)
+    if readable(path .. '.lua') then return dofile(path .. '.lua') end
+    if readable(path) then return dofile(path) end
+    return dofile(path .. '/init.lua')
   end
   local value, notFound = plainRequire(name)
   if notFound == nil then return value end

@@ -1,5 +1,5 @@
 // Tensors a Lua script drops are released while it runs (src/lua/release.ts): a loop that
-// creates and drops 100,000 tensors (1,000 of them with 256 KB device copies, made by
+// creates and drops 100,000 tensors (1,000 of them with 1 MB device copies, made by
 // fresh nn modules) keeps tf.memory() and the RSS under fixed ceilings far below what it
 // allocated; collectgarbage() releases dropped device copies at once; what Lua or
 // TypeScript still holds (a model kept in a global, its weights and output) is never
@@ -23,7 +23,7 @@ describe('Lua-dropped tensors are released while the script runs', () => {
   it('100,000 tensors created and dropped in a loop keep tf.memory() and RSS bounded', () => {
     const out = runLua(`
       require 'nn'
-      local x = torch.FloatTensor(64, 1024):normal()   -- 256 KB: each ReLU output on the device is as big
+      local x = torch.FloatTensor(256, 1024):normal()  -- 1 MB: each ReLU output on the device is as big
       local made, maxTensors, maxBytes, maxRss, rss0 = 0, 0, 0, 0, nil
       for i = 1, 100000 do
         local t = torch.FloatTensor(256):fill(i)        -- a host tensor, dropped at once
@@ -42,11 +42,12 @@ describe('Lua-dropped tensors are released while the script runs', () => {
     `);
     const [made, maxTensors, maxBytes, rss0, maxRss] = out.trim().split(/\s+/).map(Number);
     expect(made).toBe(101000);
-    // 1,000 device copies of 256 KB (256 MB) were made and dropped: at most a few hundred live at once
+    // 1,000 device copies of 1 MB (1 GB) were made and dropped: at most a few dozen live at once
     expect(maxTensors).toBeLessThan(400);
     expect(maxBytes).toBeLessThan(100 * MB);
-    // RSS: 100 MB over its value after the first 1,000 iterations at most (dropped data is not kept)
-    expect(maxRss! - rss0!).toBeLessThan(100);
+    // RSS (MB): at most 250 over its value after the first 1,000 iterations, while the loop made
+    // 1 GB on the device and 99 MB on the host (the wasm heap keeps its high-water mark)
+    expect(maxRss! - rss0!).toBeLessThan(250);
   }, 130_000);
 
   it('collectgarbage() releases dropped device copies before the script goes on; what is held stays', () => {

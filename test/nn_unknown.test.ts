@@ -1,4 +1,4 @@
-// A module class mpelu does not implement (here nn.Tanh) still loads as a module: it
+// A module class mpelu does not implement (here nn.Square) still loads as a module: it
 // lists, converts, clears, prints and saves back unchanged, and running it is a clear error
 // that names the class.
 
@@ -14,38 +14,38 @@ beforeAll(async () => {
   await initBackend();
 });
 
-/** The bytes of Sequential{Linear(3, 2), nn.Tanh} as a file would hold them. */
-function fileWithTanh(): Uint8Array {
+/** The bytes of Sequential{Linear(3, 2), nn.Square} as a file would hold them. */
+function fileWithSquare(): Uint8Array {
   const model = nn.Sequential().add(nn.Linear(3, 2)).float();
-  const tanh = new TorchObject('nn.Tanh', 1, LuaTable.fromRecord({ train: true, gradInput: torch.FloatTensor(), output: torch.FloatTensor() }));
-  (model.fields.get('modules') as LuaTable).push(tanh);
+  const square = new TorchObject('nn.Square', 1, LuaTable.fromRecord({ train: true, gradInput: torch.FloatTensor(), output: torch.FloatTensor() }));
+  (model.fields.get('modules') as LuaTable).push(square);
   return t7.serialize(model);
 }
 
 describe('a module class mpelu does not implement', () => {
   it('loads as a module that lists, converts, clears and prints, and saves back byte for byte', () => {
-    const bytes = fileWithTanh();
+    const bytes = fileWithSquare();
     const model = t7.deserialize(bytes) as Module;
-    const tanh = model.listModules()[2]!;
-    expect(tanh).toBeInstanceOf(UnknownModule);
-    expect(tanh.className).toBe('nn.Tanh');
-    expect(model.listModules().map((m) => m.className)).toEqual(['nn.Sequential', 'nn.Linear', 'nn.Tanh']);
-    expect(model.__tostring__()).toBe('nn.Sequential {\n  [input -> (1) -> (2) -> output]\n  (1): nn.Linear(3 -> 2)\n  (2): nn.Tanh\n}');
+    const square = model.listModules()[2]!;
+    expect(square).toBeInstanceOf(UnknownModule);
+    expect(square.className).toBe('nn.Square');
+    expect(model.listModules().map((m) => m.className)).toEqual(['nn.Sequential', 'nn.Linear', 'nn.Square']);
+    expect(model.__tostring__()).toBe('nn.Sequential {\n  [input -> (1) -> (2) -> output]\n  (1): nn.Linear(3 -> 2)\n  (2): nn.Square\n}');
     expect(Buffer.from(t7.serialize(model)).equals(Buffer.from(bytes))).toBe(true);
     model.zeroGradParameters();
     model.evaluate();
-    expect(tanh.train).toBe(false);
+    expect(square.train).toBe(false);
     const [params] = model.getParameters();
     expect(params.nElement()).toBe(3 * 2 + 2);
     model.double();
-    expect((tanh.fields.get('output') as { className(): string }).className()).toBe('torch.DoubleTensor');
+    expect((square.fields.get('output') as { className(): string }).className()).toBe('torch.DoubleTensor');
   });
 
   it('says which class cannot run, forward and backward', () => {
-    const model = t7.deserialize(fileWithTanh()) as Module;
+    const model = t7.deserialize(fileWithSquare()) as Module;
     const x = torch.FloatTensor(4, 3).fill(1);
-    expect(() => model.forward(x)).toThrow(/In 2 module of nn\.Sequential \(updateOutput\):\nnn\.Tanh is not implemented by mpelu/);
-    expect(() => model.backward(x, torch.FloatTensor(4, 2).fill(1))).toThrow(/nn\.Tanh is not implemented by mpelu: .*cannot run updateGradInput/);
+    expect(() => model.forward(x)).toThrow(/In 2 module of nn\.Sequential \(updateOutput\):\nnn\.Square is not implemented by mpelu/);
+    expect(() => model.backward(x, torch.FloatTensor(4, 2).fill(1))).toThrow(/nn\.Square is not implemented by mpelu: .*cannot run updateGradInput/);
   });
 
   it('leaves other namespaces as plain torch objects', () => {

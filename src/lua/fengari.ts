@@ -6,7 +6,7 @@
 // numerals in source and in string->number conversions become floats, so arithmetic
 // a script writes never meets a wrapping 32-bit integer.
 
-import { createRequire } from 'node:module';
+import { createRequire, Module } from 'node:module';
 import { luaNumberString } from './cformat.js';
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
@@ -21,7 +21,29 @@ if (previousConf === undefined) delete process.env.FENGARICONF;
 else process.env.FENGARICONF = previousConf;
 luaconf.lua_number2str = (n: number) => luaNumberString(n);
 
+// Two lines of Fengari's source are changed as Node loads them (its modules call each
+// other through module-local bindings, so patching exports would not reach these). If
+// someone loaded Fengari before us, they keep Lua 5.3's behaviour.
+const adaptations = new Map<string, [string, string]>([
+  // LuaJIT names a builtin that gets a bad argument '?' when the call site gives no name
+  // (called by pcall, or as a tail call); Lua 5.3 looks its global name up ('string.rep').
+  [require.resolve('fengari/src/lauxlib.js'), ['ar.name = pushglobalfuncname(L, ar) ? lua_tostring(L, -1) : to_luastring("?");', 'ar.name = to_luastring("?");']],
+  // A statement that is neither a call nor an assignment (`syntax error here`): LuaJIT
+  // expects the assignment's '='; Lua 5.3 says "syntax error".
+  [require.resolve('fengari/src/lparser.js'), ['check_condition(ls, v.v.k === expkind.VCALL, to_luastring("syntax error", true));', 'check_condition(ls, v.v.k === expkind.VCALL, to_luastring("\'=\' expected", true));']],
+]);
+const moduleProto = Module.prototype as any;
+const compile = moduleProto._compile;
+moduleProto._compile = function (content: string, filename: string) {
+  const change = adaptations.get(filename);
+  if (change) {
+    if (!content.includes(change[0])) throw new Error(`fengari: ${filename} no longer has the line mpelu adapts (src/lua/fengari.ts): ${change[0]}`);
+    content = content.replace(change[0], change[1]);
+  }
+  return compile.call(this, content, filename);
+};
 const fengari = require('fengari');
+moduleProto._compile = compile;
 const lobject = require('fengari/src/lobject.js');
 const str2num = lobject.luaO_str2num;
 lobject.luaO_str2num = (s: Uint8Array, o: any): number => {

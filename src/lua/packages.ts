@@ -11,6 +11,7 @@ import { ClassSystem } from './classes.js';
 import { Tensor } from '../torch/tensor.js';
 import { Storage } from '../torch/storage.js';
 import { Generator } from '../torch/random.js';
+import { TorchFile } from '../torch/file.js';
 import { TorchObject } from '../t7/torch_object.js';
 import { LuaTable } from '../t7/lua_table.js';
 import { installTorchExtras } from './torch_extras.js';
@@ -35,6 +36,7 @@ export function typenameOf(x: unknown): string | undefined {
   if (x instanceof Storage) return `torch.${x.className().replace(/^torch\./, '')}`;
   if (x instanceof TorchObject) return x.className;
   if (x instanceof Generator) return 'torch.Generator';
+  if (x instanceof TorchFile) return x.typename;
   return undefined;
 }
 

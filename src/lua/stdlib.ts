@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { lua, lauxlib, lit, pushString, bytesString, type LuaState } from './fengari.js';
 import { Multi, type Bridge } from './bridge.js';
-import type { Output } from './output.js';
+import { Output } from './output.js';
 import { formatNumber, formatString, parseFormat, quoteString } from './cformat.js';
 import { typeName } from './objects.js';
 import { LuaTable } from '../t7/lua_table.js';
@@ -31,9 +31,9 @@ export class LuaFile {
   private pos = 0;
   closed = false;
   private readBuf: Buffer | null = null;
-  constructor(private fd: number, readonly path: string, private readonly out?: Output, private readonly std = false) {}
+  constructor(private fd: number, readonly path: string, protected readonly out?: Output, private readonly std = false) {}
 
-  private content(): Buffer {
+  protected content(): Buffer {
     if (this.std && this.fd === 0) {
       if (!this.readBuf) this.readBuf = readAllStdin();
       return this.readBuf;
@@ -74,7 +74,7 @@ export class LuaFile {
 
   private readOne(data: Buffer, f: unknown): unknown {
     if (typeof f === 'number') {
-      if (this.pos >= data.length && f > 0) return undefined;
+      if (this.pos >= data.length) return undefined; // read(0) too: "" before the end, nil at it
       const s = data.subarray(this.pos, this.pos + f).toString('latin1');
       this.pos += s.length;
       return s;
@@ -139,6 +139,48 @@ export class LuaFile {
   }
 }
 
+/**
+ * io.popen(command, mode): the command runs under /bin/sh. 'r': it runs to its end at once
+ * and the file reads its stdout; 'w': what the script writes is its stdin, and it runs at
+ * close(), its stdout going to the script's stdout. close() gives true, as LuaJIT's does.
+ */
+export class LuaPipe extends LuaFile {
+  private readonly output: Buffer | null;
+  private readonly written: Uint8Array[];
+  private readonly command: string;
+  private readonly stdout: Output;
+
+  constructor(command: string, mode: 'r' | 'w', stdout: Output) {
+    const written: Uint8Array[] = [];
+    super(-1, command, mode === 'w' ? new Output(-1, (b) => written.push(b.slice())) : undefined);
+    this.written = written;
+    this.command = command;
+    this.stdout = stdout;
+    this.output = mode === 'r' ? this.run(undefined) : null;
+  }
+
+  private run(input: Buffer | undefined): Buffer {
+    this.stdout.flush();
+    const r = spawnSync('/bin/sh', ['-c', this.command], { input, maxBuffer: 1 << 30 });
+    if (r.stderr?.length) process.stderr.write(r.stderr);
+    return r.stdout ?? Buffer.alloc(0);
+  }
+
+  protected override content(): Buffer {
+    return this.output ?? Buffer.alloc(0);
+  }
+
+  override close(): boolean {
+    if (this.closed) throw new Error('attempt to use a closed file');
+    this.closed = true;
+    if (!this.output) {
+      this.out?.flush();
+      this.stdout.write(this.run(Buffer.concat(this.written)));
+    }
+    return true;
+  }
+}
+
 function readAllStdin(): Buffer {
   const chunks: Buffer[] = [];
   const buf = Buffer.alloc(65536);
@@ -188,6 +230,11 @@ export function installStdlib(b: Bridge, out: Output, errOut: (s: string) => voi
         const text = code === 'ENOENT' ? 'No such file or directory' : code === 'EACCES' ? 'Permission denied' : code === 'EISDIR' ? 'Is a directory' : (e as Error).message;
         return new Multi([null, `${path}: ${text}`, code === 'ENOENT' ? 2 : 1]);
       }
+    },
+    popen: (command: string, mode = 'r') => {
+      const m = String(mode).replace('b', '');
+      if (m !== 'r' && m !== 'w') throw new Error(`bad argument #2 to 'popen' (invalid mode '${mode}')`);
+      return new LuaPipe(String(command), m, out);
     },
     // trepl's io.write returns true
     write: (...args: unknown[]) => {
@@ -318,6 +365,32 @@ export function installStdlib(b: Bridge, out: Output, errOut: (s: string) => voi
     pushString(L, s);
     return 1;
   }));
+  lua.lua_pop(L, 1);
+
+  // ---- math.floor/ceil: LuaJIT's give doubles (Lua 5.3's give integers); builtins in JS so
+  // a bad argument reads as LuaJIT words it
+  lua.lua_getglobal(L, lit('math'));
+  for (const [name, round] of [['floor', Math.floor], ['ceil', Math.ceil]] as const) {
+    lua.lua_pushcfunction(L, (L2: LuaState) => {
+      lua.lua_pushnumber(L2, round(lauxlib.luaL_checknumber(L2, 1)));
+      return 1;
+    });
+    lua.lua_setfield(L, -2, lit(name));
+  }
+  // math.max/min as LuaJIT's maxsd/minsd fold them: m = m > x ? m : x, so a NaN is kept only
+  // when it comes last (Lua 5.3 keeps a leading NaN)
+  for (const [name, keep] of [['max', (m: number, x: number) => m > x], ['min', (m: number, x: number) => m < x]] as const) {
+    lua.lua_pushcfunction(L, (L2: LuaState) => {
+      let m = lauxlib.luaL_checknumber(L2, 1);
+      for (let i = 2, n = lua.lua_gettop(L2); i <= n; i++) {
+        const x = lauxlib.luaL_checknumber(L2, i);
+        m = keep(m, x) ? m : x;
+      }
+      lua.lua_pushnumber(L2, m);
+      return 1;
+    });
+    lua.lua_setfield(L, -2, lit(name));
+  }
   lua.lua_pop(L, 1);
 
   // ---- type(): bridged tables (modules, field tables) are tables, tensors userdata ----

@@ -16,6 +16,8 @@ import * as t7 from '../t7/index.js';
 import { LuaTable } from '../t7/lua_table.js';
 import { TorchObject } from '../t7/torch_object.js';
 import { Tensor } from '../torch/tensor.js';
+import { Storage } from '../torch/storage.js';
+import { DiskFile, MemoryFile, PipeFile, type TorchFile } from '../torch/file.js';
 import { sgd } from '../optim/sgd.js';
 import { getNumThreads, setNumThreads } from '../backend/threads.js';
 import { getOptimConfig, learningRate, weightDecay, type Accessor } from '../optim/nnlr.js';
@@ -75,6 +77,11 @@ class Timer {
 export function installTorchExtras(rt: LuaRuntime, mpelu: number, classes: ClassSystem): void {
   const b = rt.bridge;
   const L: LuaState = b.L;
+  let revive: ((v: unknown) => unknown) | undefined;
+  const withRevive = <T extends TorchFile | null>(f: T): T => {
+    if (f) f.revive = (v) => (revive ? revive(v) : v);
+    return f;
+  };
 
   const fromLua = (v: unknown): unknown => v;
   pushTable(b, {
@@ -92,6 +99,13 @@ export function installTorchExtras(rt: LuaRuntime, mpelu: number, classes: Class
     },
     deserialize: (s: string, format?: string) => t7.deserialize(Buffer.from(s, 'latin1'), format ? ({ format } as any) : {}),
     Timer: () => new Timer(),
+    // ---- torch.File (src/torch/file.ts); readObject gives Lua classes back their tables ----
+    DiskFile: (name: string, mode = 'r', quiet?: boolean) => withRevive(DiskFile.open(String(name), String(mode), quiet === true)), // null: nil when quiet
+    MemoryFile: (a?: Storage | string, mode?: string) => withRevive(new MemoryFile(a, mode)),
+    PipeFile: (command: string, mode = 'r', quiet?: boolean) => withRevive(PipeFile.open(String(command), String(mode), quiet === true)),
+    setFileRevive: (f: (v: unknown) => unknown) => {
+      revive = f;
+    },
     setnumthreads: (n: number) => setNumThreads(n),
     getnumthreads: () => getNumThreads(),
     // ---- optim / nnlr ----

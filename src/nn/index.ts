@@ -23,6 +23,11 @@ import { ClassNLLCriterion } from './ClassNLLCriterion.js';
 import { CrossEntropyCriterion } from './CrossEntropyCriterion.js';
 import { MSECriterion } from './MSECriterion.js';
 import { ReLU } from './ReLU.js';
+import { Tanh } from './Tanh.js';
+import { Sigmoid } from './Sigmoid.js';
+import { Abs } from './Abs.js';
+import { JoinTable } from './JoinTable.js';
+import { Narrow } from './Narrow.js';
 import { ELU } from './ELU.js';
 import { LeakyReLU } from './LeakyReLU.js';
 import { PReLU } from './PReLU.js';
@@ -39,10 +44,10 @@ import { DataParallelTable } from './DataParallelTable.js';
 
 export type { Activity, TensorCache } from './module.js';
 export { Module, Container, Sequential, Identity, Linear, UnknownModule, DataParallelTable };
-export { ConcatTable, Concat, ParallelTable, CAddTable, View, Reshape, MulConstant, SoftMax, LogSoftMax };
+export { ConcatTable, Concat, ParallelTable, CAddTable, View, Reshape, MulConstant, SoftMax, LogSoftMax, JoinTable, Narrow };
 export { Criterion, ClassNLLCriterion, CrossEntropyCriterion, MSECriterion };
 export type { Target } from './Criterion.js';
-export { ReLU, CudnnReLU, ELU, LeakyReLU, PReLU, SPELU, MPELU };
+export { ReLU, CudnnReLU, ELU, LeakyReLU, PReLU, SPELU, MPELU, Tanh, Sigmoid, Abs };
 export { SpatialConvolution, SpatialBatchNormalization, SpatialMaxPooling, SpatialAveragePooling, Dropout };
 export { CudnnSpatialConvolution, CudnnSpatialBatchNormalization, CudnnSpatialMaxPooling, CudnnSpatialAveragePooling };
 export { registerModule, moduleClass, registeredModuleNames } from './registry.js';
@@ -106,6 +111,10 @@ export const nn = {
   View: torchClass(View, callable(View)),
   /** nn.Reshape(...sizes[, batchMode]): the input reshaped to sizes, keeping a batch dimension by Torch's rule. */
   Reshape: torchClass(Reshape, callable(Reshape)),
+  /** nn.JoinTable(dimension, nInputDims?): a table of tensors concatenated along dimension (one further for a batch when nInputDims is given). */
+  JoinTable: torchClass(JoinTable, callable(JoinTable)),
+  /** nn.Narrow(dimension, offset, length = 1): a copy of input:narrow(dimension, offset, length); negative values count from the end. */
+  Narrow: torchClass(Narrow, callable(Narrow)),
   /** nn.MulConstant(constant_scalar, inplace = false): output = constant_scalar x input. */
   MulConstant: torchClass(MulConstant, callable(MulConstant)),
   /** nn.SoftMax(): exp(x_i) / Σ exp(x_j) over the class dimension (the second of a batch N x classes). */
@@ -128,6 +137,12 @@ export const nn = {
   MSECriterion: torchClass(MSECriterion, callable(MSECriterion)),
   /** nn.ReLU(inplace = false): max(0, x) (Torch's Threshold(0, 0)). */
   ReLU: torchClass(ReLU, callable(ReLU)),
+  /** nn.Tanh(): tanh(x). */
+  Tanh: torchClass(Tanh, callable(Tanh)),
+  /** nn.Sigmoid(): 1 / (1 + e^-x). */
+  Sigmoid: torchClass(Sigmoid, callable(Sigmoid)),
+  /** nn.Abs(): |x|. */
+  Abs: torchClass(Abs, callable(Abs)),
   /** nn.ELU(alpha = 1, inplace = false): x for x > 0, alpha (e^x - 1) otherwise. */
   ELU: torchClass(ELU, callable(ELU)),
   /** nn.LeakyReLU(negval = 0.01, inplace = false): x for x > 0, negval x otherwise. */

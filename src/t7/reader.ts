@@ -76,7 +76,7 @@ function luaToNumber(s: string): number | undefined {
   return undefined;
 }
 
-class ObjectReader implements T7Input {
+export class ObjectReader implements T7Input {
   private readonly objects = new Map<number, unknown>();
   private readonly segs: PathSegment[] = [];
   private depth = 0;

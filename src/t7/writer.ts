@@ -59,7 +59,7 @@ function isPlainObject(v: unknown): v is Record<string, unknown> {
   return p === Object.prototype || p === null;
 }
 
-class ObjectWriter implements T7Output {
+export class ObjectWriter implements T7Output {
   private readonly ids = new Map<object, number>();
   private next = 0;
   private readonly segs: PathSegment[] = [];

@@ -302,6 +302,25 @@ export class Storage {
     return this;
   }
 
+  /**
+   * Torch's Char/Byte storage:string(): the bytes as a Lua string (one char per byte);
+   * string(s) resizes the storage to s and copies it in, returning the storage.
+   */
+  string(): string;
+  string(s: string): this;
+  string(s?: string): string | this {
+    if (this.type !== 'Char' && this.type !== 'Byte') throw new TypeError(`string(): a CharStorage or ByteStorage expected, got a ${this.type}Storage`);
+    if (s === undefined) {
+      const d = this.data();
+      return Buffer.from(d.buffer, d.byteOffset, this.length).toString('latin1');
+    }
+    const b = Buffer.from(String(s), 'latin1');
+    this.resize(b.length);
+    const d = this.mutableData();
+    new Uint8Array(d.buffer, d.byteOffset, b.length).set(b);
+    return this;
+  }
+
   /** Element i (0-based) as a number (Long values beyond 2^53 round, as in Lua). */
   getNumber(i: number): number {
     const d = this.data();
