@@ -38,18 +38,42 @@ export class LuaPlain {
 
 /** Per-state bridge. */
 export class Bridge {
-  readonly L: LuaState;
+  /** The state's main thread. */
+  readonly main: LuaState;
+  /**
+   * The thread whose stack the bridge reads and writes: the one that called the JS
+   * function now running (a coroutine's own state inside coroutine.wrap/resume), the
+   * main thread otherwise. wrap() and raw() set it for the length of each call.
+   */
+  private current: LuaState;
   private readonly refs: FinalizationRegistry<number>;
   /** Handlers by object kind, installed by the libraries (tensor, storage, module, ...). */
   readonly kinds: ObjectKind[] = [];
 
   constructor(L: LuaState) {
-    this.L = L;
+    this.main = L;
+    this.current = L;
     // Finalizers run while a script is paused (src/lua/release.ts), when the main thread's
     // stack must not be touched: references are released through a thread of their own.
     const releaseThread = lua.lua_newthread(L);
     lauxlib.luaL_ref(L, lua.LUA_REGISTRYINDEX);
     this.refs = new FinalizationRegistry((ref: number) => lauxlib.luaL_unref(releaseThread, lua.LUA_REGISTRYINDEX, ref));
+  }
+
+  /** The calling thread's state (see `current`). */
+  get L(): LuaState {
+    return this.current;
+  }
+
+  /** Runs fn with L as the current thread, restoring the previous one after (also on a Lua error). */
+  private on<T>(L: LuaState, fn: () => T): T {
+    const previous = this.current;
+    this.current = L;
+    try {
+      return fn();
+    } finally {
+      this.current = previous;
+    }
   }
 
   kindOf(obj: unknown): ObjectKind | undefined {
@@ -245,26 +269,28 @@ export class Bridge {
    * caller's file:line; a Lua error that crossed JS is re-raised with its own value.
    */
   wrap(fn: (...args: any[]) => unknown, from = 1): JsFunction {
-    return (L: LuaState) => {
-      let r: unknown;
-      try {
-        r = fn(...this.args(from));
-      } catch (e) {
-        this.raise(e);
-      }
-      return this.pushResult(r);
-    };
+    return (L: LuaState) =>
+      this.on(L, () => {
+        let r: unknown;
+        try {
+          r = fn(...this.args(from));
+        } catch (e) {
+          this.raise(e);
+        }
+        return this.pushResult(r);
+      });
   }
 
   /** Raw variant: fn gets the state; exceptions are converted the same way. */
   raw(fn: (L: LuaState) => number): JsFunction {
-    return (L: LuaState) => {
-      try {
-        return fn(L);
-      } catch (e) {
-        this.raise(e);
-      }
-    };
+    return (L: LuaState) =>
+      this.on(L, () => {
+        try {
+          return fn(L);
+        } catch (e) {
+          this.raise(e);
+        }
+      });
   }
 
   raise(e: unknown): never {

@@ -9,37 +9,38 @@ import { LuaTable } from '../t7/lua_table.js';
 
 export function installObjectMetatable(b: Bridge): void {
   const L = b.L;
-  const kindAt = (idx: number): [any, ObjectKind | undefined] => {
+  // Handlers use the L they are called with: inside a coroutine that is the coroutine's state.
+  const kindAt = (L: LuaState, idx: number): [any, ObjectKind | undefined] => {
     const obj = lua.lua_touserdata(L, idx);
     return [obj, b.kindOf(obj)];
   };
   const mt: Record<string, (L: LuaState) => number> = {
-    __index: b.raw(() => {
-      const [obj, kind] = kindAt(1);
+    __index: b.raw((L: LuaState) => {
+      const [obj, kind] = kindAt(L, 1);
       if (kind?.index) return kind.index(L, obj);
       return genericIndex(b, obj);
     }),
-    __newindex: b.raw(() => {
-      const [obj, kind] = kindAt(1);
+    __newindex: b.raw((L: LuaState) => {
+      const [obj, kind] = kindAt(L, 1);
       if (!kind?.newindex) throw new Error(`cannot set a field of a ${kind?.name ?? describeJs(obj)}`);
       kind.newindex(L, obj);
       return 0;
     }),
-    __tostring: b.raw(() => {
-      const [obj, kind] = kindAt(1);
+    __tostring: b.raw((L: LuaState) => {
+      const [obj, kind] = kindAt(L, 1);
       pushString(L, kind?.tostring ? kind.tostring(obj) : describeJs(obj));
       return 1;
     }),
-    __len: b.raw(() => {
-      const [obj, kind] = kindAt(1);
+    __len: b.raw((L: LuaState) => {
+      const [obj, kind] = kindAt(L, 1);
       if (!kind?.len) throw new Error(`attempt to get length of a ${kind?.name ?? 'userdata'} value`);
       return b.pushResult(kind.len(obj));
     }),
-    __pairs: b.raw(() => {
-      const [obj, kind] = kindAt(1);
+    __pairs: b.raw((L: LuaState) => {
+      const [obj, kind] = kindAt(L, 1);
       if (!kind?.pairs) throw new Error(`bad argument #1 to 'pairs' (table expected, got ${kind?.name ?? 'userdata'})`);
       const it = kind.pairs(obj);
-      lua.lua_pushcfunction(L, b.raw(() => {
+      lua.lua_pushcfunction(L, b.raw((L: LuaState) => {
         const r = it.next();
         if (r.done) {
           lua.lua_pushnil(L);
@@ -53,14 +54,14 @@ export function installObjectMetatable(b: Bridge): void {
       lua.lua_pushnil(L);
       return 3;
     }),
-    __call: b.raw(() => {
-      const [obj, kind] = kindAt(1);
+    __call: b.raw((L: LuaState) => {
+      const [obj, kind] = kindAt(L, 1);
       if (!kind?.call) throw new Error(`attempt to call a ${kind?.name ?? 'userdata'} value`);
       return kind.call(L, obj);
     }),
   };
   for (const op of ['add', 'sub', 'mul', 'div', 'mod', 'pow', 'unm', 'concat'] as const) {
-    mt['__' + op] = b.raw(() => {
+    mt['__' + op] = b.raw((L: LuaState) => {
       const a = b.get(1);
       const c = b.get(2);
       const kindA = typeof a === 'object' ? b.kindOf(a) : undefined;

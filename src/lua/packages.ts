@@ -98,6 +98,7 @@ export function installPackages(rt: LuaRuntime, mpelu: number): void {
   lua.lua_pop(L, 1);
   classes.install(null, defineClass);
   b.tableHook = (idx, seen) => {
+    const L = b.L; // the calling thread's stack, not the main thread's
     if (!lua.lua_getmetatable(L, idx)) return undefined;
     lua.lua_pushstring(L, lit('__typename'));
     lua.lua_rawget(L, -2);

@@ -27,14 +27,17 @@ function shortObject(obj: unknown): string | undefined {
 }
 
 export function installPrint(b: Bridge, out: Output): void {
-  const L = b.L;
   const w = (s: string) => out.writeString(s);
+  // Each helper reads b.L when it runs: the stack of the thread that called print
+  // (a coroutine's own state inside a coroutine), not the main thread's.
 
   const keyText = (idx: number): string => {
+    const L = b.L;
     if (lua.lua_type(L, idx) === lua.LUA_TSTRING) return bytesString(lua.lua_tolstring(L, idx));
     return tostringAt(L, idx);
   };
   const valueText = (idx: number): string => {
+    const L = b.L;
     const t = lua.lua_type(L, idx);
     if (t === lua.LUA_TSTRING) return `"${bytesString(lua.lua_tolstring(L, idx))}"`;
     if (t === lua.LUA_TLIGHTUSERDATA) {
@@ -46,6 +49,7 @@ export function installPrint(b: Bridge, out: Output): void {
 
   // Sorted keys of the table at idx, pushed into a fresh Lua array at the top of the stack.
   const sortedKeys = (idx: number): number => {
+    const L = b.L;
     idx = lua.lua_absindex(L, idx);
     const ints: number[] = [];
     let others = 0;
@@ -73,9 +77,10 @@ export function installPrint(b: Bridge, out: Output): void {
     return n;
   };
 
-  const isPlainTable = (idx: number) => lua.lua_type(L, idx) === lua.LUA_TTABLE;
+  const isPlainTable = (idx: number) => lua.lua_type(b.L, idx) === lua.LUA_TTABLE;
 
   const printTable = (idx: number, indent: string, depth: number): void => {
+    const L = b.L;
     idx = lua.lua_absindex(L, idx);
     const n = sortedKeys(idx);
     const keys = lua.lua_gettop(L);
@@ -111,6 +116,7 @@ export function installPrint(b: Bridge, out: Output): void {
   };
 
   const print = (): number => {
+    const L = b.L;
     const n = lua.lua_gettop(L);
     for (let i = 1; i <= n; i++) {
       const t = lua.lua_type(L, i);
@@ -127,7 +133,7 @@ export function installPrint(b: Bridge, out: Output): void {
     }
     return 0;
   };
-  lua.lua_pushcfunction(L, b.raw(print));
-  lua.lua_setglobal(L, lit('print'));
+  lua.lua_pushcfunction(b.L, b.raw(print));
+  lua.lua_setglobal(b.L, lit('print'));
   void luaBytes;
 }
