@@ -128,3 +128,7 @@ for (const c of configs()) {
 }
 console.log(`\nsummary (mpelu vs pytorch, ${threads} threads each; load average now ${load()}):`);
 for (const r of rows) console.log(`  ${r}`);
+// PyTorch's OpenMP threads spin-wait: with other work on the cores its figures collapse
+// (1.1 instead of 16 images/s was seen at load ~4), so ratios under load flatter mpelu.
+const load1 = Number(load().split(' ')[0]);
+if (py && load1 > 1.5) console.log(`  WARNING: load average ${load1} > 1.5: the PyTorch figures (and so the ratios) are not trustworthy; re-run on an idle machine`);

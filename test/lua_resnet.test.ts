@@ -60,4 +60,13 @@ describe('the MPELU nopre ResNet from a Lua model file', () => {
     expect(r.code).toBe(0);
     expect(r.stdout.toString().split('\n')[1]).toBe('parameters\t1696250\ttorch.FloatTensor\t');
   });
+
+  // The paper's deepest model: 2.1 s to build from Lua on an idle machine (bench/lua), longer under load.
+  it('depth 1001 has the paper\'s 10,279,034 parameters, nnlr vectors aligned', async () => {
+    const r = await mpeluRun(['resnet_from_lua.lua', '1001'], LUA);
+    expect(r.code).toBe(0);
+    const lines = r.stdout.toString().split('\n');
+    expect(lines[1]).toBe('parameters\t10279034\ttorch.FloatTensor\t');
+    expect(lines[3]).toMatch(/^nnlr aligned\ttrue\ttrue\t/);
+  }, 120_000);
 });
