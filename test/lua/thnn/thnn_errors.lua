@@ -48,13 +48,13 @@ expectError("wrong number of input planes: expected 4 on dim 2, got 3",
   function() K.PReLU_updateOutput(x:cdata(), out:cdata(), w:cdata(), 4) end, 'nOutputPlane not the input planes')
 
 -- errors inside a Lua layer class name the class file's line, also through a container
-dofile(here .. '/layers/PReLU.lua')
-expectError('nn.PReLU has been already assigned a factory', function() dofile(here .. '/layers/PReLU.lua') end,
-  'defining nn.PReLU twice', here .. '/layers/PReLU.lua:3: ')
+dofile(here .. '/layers/prelu_class.lua')
+expectError('nn.PReLU has been already assigned a factory', function() dofile(here .. '/layers/prelu_class.lua') end,
+  'defining nn.PReLU twice', here .. '/layers/prelu_class.lua:3: ')
 local seq = nn.Sequential():add(nn.PReLU(0.25, 4))
 expectError('wrong number of input planes: expected 4 on dim 2, got 3', function() seq:forward(torch.Tensor(2, 3):fill(-1)) end,
-  'the Lua class inside Sequential: the THNN call line in the class file', here .. '/layers/PReLU.lua:13: ')
+  'the Lua class inside Sequential: the THNN call line in the class file', here .. '/layers/prelu_class.lua:13: ')
 expectError("bad argument #2 to 'PReLU_updateOutput' (output: cdata<struct THFloatTensor *> expected, got cdata<struct THDoubleTensor *>)",
-  function() seq:forward(torch.FloatTensor(2, 4):fill(-1)) end, 'a Float input to a Double module', here .. '/layers/PReLU.lua:13: ')
+  function() seq:forward(torch.FloatTensor(2, 4):fill(-1)) end, 'a Float input to a Double module', here .. '/layers/prelu_class.lua:13: ')
 
 check.finish('thnn_errors')

@@ -106,8 +106,9 @@ local resnetReference = arg[2] and resnetRun()
 
 -- ---- 2. dofile the Lua classes; count their THNN calls ---------------------------------
 
-for _, f in ipairs({'PReLU', 'SPELU', 'MPELU', 'ELU', 'SpatialConvolutionMM', 'BatchNormalization'}) do
-  dofile(LAYERS .. f .. '.lua')
+-- (the files have names of their own, so they are not mistaken for the paper's or nn's files)
+for _, f in ipairs({'prelu', 'spelu', 'mpelu', 'elu', 'conv_mm', 'batchnorm'}) do
+  dofile(LAYERS .. f .. '_class.lua')
 end
 local calls = {}
 for _, typ in ipairs(types) do
