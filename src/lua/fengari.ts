@@ -23,7 +23,8 @@ luaconf.lua_number2str = (n: number) => luaNumberString(n);
 
 // Two lines of Fengari's source are changed as Node loads them (its modules call each
 // other through module-local bindings, so patching exports would not reach these). If
-// someone loaded Fengari before us, they keep Lua 5.3's behaviour.
+// someone loaded Fengari before us, they keep Lua 5.3's behaviour. package.json pins
+// fengari exactly (0.1.5) so a release with other source text cannot arrive unnoticed.
 const adaptations = new Map<string, [string, string]>([
   // LuaJIT names a builtin that gets a bad argument '?' when the call site gives no name
   // (called by pcall, or as a tail call); Lua 5.3 looks its global name up ('string.rep').
