@@ -4,6 +4,7 @@
 // rules, MulConstant, Dropout and (Log)SoftMax.
 
 import type { Module } from '../nn/index.js';
+import { convOutputSize, type ConvParams } from '../nn/float64/conv.js';
 import { Storage, Tensor } from '../torch/index.js';
 import { ExportError, type ModulePath } from './module_path.js';
 import type { Dim, Flow, Value } from './onnx_graph.js';
@@ -42,20 +43,14 @@ function checkChannels(x: Value, expected: number, m: Module, at: ModulePath): v
 }
 
 function spatialOut(size: Dim, k: number, d: number, pad: number): Dim {
-  return typeof size === 'number' ? Math.floor((size + 2 * pad - k) / d) + 1 : null;
+  return typeof size === 'number' ? convOutputSize(size, k, d, pad) : null;
 }
 
 // ---- convolution and batch normalization -----------------------------------------
 
-interface ConvGeometry {
+interface ConvGeometry extends ConvParams {
   nIn: number;
   nOut: number;
-  kW: number;
-  kH: number;
-  dW: number;
-  dH: number;
-  padW: number;
-  padH: number;
 }
 
 function convGeometry(m: Module, at: ModulePath): ConvGeometry {

@@ -17,6 +17,7 @@ import type { ChannelParamModule } from '../nn/ChannelParamModule.js';
 import { MPELU } from '../nn/MPELU.js';
 import { ELU } from '../nn/ELU.js';
 import { SpatialConvolution } from '../nn/SpatialConvolution.js';
+import type { ConvParams } from '../nn/float64/conv.js';
 import { SpatialBatchNormalization } from '../nn/SpatialBatchNormalization.js';
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
@@ -90,17 +91,8 @@ export function ELU_updateGradInput(input: T, gradOutput: T, gradInput: T, outpu
 
 // ---- SpatialConvolutionMM (torch/nn) -----------------------------------------------------
 
-interface Geometry {
-  kW: number;
-  kH: number;
-  dW: number;
-  dH: number;
-  padW: number;
-  padH: number;
-}
-
 /** The conv module's fields for a weight of nn.SpatialConvolutionMM's 2-d form (nOut, nIn*kH*kW) or the 4-d form. */
-function convFields(weight: T, g: Geometry, where: string): Record<string, unknown> {
+function convFields(weight: T, g: ConvParams, where: string): Record<string, unknown> {
   if (weight.dim() !== 2 && weight.dim() !== 4) throw new RangeError(`${where}: weight should be 2D or 4D, got ${weight.dim()}D (sizes [${weight.size().join(', ')}])`);
   const nOutputPlane = weight.size(1) as number;
   const cols = weight.nElement() / nOutputPlane;

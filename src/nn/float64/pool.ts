@@ -153,7 +153,7 @@ export function tfPoolPadding(s: Omit<PoolShape, 'planes'>): { pads: [number, nu
 /** The pooling geometry of a 4-d NCHW input (THNN's checks, with its error messages' content). */
 export function poolShape(
   sizes: readonly number[],
-  k: { kW: number; kH: number; dW: number; dH: number; padW: number; padH: number; ceil: boolean },
+  k: ConvParams & { ceil: boolean },
   where: string,
 ): PoolShape {
   const [n, c, h, w] = sizes as [number, number, number, number];
