@@ -2,32 +2,30 @@
 // at 0 the gradient passes unchanged, as THNN's Abs_updateGradInput does).
 
 import { tf } from '../torch/tfjs_core.js';
-import { Module, type Activity } from './module.js';
+import { ElementwiseModule } from './ElementwiseModule.js';
 import { registerModule } from './registry.js';
-import { engineOf } from './tensor_helpers.js';
-import { checkSameElements, pointwiseBackward, pointwiseForward, tensorInput } from './activation.js';
 
-export class Abs extends Module {
+export class Abs extends ElementwiseModule {
+  protected readonly gradFromOutput = false;
+
   constructor() {
     super('nn.Abs');
   }
 
-  override updateOutput(input: Activity): Activity {
-    const x = tensorInput(input, 'nn.Abs:updateOutput');
-    const output = this.buffer('output', x);
-    return pointwiseForward(engineOf(x, this.className), x, output, false, (v) => {
-      for (let k = 0; k < v.length; k++) v[k] = Math.abs(v[k]!);
-    }, (t) => tf.abs(t));
+  protected hostForward(v: Float64Array): void {
+    for (let k = 0; k < v.length; k++) v[k] = Math.abs(v[k]!);
   }
 
-  override updateGradInput(input: Activity, gradOutput: Activity): Activity {
-    const x = tensorInput(input, 'nn.Abs:updateGradInput');
-    const g = tensorInput(gradOutput, 'nn.Abs:updateGradInput (gradOutput)');
-    checkSameElements(x, g, 'nn.Abs:updateGradInput');
-    const gradInput = this.buffer('gradInput', x);
-    return pointwiseBackward(engineOf(x, this.className), x, g, gradInput, false, (xv, gv) => {
-      for (let k = 0; k < gv.length; k++) if (xv[k]! < 0) gv[k] = -gv[k]!;
-    }, (xt, gt) => tf.where(tf.less(xt, 0), tf.neg(gt), gt));
+  protected tfForward(x: tf.Tensor): tf.Tensor {
+    return tf.abs(x);
+  }
+
+  protected hostBackward(x: Float64Array, g: Float64Array): void {
+    for (let k = 0; k < g.length; k++) if (x[k]! < 0) g[k] = -g[k]!;
+  }
+
+  protected tfBackward(x: tf.Tensor, g: tf.Tensor): tf.Tensor {
+    return tf.where(tf.less(x, 0), tf.neg(g), g);
   }
 }
 
