@@ -209,10 +209,41 @@ const PLAN: readonly [string, (spec: FusedSpec) => tf.KernelFunc, readonly Fused
 
 let registered = false;
 
-/** Registers the fused kernels for cpu and wasm (see PLAN). Idempotent. */
+/** Floats from which wasm's Add of two equal float32 shapes runs as the split SIMD add. */
+const SPLIT_ADD_MIN = 16384;
+
+/**
+ * tfjs-wasm's Add runs on one thread; the residual adds of a ResNet (and the gradient sums
+ * of its ConcatTables) are large, so equal float32 shapes take SimdKernels.add, cut over the
+ * threads (each element added alone: bit-identical to tfjs's add). Anything else (broadcasts,
+ * other dtypes, small tensors) stays with tfjs's own kernel.
+ */
+function registerSplitAdd(): void {
+  const original = tf.getKernel('Add', 'wasm');
+  if (!original) return;
+  tf.unregisterKernel('Add', 'wasm');
+  const kernelFunc = ((args: { inputs: { a: Info; b: Info }; backend: WasmBackendLike; attrs: Attrs }) => {
+    const { inputs: { a, b }, backend } = args;
+    const size = tf.util.sizeFromShape(a.shape);
+    if (a.dtype === 'float32' && b.dtype === 'float32' && size >= SPLIT_ADD_MIN && size % 4 === 0 && tf.util.arraysEqual(a.shape, b.shape)) {
+      const k = simdFor(backend);
+      if (k) {
+        const out = backend.makeOutput(a.shape, 'float32');
+        k.add(backend.getMemoryOffset(a.dataId), backend.getMemoryOffset(b.dataId), backend.getMemoryOffset(out.dataId), size);
+        wasmSimd.ran();
+        return out;
+      }
+    }
+    return original.kernelFunc(args as unknown as Parameters<tf.KernelFunc>[0]);
+  }) as unknown as tf.KernelFunc;
+  tf.registerKernel({ ...original, kernelFunc });
+}
+
+/** Registers the fused kernels for cpu and wasm (see PLAN), and the split Add on wasm. Idempotent. */
 export function registerFusedKernels(): void {
   if (registered) return;
   registered = true;
+  registerSplitAdd();
   for (const [backendName, make, specs] of PLAN) {
     for (const spec of specs) {
       if (tf.getKernel(spec.name, backendName)) tf.unregisterKernel(spec.name, backendName);

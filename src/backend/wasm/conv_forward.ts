@@ -78,7 +78,14 @@ export function conv2dForwardWasmSimd(backend: tf.KernelBackend, x: Info, filter
     convForwardSimd.ran();
     return out;
   }
-  const scratch = packB || !direct ? kern.scratch.reserveOrRelease(4 * (bFloats + cFloats) + 16, () => backend.disposeData(out.dataId)) : 0;
+  const ranges = tapRanges(g, ho, wo, h, w);
+  // a tap that reaches every output position
+  const cover = ranges.findIndex((r) => r[0] === 0 && r[1] === ho && r[2] === 0 && r[3] === wo);
+  // the covering tap runs first and starts from the bias row (padded to the tiles, in scratch):
+  // no pass over y writes the bias first
+  const biasRow = bias && cover >= 0 && ci > 0;
+  const rowFloats = biasRow ? ldb : 0;
+  const scratch = packB || !direct || biasRow ? kern.scratch.reserveOrRelease(4 * (bFloats + cFloats + rowFloats) + 16, () => backend.disposeData(out.dataId)) : 0;
   // Views only now: the scratch malloc may have grown (and detached) the heap's buffer.
   const heap = kern.memory.buffer;
   const outOff = be.getMemoryOffset(out.dataId);
@@ -105,11 +112,14 @@ export function conv2dForwardWasmSimd(backend: tf.KernelBackend, x: Info, filter
   const cPos = 4 * ldb; // bytes per C position (ldb = co when direct)
   const cAll = new Float32Array(heap, cBase, positions * ldb);
 
-  const ranges = tapRanges(g, ho, wo, h, w);
-  // a tap that reaches every output position
-  const cover = ranges.findIndex((r) => r[0] === 0 && r[1] === ho && r[2] === 0 && r[3] === wo);
-  let first = 1; // whether the first tap run adds to C (C filled) or overwrites it
-  if (bias) {
+  let first = 1; // the first tap's start: 1, C (filled here); 0, zeros; else the bias row's address
+  if (biasRow && bias) {
+    const rowBase = scratch + 4 * (bFloats + cFloats);
+    const row = new Float32Array(heap, rowBase, ldb);
+    row.set(hostBias ? bias : new Float32Array(heap, be.getMemoryOffset(bias.dataId), co));
+    row.fill(0, co);
+    first = rowBase;
+  } else if (bias) {
     // every position starts as the bias: one row written, then doubled by copyWithin
     const bv = hostBias ? bias : new Float32Array(heap, be.getMemoryOffset(bias.dataId), co);
     cAll.set(bv, 0);

@@ -166,18 +166,28 @@ export function accumulateFilterGradWasmSimd(backend: tf.KernelBackend, x: Info,
   const taps = g.kh * g.kw;
   if (gradWeight.length !== taps * ci * co) return false;
   return filterGradWasmSimd(backend, x, dy, g, (read) => {
+    // indexes read.acc directly (no call per element: ~1.7M of them per ResNet-164 step)
+    const { acc, tapStride, iStride, jStride } = read;
     for (let j = 0, k = 0; j < co; j++) {
       for (let i = 0; i < ci; i++) {
-        for (let t = 0; t < taps; t++, k++) gradWeight[k] = gradWeight[k]! + scale * Math.fround(read.at(t, i, j));
+        const base = i * iStride + j * jStride;
+        for (let t = 0; t < taps; t++, k++) gradWeight[k] = gradWeight[k]! + scale * Math.fround(acc[base + t * tapStride]!);
       }
     }
   }, () => undefined);
 }
 
-/** The float64 result of the filter GEMMs: at(t, i, j) is dW[tap t][ci i][co j]. */
+/**
+ * The float64 result of the filter GEMMs: at(t, i, j) is dW[tap t][ci i][co j], which lies at
+ * acc[t * tapStride + i * iStride + j * jStride].
+ */
 interface FilterGradResult {
   memory: { buffer: ArrayBuffer | SharedArrayBuffer };
   at(t: number, i: number, j: number): number;
+  acc: Float64Array;
+  tapStride: number;
+  iStride: number;
+  jStride: number;
 }
 
 /** Runs the filter-gradient GEMMs and hands their float64 result to `store`; false when the kernel cannot run. */
@@ -202,7 +212,7 @@ function filterGradWasmSimd(backend: tf.KernelBackend, x: Info, dy: Info, g: Con
   const cBytes = taps * mTiles * MR * ldc * 8;
 
   if (n === 0 || ho === 0 || wo === 0 || ci === 0 || co === 0) {
-    store({ memory: gemm.memory, at: () => 0 });
+    store({ memory: gemm.memory, at: () => 0, acc: new Float64Array(1), tapStride: 0, iStride: 0, jStride: 0 });
     convWeightGradSimd.ran();
     return true;
   }
@@ -259,7 +269,8 @@ function filterGradWasmSimd(backend: tf.KernelBackend, x: Info, dy: Info, g: Con
   // Views only now: the scratch malloc may have grown (and detached) the heap's buffer.
   const acc = new Float64Array(gemm.memory.buffer, cBase, cBytes / 8);
   const tapC = mTiles * MR * ldc;
-  store({ memory: gemm.memory, at: aIsX ? (t, i, j) => acc[t * tapC + i * ldc + j]! : (t, i, j) => acc[t * tapC + j * ldc + i]! });
+  const [iStride, jStride] = aIsX ? [ldc, 1] : [1, ldc];
+  store({ memory: gemm.memory, at: (t, i, j) => acc[t * tapC + i * iStride + j * jStride]!, acc, tapStride: tapC, iStride, jStride });
   convWeightGradSimd.ran();
   return true;
 }

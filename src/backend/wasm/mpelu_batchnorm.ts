@@ -11,7 +11,7 @@
 
 import { assemble, Code, Fn, T, type FuncDef } from './encoder.js';
 import { instantiateOnMemory, ScratchBlock, validatesOnce, type HeapAccess } from './heap.js';
-import { heapPoolFor, partRange, SplitCalls } from './split_calls.js';
+import { heapPoolFor, partOf, partRange, SplitCalls } from './split_calls.js';
 
 // ---------------------------------------------------------------------------------
 // exp(t) for float32 lanes:
@@ -244,8 +244,15 @@ const bnBackwardDxKernel = mapKernel('bn_backward_dx', ['x', 'dy', 'dx'], 4, (f)
   load(f, 'p2', 'ch').simd('f32x4.mul').simd('f32x4.add').v128Store();
 });
 
+/** y = a + b (float32, as tfjs's Add): the residual adds, split over the threads. */
+const addKernel = mapKernel('add', ['a', 'b', 'y'], 0, (f) => {
+  addr(f, 'y', 'i');
+  load(f, 'a', 'i');
+  load(f, 'b', 'i').simd('f32x4.add').v128Store();
+});
+
 const KERNELS: readonly FuncDef[] = [
-  expKernel, mpeluForwardKernel, mpeluBackwardKernel, bnMomentsKernel, bnBackwardSumsKernel, bnAffineKernel, bnBackwardDxKernel,
+  expKernel, mpeluForwardKernel, mpeluBackwardKernel, bnMomentsKernel, bnBackwardSumsKernel, bnAffineKernel, bnBackwardDxKernel, addKernel,
 ];
 
 /** The module's bytes for a plain or a shared memory. */
@@ -295,9 +302,9 @@ export class SimdKernels {
     this.scratch.reserve(bytes);
   }
 
-  /** Scratch bytes the passes over rows of W floats need (4 parameter rows, 2 accumulator rows). */
-  static scratchFor(W: number): number {
-    return 4 * W * 4 + 2 * W * 8 + 64;
+  /** Scratch bytes the passes over rows of W floats need (4 parameter rows, 2 accumulator rows per chunk). */
+  static scratchFor(W: number, chunks = 1): number {
+    return 4 * W * 4 + chunks * 2 * W * 8 + 64;
   }
 
   private base(): Ptr {
@@ -312,16 +319,36 @@ export class SimdKernels {
     return p;
   }
 
-  /** The float64 accumulators (2 rows of W) after 4 parameter rows, zeroed. */
-  private accumulators(W: number): Ptr {
+  /**
+   * A summing kernel over `total` floats in rows of W lanes; returns the per-lane float64 sums
+   * of its two terms. Large tensors are cut into REDUCE_CHUNKS runs of rows fixed by the shape
+   * alone, each summed into its own accumulators (by whichever thread), then the chunks are
+   * added in chunk order here: the same sums in the same order for every thread count.
+   */
+  private reduce(name: string, ptrs: readonly Ptr[], prmRows: readonly ArrayLike<number>[], total: number, W: number): [Float64Array, Float64Array] {
+    const rows = total / W;
+    const chunks = total * 4 >= MIN_SPLIT_BYTES ? Math.min(REDUCE_CHUNKS, rows) : 1;
+    this.reserve(SimdKernels.scratchFor(W, chunks));
+    const prm = this.params(prmRows, W);
     const acc = this.base() + 16 * W;
-    new Float64Array(this.heap.memory.buffer, acc, 2 * W).fill(0);
-    return acc;
-  }
-
-  private sums(acc: Ptr, W: number): [Float64Array, Float64Array] {
-    const a = new Float64Array(this.heap.memory.buffer, acc, 2 * W);
-    return [a.slice(0, W), a.slice(W)];
+    new Float64Array(this.heap.memory.buffer, acc, chunks * 2 * W).fill(0);
+    const split = new SplitCalls(chunks > 1 ? heapPoolFor(this.heap.memory) : null, chunks);
+    const fn = split.fn('mpelu_batchnorm', simdModuleBytes, name, this.k[name]!);
+    for (let c = 0; c < chunks; c++) {
+      const [r0, r1] = partRange(c, rows, chunks);
+      split.call(partOf(c, chunks, split.parts), fn, [...ptrs.map((q) => q + r0 * 4 * W), prm, acc + c * 16 * W, (r1 - r0) * 4 * W, 4 * W]);
+    }
+    split.finish();
+    const a = new Float64Array(this.heap.memory.buffer, acc, chunks * 2 * W);
+    const s1 = a.slice(0, W);
+    const s2 = a.slice(W, 2 * W);
+    for (let c = 1; c < chunks; c++) {
+      for (let l = 0, o = c * 2 * W; l < W; l++) {
+        s1[l] = s1[l]! + a[o + l]!;
+        s2[l] = s2[l]! + a[o + W + l]!;
+      }
+    }
+    return [s1, s2];
   }
 
   /** exp of n floats (n a multiple of 4) from src to dst. */
@@ -338,30 +365,18 @@ export class SimdKernels {
 
   /** Returns per-lane sums of dy*(e-1) and of dy*x*e over x <= 0 (float64, length W). */
   mpeluBackward(x: Ptr, dy: Ptr, dx: Ptr, total: number, W: number, alpha: Float32Array, beta: Float32Array): [Float64Array, Float64Array] {
-    this.reserve(SimdKernels.scratchFor(W));
     const ab = alpha.map((a, i) => a * beta[i]!);
-    const prm = this.params([alpha, beta, ab], W);
-    const acc = this.accumulators(W);
-    this.k['mpelu_backward']!(x, dy, dx, prm, acc, 4 * total, 4 * W);
-    return this.sums(acc, W);
+    return this.reduce('mpelu_backward', [x, dy, dx], [alpha, beta, ab], total, W);
   }
 
   /** Per-lane sums of (x - shift) and (x - shift)^2. */
   moments(x: Ptr, total: number, W: number, shift: Float32Array): [Float64Array, Float64Array] {
-    this.reserve(SimdKernels.scratchFor(W));
-    const prm = this.params([shift], W);
-    const acc = this.accumulators(W);
-    this.k['bn_moments']!(x, prm, acc, 4 * total, 4 * W);
-    return this.sums(acc, W);
+    return this.reduce('bn_moments', [x], [shift], total, W);
   }
 
   /** Per-lane sums of dy and (x - mean) * dy. */
   backwardSums(x: Ptr, dy: Ptr, total: number, W: number, mean: Float32Array): [Float64Array, Float64Array] {
-    this.reserve(SimdKernels.scratchFor(W));
-    const prm = this.params([mean], W);
-    const acc = this.accumulators(W);
-    this.k['bn_backward_sums']!(x, dy, prm, acc, 4 * total, 4 * W);
-    return this.sums(acc, W);
+    return this.reduce('bn_backward_sums', [x, dy], [mean], total, W);
   }
 
   /** y = ((x - m) * s) * w + b per lane. */
@@ -376,6 +391,11 @@ export class SimdKernels {
     this.reserve(SimdKernels.scratchFor(W));
     const prm = this.params([m, a, k, d], W);
     this.map('bn_backward_dx', [x, dy, dx], prm, total, W);
+  }
+
+  /** y = a + b over `total` floats (a multiple of 4), split over the threads when large. */
+  add(a: Ptr, b: Ptr, y: Ptr, total: number): void {
+    this.map('add', [a, b, y], 0, total, 4);
   }
 
   /**
@@ -400,6 +420,8 @@ export class SimdKernels {
 
 /** Bytes of one tensor below which an elementwise pass stays on one thread (a hand-off costs more). */
 const MIN_SPLIT_BYTES = 256 * 1024;
+/** Chunks of rows a large summing pass is cut into (fixed: the sums' order never depends on the threads). */
+const REDUCE_CHUNKS = 16;
 
 /** Per-lane parameters for rows of W lanes over C channels (C = 1: one shared value). */
 export function tile(p: ArrayLike<number>, W: number): Float32Array {

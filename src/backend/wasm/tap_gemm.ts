@@ -1,5 +1,5 @@
 // The tap-GEMM kernels the forward convolution and the input gradient share: for one filter
-// tap, C = (load ? C : 0) + A B over the positions the tap reaches, with A's and C's positions
+// tap, C = (C, 0 or a bias row) + A B over the positions the tap reaches, with A's and C's positions
 // walked in place on tfjs-wasm's heap with the conv's strides (3 levels: images, rows,
 // columns), B a packed [k, 16*nTiles] matrix. conv_forward.ts uses A = x, B = W, C = y;
 // conv_input_grad.ts uses A = dy, B = W^T, C = dx. Also here: the clipping of each tap's
@@ -34,8 +34,10 @@ const PARAMS = [
  * tap_mr{m}(a, b, c, nTiles, k, outer, rows, cols, aOuter, aRow, aCol, cOuter, cRow, cCol, ldb, load):
  * for each of nTiles column tiles and each tile of m positions of the 3-level walk (outer x
  * rows x cols tiles; byte strides per level, aCol/cCol between neighbouring positions, a
- * tile spans m of them): C[pos, cols] = (load ? C[pos, cols] : 0) + sum over j < k of
- * A[pos + 4j] * B[j*ldb + cols]. All counts >= 1; byte addresses.
+ * tile spans m of them): C[pos, cols] = start + sum over j < k of A[pos + 4j] * B[j*ldb + cols],
+ * start = 0 (load 0), C[pos, cols] (load 1) or, for any other load, the float32 row at byte
+ * address `load` (load[cols]: the bias, nTiles*16 floats, so no pass writes it first).
+ * All counts >= 1; byte addresses.
  */
 function tapKernel(m: number, colsInner: boolean): FuncDef {
   const f = new Fn(`tap_mr${m}${colsInner ? '_inner' : ''}`, PARAMS);
@@ -48,8 +50,8 @@ function tapKernel(m: number, colsInner: boolean): FuncDef {
   const s = l('s', T.v128);
   const aq = Array.from({ length: m }, (_, q) => l(`a${q}`));
   const cq = Array.from({ length: m }, (_, q) => l(`c${q}`));
-  const [tj, bT, cT, ao, co, o, ar, cr, r, ap, cp, i, bp, j, aTile, cTile] = [
-    'tj', 'bT', 'cT', 'ao', 'co', 'o', 'ar', 'cr', 'r', 'ap', 'cp', 'i', 'bp', 'j', 'aTile', 'cTile',
+  const [tj, bT, cT, ao, co, o, ar, cr, r, ap, cp, i, bp, j, aTile, cTile, bias] = [
+    'tj', 'bT', 'cT', 'ao', 'co', 'o', 'ar', 'cr', 'r', 'ap', 'cp', 'i', 'bp', 'j', 'aTile', 'cTile', 'bias',
   ].map((n) => l(n));
   const inc = (x: number, y: number) => f.inc(x, y);
   const countDown = (x: number) => f.countDown(x);
@@ -68,8 +70,19 @@ function tapKernel(m: number, colsInner: boolean): FuncDef {
       c.set(cq[q]!);
     }
     for (const row of acc) for (const x of row) c.f32x4(0).set(x);
-    c.block().get(P('load')).op('i32.eqz').brIf(0);
+    c.block(); // load 0: the zeros
+    c.get(P('load')).op('i32.eqz').brIf(0);
+    c.block(); // load 1: C itself
+    c.get(P('load')).i32(1).op('i32.ne').brIf(0);
     for (let q = 0; q < m; q++) for (let v = 0; v < NV; v++) c.get(cq[q]!).v128Load(16 * v).set(acc[q]![v]!);
+    c.br(1);
+    c.end();
+    // any other load: the address of a row of starting values (the bias), this column tile's part
+    c.get(P('load')).get(bT).op('i32.add').get(P('b')).op('i32.sub').set(bias);
+    for (let v = 0; v < NV; v++) {
+      c.get(bias).v128Load(16 * v).set(bv[v]!);
+      for (let q = 0; q < m; q++) c.get(bv[v]!).set(acc[q]![v]!);
+    }
     c.end();
     c.get(bT).set(bp).get(P('k')).set(j);
     c.loop(); // terms
@@ -178,8 +191,8 @@ export class TapKernels {
   }
 
   /**
-   * One tap over outer x rows x cols positions, as part `part` of `split`: C = (load ? C : 0)
-   * + A B, A's rows of k floats at `a` walked by `aw`, C's at `c` walked by `cw`, B at `b`
+   * One tap over outer x rows x cols positions, as part `part` of `split`: C = start + A B
+   * (start: 0 for load 0, C for load 1, else the bias row at byte address `load`), A's rows of k floats at `a` walked by `aw`, C's at `c` walked by `cw`, B at `b`
    * with nTiles column tiles per row. `colsInner` picks the loop order. Whole tiles of MR
    * positions first, the rest after.
    */
