@@ -323,6 +323,6 @@ export function patchTfjsKernels(): void {
 
 /** Kernel names this module registers or replaces, per backend (for `mpelu env` and tests). */
 export const TFJS_PATCHED_KERNELS: Readonly<Record<string, readonly string[]>> = {
-  wasm: ['Conv2DBackpropFilter', 'Conv2DBackpropInput', 'MaxPoolGrad', 'UnsortedSegmentSum'],
+  wasm: ['Conv2DBackpropFilter', 'Conv2DBackpropInput', 'MaxPoolGrad', 'UnsortedSegmentSum', 'Add'],
   cpu: ['Conv2DBackpropFilter'],
 };

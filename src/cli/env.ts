@@ -5,6 +5,7 @@ import { createRequire } from 'node:module';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackendInfo, probeNativePackages, type BackendInfo, type NativeProbe } from '../backend/select.js';
 import { TFJS_PATCHED_KERNELS } from '../backend/tfjs_patches.js';
+import { relaxedMaddActive } from '../backend/wasm/relaxed_simd.js';
 import { FUSED, fusedKernelsEnabled, wasmSimdActive } from '../backend/fused/register.js';
 
 const require = createRequire(import.meta.url);
@@ -26,7 +27,7 @@ export interface EnvReport {
   packages: Record<string, string | null>;
   native: NativeProbe[];
   /** The wasm binary's features; only when wasm is the backend in use. */
-  wasmFlags?: { simd: boolean; multithread: boolean };
+  wasmFlags?: { simd: boolean; multithread: boolean; relaxedSimd: boolean };
   /** Kernels mpelu adds or replaces on the backend in use. */
   kernelsAdded: Readonly<Record<string, readonly string[]>>;
   fusedKernels: { enabled: boolean; active: string[]; wasmSimd: boolean };
@@ -53,6 +54,7 @@ export async function collectEnv(requested = process.env.MPELU_BACKEND ?? 'auto'
         ? {
             simd: Boolean(await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT')),
             multithread: Boolean(await tf.env().getAsync('WASM_HAS_MULTITHREAD_SUPPORT')),
+            relaxedSimd: relaxedMaddActive(),
           }
         : undefined,
     kernelsAdded: Object.fromEntries(Object.entries(TFJS_PATCHED_KERNELS).filter(([name]) => name === active)),
@@ -93,7 +95,11 @@ export function formatEnv(r: EnvReport): string {
     lines.push(`wasm binary    ${b.wasmBinary}${b.wasmPath ? ` from ${b.wasmPath}` : ''}`);
   }
   if (b.nativePackage) lines.push(`native         ${b.nativePackage}`);
-  if (r.wasmFlags) lines.push(`wasm features  simd ${r.wasmFlags.simd ? 'yes' : 'no'}, multithread ${r.wasmFlags.multithread ? 'yes' : 'no'}`);
+  if (r.wasmFlags) {
+    const f = r.wasmFlags;
+    lines.push(`wasm features  simd ${f.simd ? 'yes' : 'no'}, multithread ${f.multithread ? 'yes' : 'no'}, ` +
+      `relaxed simd (fused multiply-add in mpelu's convolutions) ${f.relaxedSimd ? 'on (MPELU_RELAXED_SIMD=0 turns it off)' : 'off'}`);
+  }
   lines.push('packages');
   for (const [name, v] of Object.entries(r.packages)) lines.push(`  ${name.padEnd(32)} ${v ?? 'not found'}`);
   lines.push('optional native packages');

@@ -26,7 +26,7 @@ import { emitMulAdd } from './relaxed_simd.js';
 import { instantiateOnMemory, perHeap, ScratchBlock, validatesOnce, type WasmHeapBackend } from './heap.js';
 import { wasmSimd, KillSwitch } from './kill_switch.js';
 import { tapRanges, type ConvTapGeometry } from './tap_gemm.js';
-import { heapPoolFor, partRange, SplitCalls } from './split_calls.js';
+import { heapPoolFor, partOf, partRange, SplitCalls } from './split_calls.js';
 
 type Info = tf.TensorInfo;
 
@@ -38,6 +38,8 @@ export const NV = 4;
 const NC = 4 * NV;
 /** Positions summed in float32 per tile before the float64 accumulation. */
 export const BLOCK = 256;
+/** Runs of images summed apart (fixed, so the order of the sums never depends on the threads). */
+const WEIGHT_GRAD_CHUNKS = 4;
 
 const PARAMS = [
   'a', 'b', 'c', 'mTiles', 'nTiles', 'outer', 'rows', 'cols',
@@ -216,14 +218,20 @@ function filterGradWasmSimd(backend: tf.KernelBackend, x: Info, dy: Info, g: Con
     convWeightGradSimd.ran();
     return true;
   }
-  const cBase = gemm.scratch.reserveOrRelease(cBytes, release);
+  // Images are cut into `chunks` runs fixed by the shape alone; each run sums into its own
+  // float64 C (whichever thread runs it), and the runs' C are added in run order below: the
+  // same sums in the same order for every thread count. Threads then read disjoint images
+  // (cutting C's rows instead made every thread stream all of x and dy: slower on 2 threads
+  // than on 1 for the 64->16 1x1 layer).
+  const chunks = Math.min(WEIGHT_GRAD_CHUNKS, n);
+  const cBase = gemm.scratch.reserveOrRelease(cBytes * chunks, release);
   const xOff = be.getMemoryOffset(x.dataId);
   const dyOff = be.getMemoryOffset(dy.dataId);
   const limit = gemm.memory.buffer.byteLength;
   if (xOff + 4 * n * h * w * ci + 64 > limit || dyOff + 4 * n * ho * wo * co + 64 > limit) {
     return false;
   }
-  new Float64Array(gemm.memory.buffer, cBase, cBytes / 8).fill(0);
+  new Float64Array(gemm.memory.buffer, cBase, (chunks * cBytes) / 8).fill(0);
 
   const xb = 4 * ci; // bytes per x position
   const db = 4 * co;
@@ -233,33 +241,31 @@ function filterGradWasmSimd(backend: tf.KernelBackend, x: Info, dy: Info, g: Con
   const groupImages = perImage <= BLOCK ? Math.max(1, Math.floor(BLOCK / perImage)) : 1;
   const chunkRows = perImage <= BLOCK ? ho : Math.max(1, Math.floor(BLOCK / wo));
   const ranges = tapRanges(g, ho, wo, h, w);
-  // threads take disjoint row tiles of C: every C element still sums its blocks in the one order
-  const split = new SplitCalls(heapPoolFor(gemm.memory), mTiles);
-  const tiles = Array.from({ length: split.parts }, (_, p) => partRange(p, mTiles, split.parts));
+  const split = new SplitCalls(heapPoolFor(gemm.memory), chunks);
   const fn = split.fn('conv_weight_grad', convWeightGradModuleBytes, 'gemm_tn', gemm.gemm);
-  for (let n0 = 0; n0 < n; n0 += groupImages) {
-    const outer = Math.min(groupImages, n - n0);
-    for (let r0 = 0; r0 < ho; r0 += chunkRows) {
-      const r1 = Math.min(ho, r0 + chunkRows);
-      for (let t = 0; t < taps; t++) {
-        const [oh0, oh1, ow0, ow1] = ranges[t]!;
-        const lo = Math.max(oh0, r0);
-        const hi = Math.min(oh1, r1);
-        if (hi <= lo || ow1 <= ow0) continue;
-        const th = Math.floor(t / kw);
-        const tw = t - th * kw;
-        const xp = xOff + (((n0 * h + lo * sh + th - pt) * w + ow0 * sw + tw - pl) * xb);
-        const dp = dyOff + ((n0 * ho + lo) * wo + ow0) * db;
-        const xs = [h * w * xb, sh * w * xb, sw * xb];
-        const ds = [ho * wo * db, wo * db, db];
-        const [as, bs] = aIsX ? [xs, ds] : [ds, xs];
-        const ap = aIsX ? xp : dp;
-        const cp = cBase + t * mTiles * MR * ldc * 8;
-        for (let p = 0; p < split.parts; p++) {
-          const [t0, t1] = tiles[p]!;
-          if (t1 <= t0) continue;
-          const args = [ap + t0 * MR * 4, aIsX ? dp : xp, cp + t0 * MR * ldc * 8, t1 - t0, nTiles, outer, hi - lo, ow1 - ow0, as[0]!, as[1]!, as[2]!, bs[0]!, bs[1]!, bs[2]!, ldc * 8];
-          split.call(p, fn, args);
+  for (let chunk = 0; chunk < chunks; chunk++) {
+    const part = partOf(chunk, chunks, split.parts);
+    const [i0, i1] = partRange(chunk, n, chunks);
+    const chunkC = cBase + chunk * cBytes;
+    for (let n0 = i0; n0 < i1; n0 += groupImages) {
+      const outer = Math.min(groupImages, i1 - n0);
+      for (let r0 = 0; r0 < ho; r0 += chunkRows) {
+        const r1 = Math.min(ho, r0 + chunkRows);
+        for (let t = 0; t < taps; t++) {
+          const [oh0, oh1, ow0, ow1] = ranges[t]!;
+          const lo = Math.max(oh0, r0);
+          const hi = Math.min(oh1, r1);
+          if (hi <= lo || ow1 <= ow0) continue;
+          const th = Math.floor(t / kw);
+          const tw = t - th * kw;
+          const xp = xOff + (((n0 * h + lo * sh + th - pt) * w + ow0 * sw + tw - pl) * xb);
+          const dp = dyOff + ((n0 * ho + lo) * wo + ow0) * db;
+          const xs = [h * w * xb, sh * w * xb, sw * xb];
+          const ds = [ho * wo * db, wo * db, db];
+          const [as, bs] = aIsX ? [xs, ds] : [ds, xs];
+          const ap = aIsX ? xp : dp;
+          const cp = chunkC + t * mTiles * MR * ldc * 8;
+          split.call(part, fn, [ap, aIsX ? dp : xp, cp, mTiles, nTiles, outer, hi - lo, ow1 - ow0, as[0]!, as[1]!, as[2]!, bs[0]!, bs[1]!, bs[2]!, ldc * 8]);
         }
       }
     }
@@ -268,6 +274,10 @@ function filterGradWasmSimd(backend: tf.KernelBackend, x: Info, dy: Info, g: Con
 
   // Views only now: the scratch malloc may have grown (and detached) the heap's buffer.
   const acc = new Float64Array(gemm.memory.buffer, cBase, cBytes / 8);
+  for (let chunk = 1; chunk < chunks; chunk++) {
+    const more = new Float64Array(gemm.memory.buffer, cBase + chunk * cBytes, cBytes / 8);
+    for (let q = 0; q < acc.length; q++) acc[q] = acc[q]! + more[q]!;
+  }
   const tapC = mTiles * MR * ldc;
   const [iStride, jStride] = aIsX ? [ldc, 1] : [1, ldc];
   store({ memory: gemm.memory, at: (t, i, j) => acc[t * tapC + i * iStride + j * jStride]!, acc, tapStride: tapC, iStride, jStride });
