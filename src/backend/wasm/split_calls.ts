@@ -49,7 +49,13 @@ export class SplitCalls {
    * pool's table, and `direct`, the calling thread's own instance of it.
    */
   fn(key: string, bytes: (sharedMemory: boolean) => Uint8Array, name: string, direct: KernelFn): PoolFn {
-    return { id: this.lists && this.pool ? this.pool.fn(key, () => bytes(true), name) : -1, direct };
+    if (!this.lists || !this.pool) return { id: -1, direct };
+    // looked up by the function itself: kernels ask for their functions on every call
+    let byDirect = poolFns.get(this.pool);
+    if (!byDirect) poolFns.set(this.pool, (byDirect = new Map()));
+    let f = byDirect.get(direct);
+    if (!f) byDirect.set(direct, (f = { id: this.pool.fn(key, () => bytes(true), name), direct }));
+    return f;
   }
 
   /** Records (or, without a pool, runs) fn(...args) as part `part`'s next call. */
@@ -68,6 +74,9 @@ export class SplitCalls {
 }
 
 let pooled = 0;
+
+/** Each pool's PoolFn per calling-thread function. */
+const poolFns = new WeakMap<HeapPool, Map<KernelFn, PoolFn>>();
 
 /** How many kernel calls ran split over the pool (for tests and benchmarks). */
 export function pooledRuns(): number {
