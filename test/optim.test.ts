@@ -137,6 +137,45 @@ describe('optim.sgd semantics', () => {
   });
 });
 
+describe('optim.sgd one-pass Float update (nnlr vectors, Nesterov)', () => {
+  it('leaves x, the gradient and every state buffer as the separate passes do, bit for bit', () => {
+    const n = 1000;
+    const rand = (seed: number) => {
+      const t = Tensor.create('Float', [n]);
+      for (let i = 1; i <= n; i++) t.put(i, Math.sin(seed * 1000 + i * 7.31) * 2 ** ((i % 9) - 4));
+      return t;
+    };
+    const x = rand(1);
+    const wds = rand(2).abs().mul(1e-3);
+    const lrs = rand(3).abs();
+    const config = { learningRate: 0.1, momentum: 0.9, nesterov: true, dampening: 0, weightDecays: wds, learningRates: lrs };
+    // the same steps as explicit tensor passes (optim/sgd.lua's order)
+    const rx = x.clone();
+    let rbuf: Tensor | null = null;
+    const rdecay = Tensor.create('Float', [n]);
+    const rdelta = Tensor.create('Float', [n]);
+    for (let s = 0; s < 4; s++) {
+      const g = rand(10 + s);
+      const rg = g.clone();
+      sgd(() => [0, g], x, config);
+      rdecay.copy(wds).cmul(rx);
+      rg.add(rdecay);
+      if (!rbuf) rbuf = rg.clone();
+      else rbuf.mul(0.9).add(1, rg);
+      rg.add(0.9, rbuf);
+      rdelta.copy(lrs).cmul(rg);
+      rx.add(-0.1, rdelta);
+      const same = (a: Tensor, b: Tensor) => a.values().every((v, i) => Object.is(v, b.values()[i]));
+      expect(same(x, rx), `x after step ${s + 1}`).toBe(true);
+      expect(same(g, rg), `gradient after step ${s + 1}`).toBe(true);
+      expect(same((config as Record<string, unknown>)['dfdx'] as Tensor, rbuf), `momentum buffer after step ${s + 1}`).toBe(true);
+      expect(same((config as Record<string, unknown>)['decayParameters'] as Tensor, rdecay)).toBe(true);
+      expect(same((config as Record<string, unknown>)['deltaParameters'] as Tensor, rdelta)).toBe(true);
+    }
+    expect((config as Record<string, unknown>)['evalCounter']).toBe(4);
+  });
+});
+
 describe('nnlr getOptimConfig against Torch7', () => {
   for (const name of ['naive', 'mpelu']) {
     it(`${name} composition: the learningRates and weightDecays vectors nnlr computed`, () => {

@@ -26,9 +26,12 @@ function fromEnv(): number | null {
   return n;
 }
 
-/** The thread count in force: setNumThreads, else MPELU_THREADS, else the core count. */
+/** MPELU_THREADS or the core count, read once: every kernel call asks (reading process.env costs ~1 us). */
+let fallback: number | null = null;
+
+/** The thread count in force: setNumThreads, else MPELU_THREADS (read at first use), else the core count. */
 export function getNumThreads(): number {
-  return requested ?? fromEnv() ?? coreCount();
+  return requested ?? (fallback ??= fromEnv() ?? coreCount());
 }
 
 /** Torch's torch.setnumthreads(n): the kernels use n threads from their next call on. */

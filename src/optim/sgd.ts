@@ -127,6 +127,19 @@ export function sgd(
   if (!(grad instanceof Tensor)) throw new TypeError('optim.sgd: opfunc must return [f(x), df/dx] with df/dx a tensor');
   let dfdx = grad;
 
+  // fb.resnet.torch's configuration (nnlr vectors, Nesterov momentum) after the first step:
+  // (2), (3) and (5) in one pass, with the same float32 roundings as the passes below
+  if (wd === 0 && wds && mom !== 0 && nesterov && damp === 0 && lrs) {
+    const buf = getKey(st, 'dfdx');
+    const decay = getKey(st, 'decayParameters');
+    const delta = getKey(st, 'deltaParameters');
+    if (buf instanceof Tensor && decay instanceof Tensor && delta instanceof Tensor &&
+      nesterovStepFloat32(x, dfdx, wds, lrs, decay, buf, delta, mom, lr / (1 + nevals * lrd))) {
+      setKey(st, 'evalCounter', nevals + 1);
+      return [x, [fx]];
+    }
+  }
+
   // (2)
   if (wd !== 0) {
     dfdx.add(wd, x);
@@ -172,4 +185,43 @@ export function sgd(
   // (6)
   setKey(st, 'evalCounter', nevals + 1);
   return [x, [fx]];
+}
+
+/** The contiguous float32 host array of t (offset applied), or null. */
+function float32Run(t: Tensor, n: number): Float32Array | null {
+  if (t.elementType !== 'Float' || !t.isContiguous() || t.nElement() !== n) return null;
+  const d = t.storage().mutableData();
+  return d instanceof Float32Array ? d.subarray(t.offset(), t.offset() + n) : null;
+}
+
+/**
+ * One pass of steps (2), (3) and (5) for weightDecays, Nesterov momentum (dampening 0) and
+ * learningRates on contiguous Float tensors of distinct storages; false (nothing done)
+ * otherwise. Per element, the roundings of the separate passes: decay = wds*x;
+ * dfdx = dfdx + decay; buf = buf*mom + dfdx; dfdx = dfdx + mom*buf; delta = lrs*dfdx;
+ * x = x + (-clr)*delta, each product and sum rounded to float32 (as TH's float ops and
+ * the optim fixtures); the buffers keep the values the passes would leave.
+ */
+function nesterovStepFloat32(x: Tensor, dfdx: Tensor, wds: Tensor, lrs: Tensor, decay: Tensor, buf: Tensor, delta: Tensor, mom: number, clr: number): boolean {
+  const all = [x, dfdx, wds, lrs, decay, buf, delta];
+  if (new Set(all.map((t) => t.storage())).size !== all.length) return false;
+  const n = x.nElement();
+  const [X, G, WD, LR, DE, B, DL] = all.map((t) => float32Run(t, n));
+  if (!X || !G || !WD || !LR || !DE || !B || !DL) return false;
+  const m = Math.fround(mom);
+  const step = Math.fround(-clr);
+  const f = Math.fround;
+  for (let i = 0; i < n; i++) {
+    const d = f(WD[i]! * X[i]!);
+    DE[i] = d;
+    const g = f(G[i]! + d);
+    const b = f(f(B[i]! * m) + g);
+    B[i] = b;
+    const g2 = f(g + f(m * b));
+    G[i] = g2;
+    const dl = f(LR[i]! * g2);
+    DL[i] = dl;
+    X[i] = f(X[i]! + f(step * dl));
+  }
+  return true;
 }
