@@ -163,7 +163,9 @@ export function fillTensor(t: Tensor, v: number): Tensor {
     return t;
   }
   const d = t.storage().mutableData() as Float64Array;
-  forEachStorageIndex(t.size(), t.stride(), t.offset(), (i) => (d[i] = v));
+  // a contiguous view (a module's gradWeight in the flat getParameters vector): one fill
+  if (t.isContiguous() && !(d instanceof BigInt64Array)) d.fill(v, t.offset(), t.offset() + t.nElement());
+  else forEachStorageIndex(t.size(), t.stride(), t.offset(), (i) => (d[i] = v));
   return t;
 }
 
