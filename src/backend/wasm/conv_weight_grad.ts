@@ -111,8 +111,41 @@ function gemmKernel(): FuncDef {
   return f.def();
 }
 
+/** zero(p, vectors): `vectors` v128 zeros from byte address p. */
+function zeroKernel(): FuncDef {
+  const f = new Fn('zero', ['p', 'vectors']);
+  const c = f.code;
+  const [p, k] = [f.l('p'), f.l('vectors')];
+  c.block().get(k).op('i32.eqz').brIf(0).loop();
+  c.get(p).f32x4(0).v128Store();
+  c.get(p).i32(16).op('i32.add').set(p);
+  f.countDown(k).end().end();
+  return f.def();
+}
+
+/**
+ * sum_runs(p, vectors, stride, runs): for each of `vectors` pairs of doubles from p,
+ * p[i] = ((p[i] + p[i + stride]) + p[i + 2 stride]) + ... over `runs` runs (stride in bytes).
+ */
+function sumRunsKernel(): FuncDef {
+  const f = new Fn('sum_runs', ['p', 'vectors', 'stride', 'runs']);
+  const c = f.code;
+  const [p, k, q, r] = [f.l('p'), f.l('vectors'), f.l('q'), f.l('r')];
+  const v = f.v('v');
+  c.block().get(k).op('i32.eqz').brIf(0).loop();
+  c.get(p).v128Load().set(v).get(p).set(q).get(f.l('runs')).i32(1).op('i32.sub').set(r);
+  c.block().get(r).op('i32.eqz').brIf(0).loop();
+  c.get(q).get(f.l('stride')).op('i32.add').set(q);
+  c.get(v).get(q).v128Load().simd('f64x2.add').set(v);
+  f.countDown(r).end().end();
+  c.get(p).get(v).v128Store();
+  c.get(p).i32(16).op('i32.add').set(p);
+  f.countDown(k).end().end();
+  return f.def();
+}
+
 export function convWeightGradModuleBytes(sharedMemory = false): Uint8Array {
-  return assemble([gemmKernel()], sharedMemory);
+  return assemble([gemmKernel(), zeroKernel(), sumRunsKernel()], sharedMemory);
 }
 
 const moduleValidates = validatesOnce(() => convWeightGradModuleBytes());
@@ -125,11 +158,16 @@ export function convWeightGradSimdSupported(): boolean {
 type GemmFn = (...args: number[]) => void;
 
 /** One kernel instance and one float64 scratch block per heap. */
-const heapGemm = perHeap((heap) => ({
-  memory: heap.memory,
-  scratch: new ScratchBlock(heap, 'Conv2DBackpropFilter (wasm SIMD)', 65536),
-  gemm: instantiateOnMemory(convWeightGradModuleBytes, heap.memory)['gemm_tn'] as GemmFn,
-}));
+const heapGemm = perHeap((heap) => {
+  const exports = instantiateOnMemory(convWeightGradModuleBytes, heap.memory);
+  return {
+    memory: heap.memory,
+    scratch: new ScratchBlock(heap, 'Conv2DBackpropFilter (wasm SIMD)', 65536),
+    gemm: exports['gemm_tn'] as GemmFn,
+    zero: exports['zero'] as GemmFn,
+    sumRuns: exports['sum_runs'] as GemmFn,
+  };
+});
 
 /**
  * The SIMD weight gradient's switch (off: wasm uses the composite of tfjs kernels in
@@ -231,7 +269,8 @@ function filterGradWasmSimd(backend: tf.KernelBackend, x: Info, dy: Info, g: Con
   if (xOff + 4 * n * h * w * ci + 64 > limit || dyOff + 4 * n * ho * wo * co + 64 > limit) {
     return false;
   }
-  new Float64Array(gemm.memory.buffer, cBase, (chunks * cBytes) / 8).fill(0);
+  // the float64 results start at zero (cBytes is a whole number of vectors: ldc is a multiple of 16)
+  gemm.zero(cBase, (chunks * cBytes) / 16);
 
   const xb = 4 * ci; // bytes per x position
   const db = 4 * co;
@@ -280,11 +319,8 @@ function filterGradWasmSimd(backend: tf.KernelBackend, x: Info, dy: Info, g: Con
   split.finish();
 
   // Views only now: the scratch malloc may have grown (and detached) the heap's buffer.
+  if (chunks > 1) gemm.sumRuns(cBase, cBytes / 16, cBytes, chunks);
   const acc = new Float64Array(gemm.memory.buffer, cBase, cBytes / 8);
-  for (let chunk = 1; chunk < chunks; chunk++) {
-    const more = new Float64Array(gemm.memory.buffer, cBase + chunk * cBytes, cBytes / 8);
-    for (let q = 0; q < acc.length; q++) acc[q] = acc[q]! + more[q]!;
-  }
   const tapC = mTiles * MR * ldc;
   const [iStride, jStride] = aIsX ? [ldc, 1] : [1, ldc];
   store({ memory: gemm.memory, at: (t, i, j) => acc[t * tapC + i * iStride + j * jStride]!, acc, tapStride: tapC, iStride, jStride });
