@@ -41,7 +41,7 @@ export class SplitCalls {
   /** `wanted` parts at most (the thread count when a pool runs them, else 1). */
   constructor(private readonly pool: HeapPool | null, wanted: number) {
     this.parts = pool ? Math.max(1, Math.min(wanted, getNumThreads())) : 1;
-    this.lists = pool && this.parts > 1 ? Array.from({ length: this.parts }, () => new CallList()) : null;
+    this.lists = pool && this.parts > 1 ? Array.from({ length: this.parts }, () => spareLists.pop() ?? new CallList()) : null;
   }
 
   /**
@@ -66,14 +66,26 @@ export class SplitCalls {
 
   /** Runs the recorded parts, one per thread; returns when every part is done. */
   finish(): void {
-    if (this.lists && this.pool) {
-      this.pool.run(this.lists);
+    if (this.lists && this.lists.length > 0 && this.pool) {
+      try {
+        this.pool.run(this.lists);
+      } finally {
+        // the lists (grown to the size kernels need) serve the next split
+        for (const l of this.lists) {
+          l.count = 0;
+          if (spareLists.length < 64) spareLists.push(l);
+        }
+        this.lists.length = 0;
+      }
       pooled++;
     }
   }
 }
 
 let pooled = 0;
+
+/** Call lists of finished splits, reused (a kernel call holds its lists only until finish()). */
+const spareLists: CallList[] = [];
 
 /** Each pool's PoolFn per calling-thread function. */
 const poolFns = new WeakMap<HeapPool, Map<KernelFn, PoolFn>>();
