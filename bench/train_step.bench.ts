@@ -121,7 +121,25 @@ const threads = Number(process.env.MPELU_BENCH_THREADS ?? coreCount());
 const script = peerScript();
 const py = script ? pythonWithTorch() : null;
 const load = () => (existsSync('/proc/loadavg') ? spawnSync('cat', ['/proc/loadavg'], { encoding: 'utf8' }).stdout.trim().split(' ').slice(0, 3).join(' ') : 'n/a');
-console.log(`threads ${threads} for both; load average ${load()}`);
+/** Cores busy with other work, over one second before the bench starts (/proc/stat), or null. */
+function busyCores(): number | null {
+  const sample = () => {
+    if (!existsSync('/proc/stat')) return null;
+    const f = (spawnSync('cat', ['/proc/stat'], { encoding: 'utf8' }).stdout.split('\n')[0] ?? '').trim().split(/\s+/).slice(1).map(Number);
+    const idle = (f[3] ?? 0) + (f[4] ?? 0);
+    return { idle, total: f.reduce((a, b) => a + b, 0) };
+  };
+  const a = sample();
+  spawnSync('sleep', ['1']);
+  const b = sample();
+  if (!a || !b || b.total <= a.total) return null;
+  return (1 - (b.idle - a.idle) / (b.total - a.total)) * coreCount();
+}
+
+// other work on the machine before the bench starts (its own threads raise the load later)
+const startLoad = load();
+const startBusy = busyCores();
+console.log(`threads ${threads} for both; load average ${startLoad}; cores busy before the start ${startBusy === null ? 'n/a' : startBusy.toFixed(2)}`);
 if (!script) console.log('peer: not found (set MPELU_PEER to peer_pytorch_mpelu_resnet.py), mpelu only');
 else if (!py) console.log('peer: no python3 with torch (Debian: apt-get install python3-torch), mpelu only');
 
@@ -159,5 +177,6 @@ console.log(`\nsummary (mpelu vs pytorch, ${threads} threads each; load average 
 for (const r of rows) console.log(`  ${r}`);
 // PyTorch's OpenMP threads spin-wait: with other work on the cores its figures collapse
 // (1.1 instead of 16 images/s was seen at load ~4), so ratios under load flatter mpelu.
-const load1 = Number(load().split(' ')[0]);
-if (py && load1 > 1.5) console.log(`  WARNING: load average ${load1} > 1.5: the PyTorch figures (and so the ratios) are not trustworthy; re-run on an idle machine`);
+if (py && startBusy !== null && startBusy > 0.3) {
+  console.log(`  WARNING: ${startBusy.toFixed(2)} cores were busy with other work when the bench started: the PyTorch figures (and so the ratios) are not trustworthy; re-run on an idle machine`);
+}
