@@ -165,7 +165,10 @@ describe('optim.sgd one-pass Float update (nnlr vectors, Nesterov)', () => {
       rg.add(0.9, rbuf);
       rdelta.copy(lrs).cmul(rg);
       rx.add(-0.1, rdelta);
-      const same = (a: Tensor, b: Tensor) => a.values().every((v, i) => Object.is(v, b.values()[i]));
+      const same = (a: Tensor, b: Tensor) => {
+        const [u, v] = [a.values(), b.values()];
+        return u.length === v.length && u.every((x, i) => Object.is(x, v[i]));
+      };
       expect(same(x, rx), `x after step ${s + 1}`).toBe(true);
       expect(same(g, rg), `gradient after step ${s + 1}`).toBe(true);
       expect(same((config as Record<string, unknown>)['dfdx'] as Tensor, rbuf), `momentum buffer after step ${s + 1}`).toBe(true);

@@ -130,20 +130,44 @@ export function mpeluBackwardHost(x: tf.Tensor, dy: tf.Tensor, alpha: F32, beta:
   return r ? { dx: r[0] as tf.Tensor, dAlpha: r[1] as F32, dBeta: r[2] as F32 } : null;
 }
 
-/** Batch-norm training forward: y (a tensor) and the batch statistics on the host; null where no fused kernel runs. */
-export function batchNormTrainHost(x: tf.Tensor, weight: F32 | null, bias: F32 | null, eps: number): { y: tf.Tensor; mean: F32; invstd: F32; varUnbiased: F32 } | null {
+/** MPELU's alpha and beta (C values or one shared) for a batch norm whose output MPELU takes next. */
+export interface MpeluAfter {
+  alpha: F32;
+  beta: F32;
+}
+
+function mpeluArgs(args: Record<string, FusedArg>, mpelu: MpeluAfter | undefined, c: number, op: string): void {
+  if (!mpelu) return;
+  for (const [p, name] of [[mpelu.alpha, 'alpha'], [mpelu.beta, 'beta']] as const) if (p.length !== 1) checkLength(p, c, `MPELU ${name}`, op);
+  args['mpeluAlpha'] = mpelu.alpha;
+  args['mpeluBeta'] = mpelu.beta;
+}
+
+/**
+ * Batch-norm training forward: y (a tensor) and the batch statistics on the host, and with
+ * `mpelu` also z = MPELU(y) from the same pass; null where no fused kernel runs.
+ */
+export function batchNormTrainHost(
+  x: tf.Tensor, weight: F32 | null, bias: F32 | null, eps: number, mpelu?: MpeluAfter,
+): { y: tf.Tensor; mean: F32; invstd: F32; varUnbiased: F32; z: tf.Tensor | null } | null {
   const c = channels(x, 'batchNormTrainForward');
   checkLength(weight, c, 'weight', 'batchNormTrainForward');
   checkLength(bias, c, 'bias', 'batchNormTrainForward');
   const args: Record<string, FusedArg> = { x };
   if (weight) args['weight'] = weight;
   if (bias) args['bias'] = bias;
+  mpeluArgs(args, mpelu, c, 'batchNormTrainForward');
   const r = runFusedOnHost(FUSED.batchNormTrain, args, { eps }, [1, 2, 3]);
-  return r ? { y: r[0] as tf.Tensor, mean: r[1] as F32, invstd: r[2] as F32, varUnbiased: r[3] as F32 } : null;
+  return r ? { y: r[0] as tf.Tensor, mean: r[1] as F32, invstd: r[2] as F32, varUnbiased: r[3] as F32, z: mpelu ? (r[4] as tf.Tensor) : null } : null;
 }
 
-/** Batch-norm evaluate forward with the running statistics on the host; null where no fused kernel runs. */
-export function batchNormEvalHost(x: tf.Tensor, runningMean: F32, runningVar: F32, weight: F32 | null, bias: F32 | null, eps: number): tf.Tensor | null {
+/**
+ * Batch-norm evaluate forward with the running statistics on the host: y, and with `mpelu`
+ * also z = MPELU(y) from the same pass; null where no fused kernel runs.
+ */
+export function batchNormEvalHost(
+  x: tf.Tensor, runningMean: F32, runningVar: F32, weight: F32 | null, bias: F32 | null, eps: number, mpelu?: MpeluAfter,
+): { y: tf.Tensor; z: tf.Tensor | null } | null {
   const c = channels(x, 'batchNormEvalForward');
   checkLength(runningMean, c, 'running_mean', 'batchNormEvalForward');
   checkLength(runningVar, c, 'running_var', 'batchNormEvalForward');
@@ -152,8 +176,9 @@ export function batchNormEvalHost(x: tf.Tensor, runningMean: F32, runningVar: F3
   const args: Record<string, FusedArg> = { x, runningMean, runningVar };
   if (weight) args['weight'] = weight;
   if (bias) args['bias'] = bias;
+  mpeluArgs(args, mpelu, c, 'batchNormEvalForward');
   const r = runFusedOnHost(FUSED.batchNormEval, args, { eps }, []);
-  return r ? (r[0] as tf.Tensor) : null;
+  return r ? { y: r[0] as tf.Tensor, z: mpelu ? (r[1] as tf.Tensor) : null } : null;
 }
 
 /** Batch-norm backward: dx (a tensor) and, with a weight, the unscaled dWeight/dBias on the host; null where no fused kernel runs. */

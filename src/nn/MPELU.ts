@@ -16,7 +16,9 @@ import { registerModule } from './registry.js';
 import { formatF } from './tostring.js';
 import { tensorInput } from './activation.js';
 import { ChannelParamModule, filledParam } from './ChannelParamModule.js';
-import { expBackward, expForward, type ExpParams } from './elu_family.js';
+import { expBackward, expForward, hostAlphaBeta, type ExpParams } from './elu_family.js';
+import type { MpeluAfter } from '../backend/host_params.js';
+import type { tf } from '../torch/tfjs_core.js';
 
 export class MPELU extends ChannelParamModule {
   /**
@@ -48,6 +50,35 @@ export class MPELU extends ChannelParamModule {
   override updateOutput(input: Activity): Tensor {
     const x = tensorInput(input, `${this.className}:updateOutput`);
     return expForward(`${this.className}:updateOutput`, x, this.params(), this.buffer('output', x));
+  }
+
+  /**
+   * For a batch norm that computes this module's output in its own pass (the nopre unit's
+   * BN -> MPELU pair, SpatialBatchNormalization.updateOutputFused): alpha and beta on the
+   * host, or null when this module cannot be fused with an input of `channels` channels
+   * (another channel count, a Double module, an updateOutput replaced on the instance).
+   * @param channels the channels of the batch norm's output.
+   */
+  fusedForwardParams(channels: number): MpeluAfter | null {
+    if (Object.prototype.hasOwnProperty.call(this, 'updateOutput') || this.weight.elementType !== 'Float') return null;
+    const n = this.nOutputPlane;
+    if (n !== 0 && n !== channels) return null;
+    const p = this.params();
+    if (p.weight.nElement() < (n || 1) || (p.bias && p.bias.nElement() < (n || 1))) return null;
+    const [alpha, beta] = hostAlphaBeta(p);
+    return { alpha, beta };
+  }
+
+  /**
+   * Takes z, MPELU of `input` computed by the fused pass (channels last, as the batch norm
+   * stores its own output), as this module's output.
+   * @param input the batch norm's output (this module's input).
+   * @param z MPELU(input) in channels-last order; ownership passes.
+   */
+  takeFusedOutput(input: Tensor, z: tf.Tensor): Tensor {
+    const out = this.buffer('output', input);
+    out.setTF(z, 'NHWC');
+    return out;
   }
 
   protected override scratchBuffers(): readonly string[] {

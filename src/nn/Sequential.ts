@@ -45,9 +45,22 @@ export class Sequential<In extends Activity = Tensor, Out extends Activity = Ten
 
   override updateOutput(input: In): Out {
     let current: Activity = input;
-    this.children().forEach((m, i) => {
+    const mods = this.children();
+    for (let i = 0; i < mods.length; i++) {
+      const m = mods[i]!;
+      const next = mods[i + 1];
+      // a module that computes the next one's output in its own pass (batch norm, then MPELU)
+      if (next && isFusing(m)) {
+        const x = current;
+        const fused = this.rethrowErrors(m, i + 1, 'updateOutput', () => m.updateOutputFused(x, next));
+        if (fused) {
+          current = fused;
+          i++;
+          continue;
+        }
+      }
       current = this.rethrowErrors(m, i + 1, 'updateOutput', () => m.updateOutput(current));
-    });
+    }
     this.output = current as Out;
     return this.output;
   }
@@ -126,3 +139,12 @@ export class Sequential<In extends Activity = Tensor, Out extends Activity = Ten
 }
 
 registerModule('nn.Sequential', Sequential);
+
+/** A module that can also compute the next module's output in the same pass (or decline: null). */
+interface FusingModule extends Module {
+  updateOutputFused(input: Activity, next: Module): Activity | null;
+}
+
+function isFusing(m: Module): m is FusingModule {
+  return typeof (m as unknown as { updateOutputFused?: unknown }).updateOutputFused === 'function';
+}

@@ -14,7 +14,8 @@ import { uniformFill } from '../init/index.js';
 import { batchNormBackward, batchNormEvalForward, batchNormTrainForward } from '../backend/layer_ops.js';
 import { patchTfjsKernels } from '../backend/tfjs_patches.js';
 import { accumulateHost, accumulateTF, engineOf, expectTensor, fillTensor, hostFloat32, hostValues, setOutputHost, assignHost } from './tensor_helpers.js';
-import { batchNormBackwardHost, batchNormEvalHost, batchNormTrainHost, hostParamsActive } from '../backend/host_params.js';
+import { batchNormBackwardHost, batchNormEvalHost, batchNormTrainHost, hostParamsActive, type MpeluAfter } from '../backend/host_params.js';
+import { MPELU } from './MPELU.js';
 import { bnBackward, bnBatchStats, bnForward, bnRunningStats, type BNShape, type BNStats } from './float64/batchnorm.js';
 import { forEachStorageIndex } from '../torch/layout.js';
 
@@ -242,22 +243,51 @@ export class SpatialBatchNormalization extends Module<Tensor, Tensor> {
    * weight, bias and the running statistics read in place, the batch statistics returned to
    * the host without a blocking read. False (nothing done) where no fused kernel runs.
    */
-  private forwardOnHost(x4: Tensor, out: Tensor, saveMean: Tensor, saveStd: Tensor, useBatch: boolean): boolean {
+  /**
+   * updateOutput, then `next`'s when it is an nn.MPELU reading this output (the nopre unit's
+   * pair), both from one pass over the normalized values: the same numbers, the same state
+   * (output, save_mean/save_std, running statistics, next.output) as the two updateOutput
+   * calls. Returns next's output, or null, with nothing done, where that pass cannot run
+   * (Double tensors, no fused kernels, another module after, a channel count MPELU does not
+   * have); nn.Sequential then calls the two modules one after the other.
+   * @param input this module's input.
+   * @param next the module after this one.
+   */
+  updateOutputFused(input: Activity, next: Module): Tensor | null {
+    if (!(next instanceof MPELU) || next.constructor !== MPELU || Object.prototype.hasOwnProperty.call(this, 'updateOutput')) return null;
+    const where = `${this.className}:updateOutput`;
+    const x4 = this.checkInput(input, where);
+    if (x4.elementType !== 'Float' || engineOf(x4, where) !== 'tf' || !hostParamsActive()) return null;
+    const mpelu = next.fusedForwardParams(this.running_mean.nElement());
+    if (!mpelu) return null;
+    patchTfjsKernels();
+    const out = this.buffer('output', x4);
+    const saveMean = this.buffer('save_mean', x4);
+    const saveStd = this.buffer('save_std', x4);
+    const useBatch = this.train && x4.size(1) > 1;
+    let z: tf.Tensor | null = null;
+    if (!this.forwardOnHost(x4, out, saveMean, saveStd, useBatch, { ...mpelu, take: (t) => (z = t) }) || !z) return null;
+    return next.takeFusedOutput(out, z);
+  }
+
+  private forwardOnHost(x4: Tensor, out: Tensor, saveMean: Tensor, saveStd: Tensor, useBatch: boolean, mpelu?: MpeluAfter & { take(z: tf.Tensor): void }): boolean {
     const { weight, bias, eps } = this;
     const w = weight ? hostFloat32(weight) : null;
     const b = bias ? hostFloat32(bias) : null;
     const x = x4.toTFNHWC();
     try {
       if (useBatch) {
-        const r = batchNormTrainHost(x, w, b, eps);
+        const r = batchNormTrainHost(x, w, b, eps, mpelu);
         if (!r) return false;
         out.setTF(r.y, 'NHWC');
         this.finishBatchStats(saveMean, saveStd, Float64Array.from(r.mean), Float64Array.from(r.invstd), Float64Array.from(r.varUnbiased), this.momentum);
+        if (r.z) mpelu?.take(r.z);
       } else {
-        const y = batchNormEvalHost(x, hostFloat32(this.running_mean), hostFloat32(this.running_var), w, b, eps);
-        if (!y) return false;
-        out.setTF(y, 'NHWC');
+        const r = batchNormEvalHost(x, hostFloat32(this.running_mean), hostFloat32(this.running_var), w, b, eps, mpelu);
+        if (!r) return false;
+        out.setTF(r.y, 'NHWC');
         this.resetSaved(saveMean, saveStd, this.running_mean.nElement());
+        if (r.z) mpelu?.take(r.z);
       }
       return true;
     } finally {

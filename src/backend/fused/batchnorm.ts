@@ -6,7 +6,8 @@
 
 import { tf } from '../../torch/tfjs_core.js';
 import { fold, tile } from '../wasm/mpelu_batchnorm.js';
-import { channelRows, FUSED, type F32, type FusedSpec } from './spec.js';
+import { channelRows, FUSED, type F32, type FusedSpec, type Info } from './spec.js';
+import { mpeluForwardLoop } from './mpelu.js';
 
 /**
  * Per-channel mean and sum of squared deviations in one read pass (float64, shifted by
@@ -40,12 +41,31 @@ export function affineLoop(x: F32, y: F32, n: number, C: number, scale: Float64A
   }
 }
 
+/**
+ * With inputs mpeluAlpha and mpeluBeta (C values or 1), the batch-norm kernels also apply
+ * MPELU to their output y into one more output z (the nopre unit's BN -> MPELU pair): in
+ * one pass on wasm, the same numbers as the two kernels one after the other.
+ */
+function withMpelu(inputs: Record<string, Info>): boolean {
+  return inputs['mpeluAlpha'] !== undefined && inputs['mpeluBeta'] !== undefined;
+}
+
+/** z = MPELU(y) by the MPELU kernel's own loop (channels last). */
+function mpeluAfterLoop(ins: Record<string, F32>, y: F32, z: F32, n: number, C: number): void {
+  mpeluForwardLoop(y, z, ins['mpeluAlpha']!, ins['mpeluBeta']!, n, C, 1);
+}
+
+/** The last parameter rows of the fused SIMD pass: alpha and beta tiled to W lanes. */
+function mpeluRows(view: (i: Info) => F32, inputs: Record<string, Info>, W: number): Float32Array[] {
+  return [tile(view(inputs['mpeluAlpha']!), W), tile(view(inputs['mpeluBeta']!), W)];
+}
+
 export const batchNormTrainSpec: FusedSpec = {
   name: FUSED.batchNormTrain,
   outputs: (inputs) => {
     const s = inputs['x']!.shape;
     const C = s[s.length - 1]!;
-    return [s.slice(), [C], [C], [C]];
+    return withMpelu(inputs) ? [s.slice(), [C], [C], [C], s.slice()] : [s.slice(), [C], [C], [C]];
   },
   run: (ins, outs, inputs, attrs) => {
     const s = inputs['x']!.shape;
@@ -73,6 +93,7 @@ export const batchNormTrainSpec: FusedSpec = {
       shift[c] = (b ? b[c]! : 0) - m * invstd * wc;
     }
     affineLoop(x, outs[0]!, n, C, scale, shift);
+    if (withMpelu(inputs)) mpeluAfterLoop(ins, outs[0]!, outs[4]!, n, C);
   },
   simd: (call) => {
     const { k, inputs, outs, attrs, off, view } = call;
@@ -106,14 +127,16 @@ export const batchNormTrainSpec: FusedSpec = {
     view(outs[1]!).set(m);
     view(outs[2]!).set(invstd);
     view(outs[3]!).set(varUnbiased);
-    k.affine(xo, off(outs[0]!), total, W, tile(m, W), tile(invstd, W), tile(w ?? [1], W), tile(b ?? [0], W));
+    const affineRows = [tile(m, W), tile(invstd, W), tile(w ?? [1], W), tile(b ?? [0], W)] as const;
+    if (withMpelu(inputs)) k.affineMpelu(xo, off(outs[0]!), off(outs[4]!), total, W, [...affineRows, ...mpeluRows(view, inputs, W)]);
+    else k.affine(xo, off(outs[0]!), total, W, ...affineRows);
     return true;
   },
 };
 
 export const batchNormEvalSpec: FusedSpec = {
   name: FUSED.batchNormEval,
-  outputs: (inputs) => [inputs['x']!.shape.slice()],
+  outputs: (inputs) => (withMpelu(inputs) ? [inputs['x']!.shape.slice(), inputs['x']!.shape.slice()] : [inputs['x']!.shape.slice()]),
   run: (ins, outs, inputs, attrs) => {
     const s = inputs['x']!.shape;
     const C = s[s.length - 1]!;
@@ -132,6 +155,7 @@ export const batchNormEvalSpec: FusedSpec = {
       shift[c] = (b ? b[c]! : 0) - rm[c]! * invstd * wc;
     }
     affineLoop(ins['x']!, outs[0]!, n, C, scale, shift);
+    if (withMpelu(inputs)) mpeluAfterLoop(ins, outs[0]!, outs[1]!, n, C);
   },
   simd: (call) => {
     const { k, inputs, outs, attrs, off, view } = call;
@@ -146,7 +170,9 @@ export const batchNormEvalSpec: FusedSpec = {
     for (let c = 0; c < C; c++) invstd[c] = 1 / Math.sqrt(rv[c]! + eps);
     const w = inputs['weight'] ? view(inputs['weight']).slice() : [1];
     const b = inputs['bias'] ? view(inputs['bias']).slice() : [0];
-    k.affine(off(xi), off(outs[0]!), total, W, tile(rm, W), tile(invstd, W), tile(w, W), tile(b, W));
+    const affineRows = [tile(rm, W), tile(invstd, W), tile(w, W), tile(b, W)] as const;
+    if (withMpelu(inputs)) k.affineMpelu(off(xi), off(outs[0]!), off(outs[1]!), total, W, [...affineRows, ...mpeluRows(view, inputs, W)]);
+    else k.affine(off(xi), off(outs[0]!), total, W, ...affineRows);
     return true;
   },
 };

@@ -172,17 +172,23 @@ const expKernel = mapKernel('exp', ['src', 'dst'], 0, (f) => {
 });
 
 /** MPELU forward; prm rows: alpha, beta. y = x > 0 ? x : alpha * (exp(beta * x) - 1). */
-const mpeluForwardKernel = mapKernel('mpelu_forward', ['x', 'y'], 2, (f) => {
+/** Stores MPELU of the v128 local v at dst + i: v > 0 ? v : alpha * (exp(beta * v) - 1) (parameter rows by name). */
+function emitMpeluStore(f: Fn, v: number, dst: string, alphaRow: string, betaRow: string): void {
   const c = f.code;
-  const v = f.v('v');
   const t = f.v('t');
-  load(f, 'x', 'i').tee(v);
-  load(f, 'p1', 'ch').simd('f32x4.mul').set(t);
-  addr(f, 'y', 'i').get(v);
+  c.get(v);
+  load(f, betaRow, 'ch').simd('f32x4.mul').set(t);
+  addr(f, dst, 'i').get(v);
   emitExp(c, t, f.v('k'), f.v('r'));
   c.f32x4(1).simd('f32x4.sub');
-  load(f, 'prm', 'ch').simd('f32x4.mul');
+  load(f, alphaRow, 'ch').simd('f32x4.mul');
   c.get(v).i32x4(0).simd('f32x4.gt').simd('v128.bitselect').v128Store();
+}
+
+const mpeluForwardKernel = mapKernel('mpelu_forward', ['x', 'y'], 2, (f) => {
+  const v = f.v('v');
+  load(f, 'x', 'i').set(v);
+  emitMpeluStore(f, v, 'y', 'prm', 'p1');
 });
 
 /**
@@ -233,6 +239,21 @@ const bnAffineKernel = mapKernel('bn_affine', ['x', 'y'], 4, (f) => {
   load(f, 'p3', 'ch').simd('f32x4.add').v128Store();
 });
 
+/**
+ * Batch norm then MPELU in one pass (the nopre unit's pair): y = ((x - m) * s) * w + b as
+ * bn_affine, z = mpelu(y) as mpelu_forward, both stored; prm rows: m, s, w, b, alpha, beta.
+ */
+const bnAffineMpeluKernel = mapKernel('bn_affine_mpelu', ['x', 'y', 'z'], 6, (f) => {
+  const v = f.v('v');
+  load(f, 'x', 'i');
+  load(f, 'prm', 'ch').simd('f32x4.sub');
+  load(f, 'p1', 'ch').simd('f32x4.mul');
+  load(f, 'p2', 'ch').simd('f32x4.mul');
+  load(f, 'p3', 'ch').simd('f32x4.add').set(v);
+  addr(f, 'y', 'i').get(v).v128Store();
+  emitMpeluStore(f, v, 'z', 'p4', 'p5');
+});
+
 /** Training-mode batch-norm dx = (dy * a + d) + (x - m) * k; prm rows: m, a, k, d. */
 const bnBackwardDxKernel = mapKernel('bn_backward_dx', ['x', 'dy', 'dx'], 4, (f) => {
   addr(f, 'dx', 'i');
@@ -253,6 +274,7 @@ const addKernel = mapKernel('add', ['a', 'b', 'y'], 0, (f) => {
 
 const KERNELS: readonly FuncDef[] = [
   expKernel, mpeluForwardKernel, mpeluBackwardKernel, bnMomentsKernel, bnBackwardSumsKernel, bnAffineKernel, bnBackwardDxKernel, addKernel,
+  bnAffineMpeluKernel,
 ];
 
 /** The module's bytes for a plain or a shared memory. */
@@ -302,7 +324,10 @@ export class SimdKernels {
     this.scratch.reserve(bytes);
   }
 
-  /** Scratch bytes the passes over rows of W floats need (4 parameter rows, 2 accumulator rows per chunk). */
+  /**
+   * Scratch bytes the passes over rows of W floats need: 4 parameter rows, then 2 float64
+   * accumulator rows per chunk (a map pass with 6 parameter rows fits in the same bytes).
+   */
   static scratchFor(W: number, chunks = 1): number {
     return 4 * W * 4 + chunks * 2 * W * 8 + 64;
   }
@@ -384,6 +409,13 @@ export class SimdKernels {
     this.reserve(SimdKernels.scratchFor(W));
     const prm = this.params([m, s, w, b], W);
     this.map('bn_affine', [x, y], prm, total, W);
+  }
+
+  /** y = ((x - m) * s) * w + b and z = MPELU(y) per lane (alpha, beta), in one pass. */
+  affineMpelu(x: Ptr, y: Ptr, z: Ptr, total: number, W: number, rows: readonly Float32Array[]): void {
+    this.reserve(SimdKernels.scratchFor(W));
+    const prm = this.params(rows, W);
+    this.map('bn_affine_mpelu', [x, y, z], prm, total, W);
   }
 
   /** dx = (dy * a + d) + (x - m) * k per lane. */
