@@ -200,12 +200,19 @@ export class TapKernels {
     split: SplitCalls, part: number, colsInner: boolean, a: number, b: number, c: number, nTiles: number, k: number,
     outer: number, rows: number, cols: number, aw: Walk, cw: Walk, load: number,
   ): void {
-    const fn = (m: number) => split.fn('tap_gemm', tapGemmModuleBytes, `tap_mr${m}${colsInner ? '_inner' : ''}`, (colsInner ? this.fnsInner : this.fns)[m - 1]!);
+    const fns = colsInner ? this.fnsInner : this.fns;
+    const suffix = colsInner ? '_inner' : '';
     const ldb = nTiles * NC * 4;
     const full = Math.floor(cols / MR);
     const rest = cols - full * MR;
-    if (full > 0) split.call(part, fn(MR), [a, b, c, nTiles, k, outer, rows, full, aw.outer, aw.row, aw.col, cw.outer, cw.row, cw.col, ldb, load]);
-    if (rest > 0) split.call(part, fn(rest), [a + full * MR * aw.col, b, c + full * MR * cw.col, nTiles, k, outer, rows, 1, aw.outer, aw.row, aw.col, cw.outer, cw.row, cw.col, ldb, load]);
+    if (full > 0) {
+      const fn = split.fn('tap_gemm', tapGemmModuleBytes, `tap_mr${MR}${suffix}`, fns[MR - 1]!);
+      split.call(part, fn, [a, b, c, nTiles, k, outer, rows, full, aw.outer, aw.row, aw.col, cw.outer, cw.row, cw.col, ldb, load]);
+    }
+    if (rest > 0) {
+      const fn = split.fn('tap_gemm', tapGemmModuleBytes, `tap_mr${rest}${suffix}`, fns[rest - 1]!);
+      split.call(part, fn, [a + full * MR * aw.col, b, c + full * MR * cw.col, nTiles, k, outer, rows, 1, aw.outer, aw.row, aw.col, cw.outer, cw.row, cw.col, ldb, load]);
+    }
   }
 }
 
