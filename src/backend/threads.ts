@@ -1,7 +1,8 @@
 // How many threads mpelu's own kernels compute with: torch.setnumthreads(n) /
 // torch.getnumthreads(), MPELU_THREADS, default the number of cores. The wasm kernels split
-// their work (never the order of a sum) over this many threads: the calling thread and
-// threads - 1 workers (heap_pool.ts).
+// their work over this many threads, the calling thread and threads - 1 workers
+// (heap_pool.ts), never changing the order of a sum (where one is cut, the cut depends on the
+// shape alone).
 
 import { availableParallelism } from 'node:os';
 

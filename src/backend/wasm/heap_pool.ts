@@ -2,9 +2,9 @@
 // kernel call can use every core. The heap must be a shared WebAssembly.Memory (shared_heap.ts
 // makes tfjs-wasm's SIMD build allocate one); each worker instantiates the kernel modules on
 // that same memory and runs lists of calls the calling thread records: a kernel splits its
-// work into parts (whole images, or disjoint tiles of a result), runs part 0 itself and hands
-// part i to worker i - 1. Parts never split a sum, so results do not depend on the thread
-// count.
+// work into parts (whole images, rows, or runs with sums of their own), runs part 0 itself
+// and hands part i to worker i - 1. Where a sum is cut, the runs are fixed by the shape and
+// added in order by the kernel, so results do not depend on the thread count.
 //
 // The caller blocks in Atomics.wait until its workers are done (the nn API is synchronous).
 // Control lives in one SharedArrayBuffer per worker: a job sequence number, a done number,
