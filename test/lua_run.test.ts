@@ -24,6 +24,21 @@ describe('mpelu run', () => {
     expect(r.code).toBe(0);
   });
 
+  it('tensor arithmetic takes numbers, numeric strings and tensors; anything else is an error naming both operands', async () => {
+    const code = [
+      'print((torch.Tensor(2):fill(1) + "2"):sum(), (3 - torch.Tensor(1):fill(1)):sum())',
+      'local ok, e = pcall(function() return torch.Tensor(2) + {} end)',
+      'print(ok, e)',
+      'print(pcall(function() return true * torch.FloatTensor(1) end))',
+    ].join(' ');
+    const r = await mpeluRun(['-e', code]);
+    expect(r.stdout.toString()).toBe(
+      "6\t2\t\nfalse\t(command line):1: invalid arguments to '+': DoubleTensor and table (expected a number or a tensor)\t\n" +
+      "false\t(command line):1: invalid arguments to '*': FloatTensor and boolean (expected a number or a tensor)\t\n",
+    );
+    expect(r.code).toBe(0);
+  });
+
   it('torch.setnumthreads / getnumthreads set and read the wasm kernels\' thread count', async () => {
     const r = await mpeluRun(['-e', 'torch.setnumthreads(3) print(torch.getnumthreads())']);
     expect(r.stdout.toString()).toBe('3\t\n');

@@ -156,6 +156,14 @@ export function tensorKind(b: Bridge, fields = new Map<string, (t: Tensor) => un
   };
   const extraFns = new Map(Object.entries(extra).map(([k, f]) => [k, b.wrap(f)]));
 
+  const symbol = { add: '+', sub: '-', mul: '*', div: '/' } as const;
+  /** A Lua number operand (numbers and numeric strings, as lua_isnumber takes them). */
+  const operand = (op: keyof typeof symbol, t: Tensor, v: unknown): number => {
+    const n = typeof v === 'number' ? v : typeof v === 'string' && v.trim() !== '' ? Number(v) : NaN;
+    if (typeof v === 'number' || !Number.isNaN(n)) return n;
+    const what = v === undefined || v === null ? 'nil' : typeof v === 'object' ? 'table' : typeof v === 'boolean' ? 'boolean' : typeof v;
+    throw new Error(`invalid arguments to '${symbol[op]}': ${t.className().replace('torch.', '')} and ${what} (expected a number or a tensor)`);
+  };
   const binary = (op: 'add' | 'sub' | 'mul' | 'div') => (a: unknown, c: unknown): unknown => {
     if (a instanceof Tensor && c instanceof Tensor) {
       if (op === 'mul') return matmul(a, c);
@@ -163,12 +171,12 @@ export function tensorKind(b: Bridge, fields = new Map<string, (t: Tensor) => un
       return op === 'add' ? r.add(c) : op === 'sub' ? r.add(-1, c) : r.cdiv(c);
     }
     if (a instanceof Tensor) {
+      const n = operand(op, a, c);
       const r = a.clone();
-      const n = Number(c);
       return op === 'add' ? r.add(n) : op === 'sub' ? r.add(-n) : op === 'mul' ? r.mul(n) : r.div(n);
     }
     const t = c as Tensor;
-    const n = Number(a);
+    const n = operand(op, t, a);
     if (op === 'add') return t.clone().add(n);
     if (op === 'sub') return t.clone().mul(-1).add(n);
     if (op === 'mul') return t.clone().mul(n);
