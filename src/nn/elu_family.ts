@@ -151,7 +151,6 @@ export function expBackward(where: string, x: Tensor, g: Tensor, p: ExpParams, w
 }
 
 /** alpha and beta (beta = 1 for SPELU) as float32 on the host, one shared value when nOutputPlane = 0. */
-/** alpha and beta as float32 host arrays (one value each when shared; beta 1 for SPELU). */
 export function hostAlphaBeta(p: ExpParams): [Float32Array, Float32Array] {
   const alpha = hostFloat32(p.nOutputPlane === 0 ? p.weight.narrow(1, 1, 1) : p.weight);
   const beta = p.bias ? hostFloat32(p.nOutputPlane === 0 ? p.bias.narrow(1, 1, 1) : p.bias) : new Float32Array(alpha.length).fill(1);
