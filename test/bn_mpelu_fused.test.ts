@@ -1,9 +1,10 @@
-// The nopre unit's batch norm -> MPELU pair in one pass (SpatialBatchNormalization
-// .updateOutputFused, taken by nn.Sequential): the same outputs, batch statistics and
-// running averages as the two modules one after the other, bit for bit, in training and
-// evaluation, per-channel and shared MPELU, and the backward after it unchanged; a pair it
-// cannot take (another channel count, Double) runs the two modules as before.
-import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+// The nopre unit's batch norm -> MPELU pair in one pass forward and one backward
+// (SpatialBatchNormalization .updateOutputFused / .backwardFused, taken by nn.Sequential):
+// the same outputs, batch statistics, running averages, gradInputs and parameter gradients as
+// the two modules one after the other, bit for bit, in training and evaluation, per-channel
+// and shared MPELU; a pair it cannot take (another channel count, Double) runs the two
+// modules as before.
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { initBackendInfo } from '../src/backend/index.js';
 import { manualSeed } from '../src/torch/random.js';
 import { Tensor } from '../src/torch/tensor.js';
@@ -51,17 +52,26 @@ function unfused(seq: ReturnType<typeof pair>['seq'], x: Tensor, g: Tensor) {
   return c;
 }
 
-describe('batch norm -> MPELU in one pass', () => {
+describe.each(['wasm', 'cpu'] as const)('batch norm -> MPELU in one pass (%s)', (backend) => {
+  beforeAll(async () => {
+    await initBackendInfo(backend);
+  });
+  afterAll(async () => {
+    await initBackendInfo('wasm');
+  });
   for (const planes of [16, 0]) {
     it(`${planes ? 'per-channel' : 'shared'} MPELU: outputs, statistics and gradients as the two modules, training then evaluation`, () => {
       const { seq, bn, m, x, g } = pair(planes, 3);
       const ref = unfused(seq, x, g);
       const spy = vi.spyOn(MPELU.prototype, 'updateOutput');
+      const backSpy = vi.spyOn(MPELU.prototype, 'backward');
       seq.training();
       seq.zeroGradParameters();
       seq.forward(x);
       expect(spy).not.toHaveBeenCalled(); // the batch norm computed MPELU's output
       seq.backward(x, g);
+      // per-channel MPELU: the batch norm took MPELU's backward too (a shared one runs its own)
+      expect(backSpy).toHaveBeenCalledTimes(planes ? 0 : 1);
       const rbn = ref.get(2) as typeof bn;
       const rm = ref.get(3) as MPELU;
       expect(same(bn.output as Tensor, rbn.output as Tensor)).toBe(true);
@@ -71,7 +81,9 @@ describe('batch norm -> MPELU in one pass', () => {
         expect(same(field(bn, f), field(rbn, f)), f).toBe(true);
       }
       expect(same(m.gradWeight, rm.gradWeight) && same(m.gradBias, rm.gradBias)).toBe(true);
+      expect(same(m.gradInput as Tensor, rm.gradInput as Tensor) && same(bn.gradInput as Tensor, rbn.gradInput as Tensor)).toBe(true);
       expect(same(seq.gradInput as Tensor, ref.gradInput as Tensor)).toBe(true);
+      expect(same((seq.get(1) as typeof bn).gradWeight as Tensor, (ref.get(1) as typeof bn).gradWeight as Tensor)).toBe(true);
       // evaluation: the running statistics
       seq.evaluate();
       ref.evaluate();
@@ -83,6 +95,9 @@ describe('batch norm -> MPELU in one pass', () => {
     });
   }
 
+});
+
+describe('batch norm -> MPELU: what it declines', () => {
   it('declines what it cannot take: the modules run one after the other', () => {
     const spy = vi.spyOn(MPELU.prototype, 'updateOutput');
     const d = pair(16, 5, 'Double');

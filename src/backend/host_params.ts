@@ -196,3 +196,31 @@ export function batchNormBackwardHost(
   if (!r) return null;
   return { dx: r[0] as tf.Tensor, dWeight: weight ? (r[1] as F32) : null, dBias: weight ? (r[2] as F32) : null };
 }
+
+/**
+ * MPELU's backward (per-channel alpha/beta, its input y = the batch norm's output, its
+ * gradient g) and the batch-norm backward before it (input x), in one pass: MPELU's
+ * gradInput d and the batch norm's dx (tensors), the unscaled dAlpha / dBeta and, with a
+ * weight, dWeight / dBias on the host; null where no fused kernel runs.
+ */
+export function mpeluBatchNormBackwardHost(
+  x: tf.Tensor, y: tf.Tensor, g: tf.Tensor, mpelu: MpeluAfter, mean: F32, invstd: F32, weight: F32 | null, train: boolean,
+): { d: tf.Tensor; dx: tf.Tensor; dAlpha: F32; dBeta: F32; dWeight: F32 | null; dBias: F32 | null } | null {
+  const c = channels(x, 'mpeluBatchNormBackward');
+  checkLength(mpelu.alpha, c, 'MPELU alpha', 'mpeluBatchNormBackward');
+  checkLength(mpelu.beta, c, 'MPELU beta', 'mpeluBatchNormBackward');
+  checkLength(mean, c, 'mean', 'mpeluBatchNormBackward');
+  checkLength(invstd, c, 'invstd', 'mpeluBatchNormBackward');
+  checkLength(weight, c, 'weight', 'mpeluBatchNormBackward');
+  if (!tf.util.arraysEqual(x.shape, y.shape) || !tf.util.arraysEqual(x.shape, g.shape)) {
+    throw new RangeError(`mpeluBatchNormBackward: shapes differ: input [${x.shape}], output [${y.shape}], gradOutput [${g.shape}]`);
+  }
+  const args: Record<string, FusedArg> = { x, y, g, alpha: mpelu.alpha, beta: mpelu.beta, mean, invstd };
+  if (weight) args['weight'] = weight;
+  const r = runFusedOnHost(FUSED.mpeluBatchNormBackward, args, { train }, weight ? [2, 3, 4, 5] : [2, 3]);
+  if (!r) return null;
+  return {
+    d: r[0] as tf.Tensor, dx: r[1] as tf.Tensor, dAlpha: r[2] as F32, dBeta: r[3] as F32,
+    dWeight: weight ? (r[4] as F32) : null, dBias: weight ? (r[5] as F32) : null,
+  };
+}

@@ -15,7 +15,8 @@ import type { Activity } from './module.js';
 import { registerModule } from './registry.js';
 import { formatF } from './tostring.js';
 import { tensorInput } from './activation.js';
-import { ChannelParamModule, filledParam } from './ChannelParamModule.js';
+import { ChannelParamModule, ensureBuffers, filledParam } from './ChannelParamModule.js';
+import { accumulateHost } from './tensor_helpers.js';
 import { expBackward, expForward, hostAlphaBeta, type ExpParams } from './elu_family.js';
 import type { MpeluAfter } from '../backend/host_params.js';
 import type { tf } from '../torch/tfjs_core.js';
@@ -79,6 +80,26 @@ export class MPELU extends ChannelParamModule {
     const out = this.buffer('output', input);
     out.setTF(z, 'NHWC');
     return out;
+  }
+
+  /**
+   * Takes the results of a fused backward pass (SpatialBatchNormalization.backwardFused):
+   * `d`, this module's gradInput for `input` (channels last), and the unscaled per-channel
+   * sums of alpha's and beta's gradients, added with `scale` as backward would add them.
+   * @param input this module's input (the batch norm's output).
+   * @param d the gradient with respect to input, channels last; ownership passes.
+   * @param dAlpha the unscaled gradient of alpha, one value per channel.
+   * @param dBeta the unscaled gradient of beta, one value per channel.
+   * @param scale the factor backward applies to the parameter gradients.
+   */
+  takeFusedBackward(input: Tensor, d: tf.Tensor, dAlpha: Float32Array, dBeta: Float32Array, scale: number): Tensor {
+    const gradInput = this.buffer('gradInput', input);
+    ensureBuffers(this, this.scratchBuffers(), input);
+    gradInput.setTF(d, 'NHWC');
+    const C = dAlpha.length;
+    accumulateHost(this.gradWeight.narrow(1, 1, C), dAlpha, scale);
+    accumulateHost(this.gradBias.narrow(1, 1, C), dBeta, scale);
+    return gradInput;
   }
 
   protected override scratchBuffers(): readonly string[] {

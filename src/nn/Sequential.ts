@@ -103,8 +103,27 @@ export class Sequential<In extends Activity = Tensor, Out extends Activity = Ten
     let current: Activity | undefined = gradOutput;
     for (let i = mods.length - 1; i >= 1; i--) {
       const m = mods[i]!;
-      const prevOut = mods[i - 1]!.output;
+      const prev = mods[i - 1]!;
       const g = this.gradientFor(current, i);
+      // a module that also takes the backward of the one after it in one pass (batch norm, MPELU)
+      if (isFusing(prev) && prev.backwardFused) {
+        const before = i >= 2 ? mods[i - 2]!.output : input;
+        const fused = this.rethrowErrors(prev, i, 'backward', () => prev.backwardFused!(before, m, g, scale));
+        if (fused) {
+          // as the two backwards one after the other: g, then m's gradInput, consumed
+          if (i < mods.length - 1) releaseConsumed(g, [m.gradInput, prev.output, m.output, gradOutput]);
+          releaseConsumed(m.gradInput, [fused, before, prev.output, gradOutput]);
+          current = fused;
+          prev.gradInput = fused;
+          i--;
+          if (i === 0) {
+            this.gradInput = current as In | undefined;
+            return this.gradInput;
+          }
+          continue;
+        }
+      }
+      const prevOut = prev.output;
       current = this.rethrowErrors(m, i + 1, 'backward', () => m.backward(prevOut, g, scale));
       m.gradInput = current;
       // g was module i + 2's gradInput (not the container's gradOutput): consumed now
@@ -140,9 +159,13 @@ export class Sequential<In extends Activity = Tensor, Out extends Activity = Ten
 
 registerModule('nn.Sequential', Sequential);
 
-/** A module that can also compute the next module's output in the same pass (or decline: null). */
+/**
+ * A module that can also compute the next module's output in the same pass, and the next
+ * module's backward with its own (or decline: null).
+ */
 interface FusingModule extends Module {
   updateOutputFused(input: Activity, next: Module): Activity | null;
+  backwardFused?(input: Activity, next: Module, gradOutput: Activity, scale: number): Activity | null;
 }
 
 function isFusing(m: Module): m is FusingModule {

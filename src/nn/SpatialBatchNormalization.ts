@@ -14,7 +14,7 @@ import { uniformFill } from '../init/index.js';
 import { batchNormBackward, batchNormEvalForward, batchNormTrainForward } from '../backend/layer_ops.js';
 import { patchTfjsKernels } from '../backend/tfjs_patches.js';
 import { accumulateHost, accumulateTF, engineOf, expectTensor, fillTensor, hostFloat32, hostValues, setOutputHost, assignHost } from './tensor_helpers.js';
-import { batchNormBackwardHost, batchNormEvalHost, batchNormTrainHost, hostParamsActive, type MpeluAfter } from '../backend/host_params.js';
+import { batchNormBackwardHost, batchNormEvalHost, batchNormTrainHost, hostParamsActive, mpeluBatchNormBackwardHost, type MpeluAfter } from '../backend/host_params.js';
 import { MPELU } from './MPELU.js';
 import { bnBackward, bnBatchStats, bnForward, bnRunningStats, type BNShape, type BNStats } from './float64/batchnorm.js';
 import { forEachStorageIndex } from '../torch/layout.js';
@@ -268,6 +268,55 @@ export class SpatialBatchNormalization extends Module<Tensor, Tensor> {
     let z: tf.Tensor | null = null;
     if (!this.forwardOnHost(x4, out, saveMean, saveStd, useBatch, { ...mpelu, take: (t) => (z = t) }) || !z) return null;
     return next.takeFusedOutput(out, z);
+  }
+
+  /**
+   * backward of `next` (an nn.MPELU with one alpha/beta per channel, reading this module's
+   * output) and then this module's backward, from one pass over their per-channel sums: the
+   * same gradients, gradInputs and parameter gradients as next:backward(output, gradOutput,
+   * scale) followed by backward(input, next.gradInput, scale). Returns this module's
+   * gradInput, or null, with nothing done, where that pass cannot run (no gradInput wanted,
+   * Double tensors, no fused kernels, a shared MPELU, an overridden backward);
+   * nn.Sequential then calls the two backwards one after the other.
+   * @param input this module's input.
+   * @param next the module after this one.
+   * @param gradOutput the gradient with respect to next's output.
+   * @param scale the factor for the parameter gradients.
+   */
+  backwardFused(input: Activity, next: Module, gradOutput: Activity, scale = 1): Tensor | null {
+    if (!(next instanceof MPELU) || next.constructor !== MPELU || next.nOutputPlane === 0) return null;
+    for (const m of [this, next]) if (Object.prototype.hasOwnProperty.call(m, 'backward')) return null;
+    if (this.gradInput === undefined || next.gradInput === undefined || !hostParamsActive()) return null;
+    const where = `${this.className}:backward`;
+    const x4 = this.checkInput(input, where);
+    const y4 = this.tensorField('output');
+    const g = gradOutput instanceof Tensor ? gradOutput : null;
+    const saveMean = this.tensorField('save_mean');
+    const saveStd = this.tensorField('save_std');
+    if (!y4 || !g || !saveMean || !saveStd || x4.elementType !== 'Float' || engineOf(x4, where) !== 'tf') return null;
+    if (!y4.isSameSizeAs(x4) || !g.isSameSizeAs(x4) || g.elementType !== 'Float') return null;
+    const mpelu = next.fusedForwardParams(this.running_mean.nElement());
+    if (!mpelu) return null;
+    patchTfjsKernels();
+    const useBatch = this.train && x4.size(1) > 1;
+    const eps = this.eps;
+    const mean = hostFloat32(useBatch ? saveMean : this.running_mean);
+    const invstd = useBatch ? hostFloat32(saveStd) : Float32Array.from(hostValues(this.running_var), (v) => 1 / Math.sqrt(v + eps));
+    const [x, y, dz] = [x4.toTFNHWC(), y4.toTFNHWC(), g.toTFNHWC()];
+    let r: ReturnType<typeof mpeluBatchNormBackwardHost>;
+    try {
+      r = mpeluBatchNormBackwardHost(x, y, dz, mpelu, mean, invstd, this.weight ? hostFloat32(this.weight) : null, useBatch);
+    } finally {
+      tf.dispose([x, y, dz]);
+    }
+    if (!r) return null;
+    next.takeFusedBackward(y4, r.d, r.dAlpha, r.dBeta, scale);
+    const gradInput = this.buffer('gradInput', x4);
+    gradInput.setTF(r.dx, 'NHWC');
+    const { gradWeight, gradBias } = this;
+    if (r.dWeight && gradWeight) accumulateHost(gradWeight, r.dWeight, scale);
+    if (r.dBias && gradBias) accumulateHost(gradBias, r.dBias, scale);
+    return gradInput;
   }
 
   private forwardOnHost(x4: Tensor, out: Tensor, saveMean: Tensor, saveStd: Tensor, useBatch: boolean, mpelu?: MpeluAfter & { take(z: tf.Tensor): void }): boolean {

@@ -6,8 +6,8 @@
 
 import { tf } from '../../torch/tfjs_core.js';
 import { fold, tile } from '../wasm/mpelu_batchnorm.js';
-import { channelRows, FUSED, type F32, type FusedSpec, type Info } from './spec.js';
-import { mpeluForwardLoop } from './mpelu.js';
+import { channelRows, FUSED, reduceTo, type F32, type FusedSpec, type Info, type SimdCall } from './spec.js';
+import { mpeluBackwardLoop, mpeluForwardLoop } from './mpelu.js';
 
 /**
  * Per-channel mean and sum of squared deviations in one read pass (float64, shifted by
@@ -231,62 +231,117 @@ export const batchNormBackwardSpec: FusedSpec = {
     const C = s[s.length - 1]!;
     return inputs['weight'] ? [s.slice(), [C], [C]] : [s.slice()];
   },
-  run: (ins, outs, inputs, attrs) => {
-    const s = inputs['x']!.shape;
-    const C = s[s.length - 1]!;
-    const n = tf.util.sizeFromShape(s) / C;
-    const dotp = new Float64Array(C);
-    const sum = new Float64Array(C);
-    const invstd = ins['invstd']!;
-    bnBackwardLoop(ins['x']!, ins['dy']!, ins['mean']!, invstd, ins['weight'], attrs['train'] as boolean, n, C, outs[0]!, dotp, sum);
-    if (ins['weight']) {
-      const dW = outs[1]!;
-      const dB = outs[2]!;
-      for (let c = 0; c < C; c++) {
-        dW[c] = dotp[c]! * invstd[c]!;
-        dB[c] = sum[c]!;
-      }
-    }
-  },
+  run: (ins, outs, inputs, attrs) => bnBackwardRun(ins, ins['dy']!, outs[0]!, outs.slice(1), inputs['x']!.shape, attrs['train'] as boolean),
   simd: (call) => {
     const { k, inputs, outs, attrs, off, view } = call;
     const xi = inputs['x']!;
     const rows = channelRows(xi);
     if (rows === null) return false;
-    const { total, C, W, n } = rows;
+    const { total, C, W } = rows;
     const train = attrs['train'] as boolean;
-    const hasWeight = inputs['weight'] !== undefined;
     const mean = view(inputs['mean']!).slice();
-    const invstd = view(inputs['invstd']!).slice();
-    const w = hasWeight ? view(inputs['weight']!).slice() : null;
-    const xo = off(xi);
-    const dyo = off(inputs['dy']!);
-    let sum: Float64Array = new Float64Array(C);
-    let dotp: Float64Array = new Float64Array(C);
-    if (train || hasWeight) {
-      const [ps, pd] = k.backwardSums(xo, dyo, total, W, tile(mean, W));
-      sum = fold(ps, C);
-      dotp = fold(pd, C);
+    let sums: [Float64Array, Float64Array] = [new Float64Array(C), new Float64Array(C)];
+    if (train || inputs['weight'] !== undefined) {
+      const [ps, pd] = k.backwardSums(off(xi), off(inputs['dy']!), total, W, tile(mean, W));
+      sums = [fold(ps, C), fold(pd, C)];
     }
-    const wi = invstd.map((s, c) => s * (w ? w[c]! : 1));
-    if (train) {
-      // dx = (dy - sum/n - (x - mean) * kc) * wi = (dy * wi + d) + (x - mean) * (-kc * wi)
-      const kk = new Float32Array(C);
-      const d = new Float32Array(C);
-      for (let c = 0; c < C; c++) {
-        const kc = Math.fround((dotp[c]! * invstd[c]! * invstd[c]!) / n);
-        kk[c] = -kc * wi[c]!;
-        d[c] = (-sum[c]! / n) * wi[c]!;
-      }
-      k.backwardDx(xo, dyo, off(outs[0]!), total, W, tile(mean, W), tile(wi, W), tile(kk, W), tile(d, W));
-    } else {
-      k.affine(dyo, off(outs[0]!), total, W, new Float32Array(W), tile(invstd, W), tile(w ?? [1], W), new Float32Array(W));
+    bnBackwardFromSums(call, off(inputs['dy']!), outs[0]!, outs.slice(1), sums[0], sums[1]);
+    return true;
+  },
+};
+
+/** The JS-loop batch-norm backward of x (ins.x) and dy into dx, and with a weight dWeight / dBias into paramOuts. */
+function bnBackwardRun(ins: Record<string, F32>, dy: F32, dx: F32, paramOuts: readonly F32[], shape: readonly number[], train: boolean): void {
+  const C = shape[shape.length - 1]!;
+  const n = tf.util.sizeFromShape(shape as number[]) / C;
+  const dotp = new Float64Array(C);
+  const sum = new Float64Array(C);
+  const invstd = ins['invstd']!;
+  bnBackwardLoop(ins['x']!, dy, ins['mean']!, invstd, ins['weight'], train, n, C, dx, dotp, sum);
+  if (ins['weight']) {
+    for (let c = 0; c < C; c++) {
+      paramOuts[0]![c] = dotp[c]! * invstd[c]!;
+      paramOuts[1]![c] = sum[c]!;
     }
-    if (hasWeight) {
-      const dW = view(outs[1]!);
-      for (let c = 0; c < C; c++) dW[c] = dotp[c]! * invstd[c]!;
-      view(outs[2]!).set(sum);
+  }
+}
+
+/**
+ * The rest of the batch-norm backward once the sums are known (sum of dy and of (x - mean) * dy
+ * per channel): dx at dxInfo from x (inputs.x) and dy at byte offset dyo, and with a weight
+ * dWeight / dBias into paramOuts.
+ */
+export function bnBackwardFromSums(call: SimdCall, dyo: number, dxInfo: Info, paramOuts: readonly Info[], sum: Float64Array, dotp: Float64Array): void {
+  const { k, inputs, attrs, off, view } = call;
+  const xi = inputs['x']!;
+  const { total, C, W, n } = channelRows(xi)!;
+  const train = attrs['train'] as boolean;
+  const mean = view(inputs['mean']!).slice();
+  const invstd = view(inputs['invstd']!).slice();
+  const w = inputs['weight'] !== undefined ? view(inputs['weight']!).slice() : null;
+  const xo = off(xi);
+  const wi = invstd.map((s: number, c: number) => s * (w ? w[c]! : 1));
+  if (train) {
+    // dx = (dy - sum/n - (x - mean) * kc) * wi = (dy * wi + d) + (x - mean) * (-kc * wi)
+    const kk = new Float32Array(C);
+    const d = new Float32Array(C);
+    for (let c = 0; c < C; c++) {
+      const kc = Math.fround((dotp[c]! * invstd[c]! * invstd[c]!) / n);
+      kk[c] = -kc * wi[c]!;
+      d[c] = (-sum[c]! / n) * wi[c]!;
     }
+    k.backwardDx(xo, dyo, off(dxInfo), total, W, tile(mean, W), tile(wi, W), tile(kk, W), tile(d, W));
+  } else {
+    k.affine(dyo, off(dxInfo), total, W, new Float32Array(W), tile(invstd, W), tile(w ?? [1], W), new Float32Array(W));
+  }
+  if (w) {
+    const dW = view(paramOuts[0]!);
+    for (let c = 0; c < C; c++) dW[c] = dotp[c]! * invstd[c]!;
+    view(paramOuts[1]!).set(sum);
+  }
+}
+
+/**
+ * MPELU's backward and the backward of the batch norm before it, in one pass over the
+ * per-channel sums (the nopre unit's pair, per-channel MPELU): inputs x (the batch norm's
+ * input), y (its output, MPELU's input), g (MPELU's gradOutput), alpha, beta, mean, invstd,
+ * weight (optional); attrs train. Outputs: d (MPELU's gradInput), dx (the batch norm's), the
+ * unscaled dAlpha / dBeta sums [C], and with a weight dWeight / dBias [C]: the numbers of
+ * the MPELU and batch-norm backward kernels one after the other.
+ */
+export const mpeluBatchNormBackwardSpec: FusedSpec = {
+  name: FUSED.mpeluBatchNormBackward,
+  outputs: (inputs) => {
+    const s = inputs['x']!.shape;
+    const C = s[s.length - 1]!;
+    return inputs['weight'] ? [s.slice(), s.slice(), [C], [C], [C], [C]] : [s.slice(), s.slice(), [C], [C]];
+  },
+  run: (ins, outs, inputs, attrs) => {
+    const s = inputs['x']!.shape;
+    const C = s[s.length - 1]!;
+    const n = tf.util.sizeFromShape(s) / C;
+    const gA = new Float64Array(C);
+    const gB = new Float64Array(C);
+    mpeluBackwardLoop(ins['y']!, ins['g']!, ins['alpha']!, ins['beta']!, outs[0]!, gA, gB, n, C, 1);
+    reduceTo(gA, outs[2]!);
+    reduceTo(gB, outs[3]!);
+    bnBackwardRun(ins, outs[0]!, outs[1]!, outs.slice(4), s, attrs['train'] as boolean);
+  },
+  simd: (call) => {
+    const { k, inputs, outs, off, view } = call;
+    const xi = inputs['x']!;
+    const rows = channelRows(xi);
+    if (rows === null || view(inputs['alpha']!).length !== rows.C || view(inputs['beta']!).length !== rows.C) return false;
+    const { total, C, W } = rows;
+    const a = view(inputs['alpha']!).slice();
+    const mean = view(inputs['mean']!).slice();
+    const [sA, sB, ps, pd] = k.mpeluBnBackward(off(inputs['y']!), off(inputs['g']!), off(xi), off(outs[0]!), total, W, tile(a, W), tile(view(inputs['beta']!), W), tile(mean, W));
+    const gA = fold(sA!, C);
+    const gB = fold(sB!, C);
+    for (let c = 0; c < C; c++) gB[c]! *= a[c]!;
+    reduceTo(gA, view(outs[2]!));
+    reduceTo(gB, view(outs[3]!));
+    bnBackwardFromSums(call, off(outs[0]!), outs[1]!, outs.slice(4), fold(ps!, C), fold(pd!, C));
     return true;
   },
 };

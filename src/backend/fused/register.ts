@@ -14,7 +14,7 @@ import { tf } from '../../torch/tfjs_core.js';
 import { perHeap, type WasmHeapBackend } from '../wasm/heap.js';
 import { wasmSimd } from '../wasm/kill_switch.js';
 import { SimdKernels, simdSupported } from '../wasm/mpelu_batchnorm.js';
-import { batchNormBackwardSpec, batchNormEvalSpec, batchNormTrainSpec } from './batchnorm.js';
+import { batchNormBackwardSpec, batchNormEvalSpec, batchNormTrainSpec, mpeluBatchNormBackwardSpec } from './batchnorm.js';
 import { mpeluBackwardSpec, mpeluForwardSpec } from './mpelu.js';
 import { FUSED, type Attrs, type F32, type FusedSpec, type Info, type SimdCall } from './spec.js';
 
@@ -50,7 +50,7 @@ export function wasmFusedRuns(): { simd: number; loop: number } {
  * Kernels that wasm only uses in their SIMD form (the JS loop loses to the tfjs composite).
  * The training forward is always fused: the composite's float32 statistics are too coarse.
  */
-const WASM_SIMD_ONLY = new Set<string>([FUSED.batchNormEval, FUSED.batchNormBackward]);
+const WASM_SIMD_ONLY = new Set<string>([FUSED.batchNormEval, FUSED.batchNormBackward, FUSED.mpeluBatchNormBackward]);
 
 /** Whether the active backend has the fused kernel `name` (and fusion is enabled). */
 export function hasFusedKernel(name: string): boolean {
@@ -126,7 +126,7 @@ function wasmKernel(spec: FusedSpec): tf.KernelFunc {
 }
 
 const MPELU_SPECS: readonly FusedSpec[] = [mpeluForwardSpec, mpeluBackwardSpec];
-const BN_SPECS: readonly FusedSpec[] = [batchNormTrainSpec, batchNormEvalSpec, batchNormBackwardSpec];
+const BN_SPECS: readonly FusedSpec[] = [batchNormTrainSpec, batchNormEvalSpec, batchNormBackwardSpec, mpeluBatchNormBackwardSpec];
 const SPECS = new Map([...MPELU_SPECS, ...BN_SPECS].map((s) => [s.name, s]));
 
 /** An input of runFusedOnHost: a tensor, or a float32 array read where it lies on the host. */

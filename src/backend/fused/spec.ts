@@ -12,6 +12,7 @@ export const FUSED = {
   batchNormTrain: 'MpeluBatchNormTrain',
   batchNormEval: 'MpeluBatchNormEval',
   batchNormBackward: 'MpeluBatchNormBackward',
+  mpeluBatchNormBackward: 'MpeluMpeluBatchNormBackward',
 } as const;
 
 export type Info = tf.TensorInfo;

@@ -128,31 +128,36 @@ function mapKernel(name: string, data: readonly string[], nParamRows: number, bo
 
 
 /**
- * A kernel that sums two per-lane terms: (data pointers..., prm, acc, nbytes, wb). `body`
- * runs for the vector at byte i (lane offset ch), may store results, and leaves the two
- * float32 terms in the v128 locals 'term1' and 'term2', which are added exactly (promoted)
- * into float64 accumulators: acc holds 2 rows of W doubles (term 1, term 2), zeroed by the
- * caller. This is Torch's accreal summation of float terms; float32 partial sums, even
- * over 16 rows, moved the Torch7 ResNet replay (test/resnet.test.ts) across MPELU's kink.
+ * A kernel that sums per-lane terms: (data pointers..., prm, acc, nbytes, wb). `body` runs
+ * for the vector at byte i (lane offset ch), may store results, and leaves the float32 terms
+ * in the v128 locals 'term1' .. 'term<nTerms>', which are added exactly (promoted) into
+ * float64 accumulators: acc holds nTerms rows of W doubles, zeroed by the caller. This is
+ * Torch's accreal summation of float terms; float32 partial sums, even over 16 rows, moved
+ * the Torch7 ResNet replay (test/resnet.test.ts) across MPELU's kink.
  */
-function reduceKernel(name: string, data: readonly string[], nParamRows: number, body: (f: Fn) => void): FuncDef {
+function reduceKernel(name: string, data: readonly string[], nParamRows: number, body: (f: Fn) => void, nTerms = 2): FuncDef {
   const f = new Fn(name, [...data, 'prm', 'acc', 'nbytes', 'wb']);
   const c = f.code;
-  const [i, ch, wb, q, acc2] = ['i', 'ch', 'wb', 'q', 'acc2'].map((n) => f.l(n)) as [number, number, number, number, number];
+  const [i, ch, wb, q] = ['i', 'ch', 'wb', 'q'].map((n) => f.l(n)) as [number, number, number, number];
   const high = [8, 9, 10, 11, 12, 13, 14, 15, 0, 1, 2, 3, 4, 5, 6, 7];
   paramRows(f, nParamRows);
-  c.get(f.l('acc')).get(wb).get(wb).op('i32.add').op('i32.add').set(acc2);
+  // acc<k>: row k of the accumulators (W doubles = 2 * wb bytes each)
+  const rows = ['acc'];
+  for (let k = 1; k < nTerms; k++) {
+    rows.push(`acc${k + 1}`);
+    c.get(f.l(rows[k - 1]!)).get(wb).get(wb).op('i32.add').op('i32.add').set(f.l(rows[k]!));
+  }
   c.i32(0).set(i).i32(0).set(ch);
   c.block().loop();
   c.get(i).get(f.l('nbytes')).op('i32.ge_u').brIf(1);
   body(f);
-  for (const [a, t] of [['acc', 'term1'], ['acc2', 'term2']] as const) {
-    const term = f.v(t);
+  rows.forEach((a, k) => {
+    const term = f.v(`term${k + 1}`);
     c.get(f.l(a)).get(ch).i32(1).op('i32.shl').op('i32.add').set(q);
     c.get(q).get(q).v128Load().get(term).simd('f64x2.promote_low_f32x4').simd('f64x2.add').v128Store();
     c.get(q).get(q).v128Load(16).get(term).get(term).shuffle(high);
     c.simd('f64x2.promote_low_f32x4').simd('f64x2.add').v128Store(16);
-  }
+  });
   c.get(i).i32(16).op('i32.add').set(i);
   c.i32(0).get(ch).i32(16).op('i32.add').tee(ch).get(ch).get(wb).op('i32.eq').op('select').set(ch);
   c.br(0).end().end();
@@ -196,20 +201,44 @@ const mpeluForwardKernel = mapKernel('mpelu_forward', ['x', 'y'], 2, (f) => {
  * dx = x > 0 ? dy : dy * (alpha*beta) * e with e = exp(beta * x);
  * term1 = dy * (e - 1), term2 = (dy * x) * e where x <= 0, else 0 (dBeta = alpha * sum 2).
  */
-const mpeluBackwardKernel = reduceKernel('mpelu_backward', ['x', 'dy', 'dx'], 3, (f) => {
+/** MPELU backward of v (a v128 local) with gradient g: stores dx at dst + i, leaves term1, term2. */
+function emitMpeluBackward(f: Fn, v: number, g: number, dst: string): void {
   const c = f.code;
-  const [v, g, e, pos, t] = ['v', 'g', 'e', 'pos', 't'].map((n) => f.v(n)) as [number, number, number, number, number];
-  load(f, 'x', 'i').tee(v);
+  const [e, pos, t] = ['e', 'pos', 't'].map((n) => f.v(n)) as [number, number, number];
+  c.get(v);
   load(f, 'p1', 'ch').simd('f32x4.mul').set(t);
   emitExp(c, t, f.v('k'), f.v('r'));
   c.set(e);
-  load(f, 'dy', 'i').set(g);
   c.get(v).i32x4(0).simd('f32x4.gt').set(pos);
-  addr(f, 'dx', 'i').get(g).get(g);
+  addr(f, dst, 'i').get(g).get(g);
   load(f, 'p2', 'ch').simd('f32x4.mul').get(e).simd('f32x4.mul').get(pos).simd('v128.bitselect').v128Store();
   c.get(g).get(e).f32x4(1).simd('f32x4.sub').simd('f32x4.mul').get(pos).simd('v128.andnot').set(f.v('term1'));
   c.get(g).get(v).simd('f32x4.mul').get(e).simd('f32x4.mul').get(pos).simd('v128.andnot').set(f.v('term2'));
+}
+
+const mpeluBackwardKernel = reduceKernel('mpelu_backward', ['x', 'dy', 'dx'], 3, (f) => {
+  const [v, g] = [f.v('v'), f.v('g')];
+  load(f, 'x', 'i').set(v);
+  load(f, 'dy', 'i').set(g);
+  emitMpeluBackward(f, v, g, 'dx');
 });
+
+/**
+ * MPELU backward and the batch-norm backward sums of the batch norm before it, in one pass
+ * (the nopre unit's pair); prm rows: alpha, beta, fround(alpha*beta), mean. y is MPELU's
+ * input (the batch norm's output), dz its gradient, x the batch norm's input; d = MPELU's dx
+ * (stored: the batch norm's dy). term1, term2 as mpelu_backward; term3 = d, term4 = (x - mean) * d
+ * as bn_backward_sums.
+ */
+const mpeluBnBackwardKernel = reduceKernel('mpelu_bn_backward', ['y', 'dz', 'x', 'd'], 4, (f) => {
+  const [v, g] = [f.v('v'), f.v('g')];
+  load(f, 'y', 'i').set(v);
+  load(f, 'dz', 'i').set(g);
+  emitMpeluBackward(f, v, g, 'd');
+  load(f, 'd', 'i').tee(f.v('term3'));
+  load(f, 'x', 'i');
+  load(f, 'p3', 'ch').simd('f32x4.sub').simd('f32x4.mul').set(f.v('term4'));
+}, 4);
 
 /** Batch-norm moments; prm row: shift. term1 = x - shift, term2 = (x - shift)^2. */
 const bnMomentsKernel = reduceKernel('bn_moments', ['x'], 1, (f) => {
@@ -274,7 +303,7 @@ const addKernel = mapKernel('add', ['a', 'b', 'y'], 0, (f) => {
 
 const KERNELS: readonly FuncDef[] = [
   expKernel, mpeluForwardKernel, mpeluBackwardKernel, bnMomentsKernel, bnBackwardSumsKernel, bnAffineKernel, bnBackwardDxKernel, addKernel,
-  bnAffineMpeluKernel,
+  bnAffineMpeluKernel, mpeluBnBackwardKernel,
 ];
 
 /** The module's bytes for a plain or a shared memory. */
@@ -325,11 +354,11 @@ export class SimdKernels {
   }
 
   /**
-   * Scratch bytes the passes over rows of W floats need: 4 parameter rows, then 2 float64
+   * Scratch bytes the passes over rows of W floats need: 4 parameter rows, then `terms` float64
    * accumulator rows per chunk (a map pass with 6 parameter rows fits in the same bytes).
    */
-  static scratchFor(W: number, chunks = 1): number {
-    return 4 * W * 4 + chunks * 2 * W * 8 + 64;
+  static scratchFor(W: number, chunks = 1, terms = 2): number {
+    return 4 * W * 4 + chunks * terms * W * 8 + 64;
   }
 
   private base(): Ptr {
@@ -350,30 +379,30 @@ export class SimdKernels {
    * alone, each summed into its own accumulators (by whichever thread), then the chunks are
    * added in chunk order here: the same sums in the same order for every thread count.
    */
-  private reduce(name: string, ptrs: readonly Ptr[], prmRows: readonly ArrayLike<number>[], total: number, W: number): [Float64Array, Float64Array] {
+  private reduce(name: string, ptrs: readonly Ptr[], prmRows: readonly ArrayLike<number>[], total: number, W: number, terms = 2): Float64Array[] {
     const rows = total / W;
     const chunks = total * 4 >= MIN_SPLIT_BYTES ? Math.min(REDUCE_CHUNKS, rows) : 1;
-    this.reserve(SimdKernels.scratchFor(W, chunks));
+    this.reserve(SimdKernels.scratchFor(W, chunks, terms));
     const prm = this.params(prmRows, W);
     const acc = this.base() + 16 * W;
-    new Float64Array(this.heap.memory.buffer, acc, chunks * 2 * W).fill(0);
+    const chunkBytes = terms * W * 8;
+    new Float64Array(this.heap.memory.buffer, acc, (chunks * chunkBytes) / 8).fill(0);
     const split = new SplitCalls(chunks > 1 ? heapPoolFor(this.heap.memory) : null, chunks);
     const fn = split.fn('mpelu_batchnorm', simdModuleBytes, name, this.k[name]!);
     for (let c = 0; c < chunks; c++) {
       const [r0, r1] = partRange(c, rows, chunks);
-      split.call(partOf(c, chunks, split.parts), fn, [...ptrs.map((q) => q + r0 * 4 * W), prm, acc + c * 16 * W, (r1 - r0) * 4 * W, 4 * W]);
+      split.call(partOf(c, chunks, split.parts), fn, [...ptrs.map((q) => q + r0 * 4 * W), prm, acc + c * chunkBytes, (r1 - r0) * 4 * W, 4 * W]);
     }
     split.finish();
-    const a = new Float64Array(this.heap.memory.buffer, acc, chunks * 2 * W);
-    const s1 = a.slice(0, W);
-    const s2 = a.slice(W, 2 * W);
+    const a = new Float64Array(this.heap.memory.buffer, acc, (chunks * chunkBytes) / 8);
+    const sums = Array.from({ length: terms }, (_, t) => a.slice(t * W, (t + 1) * W));
     for (let c = 1; c < chunks; c++) {
-      for (let l = 0, o = c * 2 * W; l < W; l++) {
-        s1[l] = s1[l]! + a[o + l]!;
-        s2[l] = s2[l]! + a[o + W + l]!;
+      for (let t = 0, o = c * terms * W; t < terms; t++, o += W) {
+        const s = sums[t]!;
+        for (let l = 0; l < W; l++) s[l] = s[l]! + a[o + l]!;
       }
     }
-    return [s1, s2];
+    return sums;
   }
 
   /** exp of n floats (n a multiple of 4) from src to dst. */
@@ -391,17 +420,27 @@ export class SimdKernels {
   /** Returns per-lane sums of dy*(e-1) and of dy*x*e over x <= 0 (float64, length W). */
   mpeluBackward(x: Ptr, dy: Ptr, dx: Ptr, total: number, W: number, alpha: Float32Array, beta: Float32Array): [Float64Array, Float64Array] {
     const ab = alpha.map((a, i) => a * beta[i]!);
-    return this.reduce('mpelu_backward', [x, dy, dx], [alpha, beta, ab], total, W);
+    return this.reduce('mpelu_backward', [x, dy, dx], [alpha, beta, ab], total, W) as [Float64Array, Float64Array];
   }
 
   /** Per-lane sums of (x - shift) and (x - shift)^2. */
   moments(x: Ptr, total: number, W: number, shift: Float32Array): [Float64Array, Float64Array] {
-    return this.reduce('bn_moments', [x], [shift], total, W);
+    return this.reduce('bn_moments', [x], [shift], total, W) as [Float64Array, Float64Array];
+  }
+
+  /**
+   * MPELU backward (y its input, g its gradient; d = its dx, stored) and the batch-norm
+   * backward sums of the batch norm before it (x its input), in one pass: per-lane sums of
+   * MPELU's two terms (as mpeluBackward) and of d and (x - mean) * d (as backwardSums).
+   */
+  mpeluBnBackward(y: Ptr, g: Ptr, x: Ptr, d: Ptr, total: number, W: number, alpha: Float32Array, beta: Float32Array, mean: Float32Array): Float64Array[] {
+    const ab = alpha.map((a, i) => a * beta[i]!);
+    return this.reduce('mpelu_bn_backward', [y, g, x, d], [alpha, beta, ab, mean], total, W, 4);
   }
 
   /** Per-lane sums of dy and (x - mean) * dy. */
   backwardSums(x: Ptr, dy: Ptr, total: number, W: number, mean: Float32Array): [Float64Array, Float64Array] {
-    return this.reduce('bn_backward_sums', [x, dy], [mean], total, W);
+    return this.reduce('bn_backward_sums', [x, dy], [mean], total, W) as [Float64Array, Float64Array];
   }
 
   /** y = ((x - m) * s) * w + b per lane. */
