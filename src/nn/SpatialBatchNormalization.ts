@@ -239,11 +239,6 @@ export class SpatialBatchNormalization extends Module<Tensor, Tensor> {
   }
 
   /**
-   * The Float forward with the parameters and statistics on the host (backend/host_params.ts):
-   * weight, bias and the running statistics read in place, the batch statistics returned to
-   * the host without a blocking read. False (nothing done) where no fused kernel runs.
-   */
-  /**
    * updateOutput, then `next`'s when it is an nn.MPELU reading this output (the nopre unit's
    * pair), both from one pass over the normalized values: the same numbers, the same state
    * (output, save_mean/save_std, running statistics, next.output) as the two updateOutput
@@ -265,9 +260,9 @@ export class SpatialBatchNormalization extends Module<Tensor, Tensor> {
     const saveMean = this.buffer('save_mean', x4);
     const saveStd = this.buffer('save_std', x4);
     const useBatch = this.train && x4.size(1) > 1;
-    let z: tf.Tensor | null = null;
-    if (!this.forwardOnHost(x4, out, saveMean, saveStd, useBatch, { ...mpelu, take: (t) => (z = t) }) || !z) return null;
-    return next.takeFusedOutput(out, z);
+    const r = this.forwardOnHost(x4, out, saveMean, saveStd, useBatch, mpelu);
+    // with mpelu given, a pass that ran always computed z
+    return r ? next.takeFusedOutput(out, r.z!) : null;
   }
 
   /**
@@ -299,9 +294,7 @@ export class SpatialBatchNormalization extends Module<Tensor, Tensor> {
     if (!mpelu) return null;
     patchTfjsKernels();
     const useBatch = this.train && x4.size(1) > 1;
-    const eps = this.eps;
-    const mean = hostFloat32(useBatch ? saveMean : this.running_mean);
-    const invstd = useBatch ? hostFloat32(saveStd) : Float32Array.from(hostValues(this.running_var), (v) => 1 / Math.sqrt(v + eps));
+    const { mean, invstd } = this.backwardStats(useBatch);
     const [x, y, dz] = [x4.toTFNHWC(), y4.toTFNHWC(), g.toTFNHWC()];
     let r: ReturnType<typeof mpeluBatchNormBackwardHost>;
     try {
@@ -319,7 +312,13 @@ export class SpatialBatchNormalization extends Module<Tensor, Tensor> {
     return gradInput;
   }
 
-  private forwardOnHost(x4: Tensor, out: Tensor, saveMean: Tensor, saveStd: Tensor, useBatch: boolean, mpelu?: MpeluAfter & { take(z: tf.Tensor): void }): boolean {
+  /**
+   * The Float forward with the parameters and statistics on the host (backend/host_params.ts):
+   * weight, bias and the running statistics read in place, the batch statistics returned to
+   * the host without a blocking read; with `mpelu`, also MPELU of the output from the same
+   * pass (z). Null (nothing done) where no fused kernel runs.
+   */
+  private forwardOnHost(x4: Tensor, out: Tensor, saveMean: Tensor, saveStd: Tensor, useBatch: boolean, mpelu?: MpeluAfter): { z: tf.Tensor | null } | null {
     const { weight, bias, eps } = this;
     const w = weight ? hostFloat32(weight) : null;
     const b = bias ? hostFloat32(bias) : null;
@@ -327,18 +326,17 @@ export class SpatialBatchNormalization extends Module<Tensor, Tensor> {
     try {
       if (useBatch) {
         const r = batchNormTrainHost(x, w, b, eps, mpelu);
-        if (!r) return false;
+        if (!r) return null;
         out.setTF(r.y, 'NHWC');
         this.finishBatchStats(saveMean, saveStd, Float64Array.from(r.mean), Float64Array.from(r.invstd), Float64Array.from(r.varUnbiased), this.momentum);
-        if (r.z) mpelu?.take(r.z);
+        return { z: r.z };
       } else {
         const r = batchNormEvalHost(x, hostFloat32(this.running_mean), hostFloat32(this.running_var), w, b, eps, mpelu);
-        if (!r) return false;
+        if (!r) return null;
         out.setTF(r.y, 'NHWC');
         this.resetSaved(saveMean, saveStd, this.running_mean.nElement());
-        if (r.z) mpelu?.take(r.z);
+        return { z: r.z };
       }
-      return true;
     } finally {
       x.dispose();
     }
@@ -346,10 +344,8 @@ export class SpatialBatchNormalization extends Module<Tensor, Tensor> {
 
   /** The Float backward with the parameters on the host, gradients added there; false (nothing done) where no fused kernel runs. */
   private backwardOnHost(x4: Tensor, dy4: Tensor, useBatch: boolean, gradInput: Tensor | null, gradWeight: Tensor | undefined, gradBias: Tensor | undefined, scale: number): boolean {
-    const { weight, eps } = this;
-    const mean = hostFloat32(useBatch ? this.tensorField('save_mean')! : this.running_mean);
-    // Evaluate mode: THNN's invstd = 1/sqrt(running_var + eps), in double, stored as real.
-    const invstd = useBatch ? hostFloat32(this.tensorField('save_std')!) : Float32Array.from(hostValues(this.running_var), (v) => 1 / Math.sqrt(v + eps));
+    const { weight } = this;
+    const { mean, invstd } = this.backwardStats(useBatch);
     const x = x4.toTFNHWC();
     const dy = dy4.toTFNHWC();
     let r: ReturnType<typeof batchNormBackwardHost>;
@@ -365,6 +361,16 @@ export class SpatialBatchNormalization extends Module<Tensor, Tensor> {
     if (gradWeight && r.dWeight) accumulateHost(gradWeight, r.dWeight, scale);
     if (gradBias && r.dBias) accumulateHost(gradBias, r.dBias, scale);
     return true;
+  }
+
+  /**
+   * The mean and invstd a host backward uses: the batch's (save_mean / save_std) in training,
+   * else the running ones, THNN's invstd = 1/sqrt(running_var + eps) in double, stored as real.
+   */
+  private backwardStats(useBatch: boolean): { mean: Float32Array; invstd: Float32Array } {
+    if (useBatch) return { mean: hostFloat32(this.tensorField('save_mean')!), invstd: hostFloat32(this.tensorField('save_std')!) };
+    const eps = this.eps;
+    return { mean: hostFloat32(this.running_mean), invstd: Float32Array.from(hostValues(this.running_var), (v) => 1 / Math.sqrt(v + eps)) };
   }
 
   /** Stores save_mean / save_std and updates the running averages (unbiased variance). */

@@ -18,6 +18,7 @@
 
 import { Tensor } from '../torch/tensor.js';
 import { LuaTable } from '../t7/lua_table.js';
+import { hostFloat32ForWrite } from '../nn/tensor_helpers.js';
 
 /** The options optim.sgd reads (any other keys are kept untouched). */
 export interface SgdConfig {
@@ -187,13 +188,6 @@ export function sgd(
   return [x, [fx]];
 }
 
-/** The contiguous float32 host array of t (offset applied), or null. */
-function float32Run(t: Tensor, n: number): Float32Array | null {
-  if (t.elementType !== 'Float' || !t.isContiguous() || t.nElement() !== n) return null;
-  const d = t.storage().mutableData();
-  return d instanceof Float32Array ? d.subarray(t.offset(), t.offset() + n) : null;
-}
-
 /**
  * One pass of steps (2), (3) and (5) for weightDecays, Nesterov momentum (dampening 0) and
  * learningRates on contiguous Float tensors of distinct storages; false (nothing done)
@@ -206,7 +200,7 @@ function nesterovStepFloat32(x: Tensor, dfdx: Tensor, wds: Tensor, lrs: Tensor, 
   const all = [x, dfdx, wds, lrs, decay, buf, delta];
   if (new Set(all.map((t) => t.storage())).size !== all.length) return false;
   const n = x.nElement();
-  const [X, G, WD, LR, DE, B, DL] = all.map((t) => float32Run(t, n));
+  const [X, G, WD, LR, DE, B, DL] = all.map((t) => (t.nElement() === n ? hostFloat32ForWrite(t) : null));
   if (!X || !G || !WD || !LR || !DE || !B || !DL) return false;
   const m = Math.fround(mom);
   const step = Math.fround(-clr);
