@@ -23,6 +23,7 @@
 import type * as tf from '@tensorflow/tfjs-core';
 import { assemble, Fn, T, type FuncDef } from './encoder.js';
 import { emitMulAdd } from './relaxed_simd.js';
+import { sumRunsKernel, zeroKernel } from './f64_runs.js';
 import { instantiateOnMemory, perHeap, ScratchBlock, validatesOnce, type WasmHeapBackend } from './heap.js';
 import { wasmSimd, KillSwitch } from './kill_switch.js';
 import { tapRanges, type ConvTapGeometry } from './tap_gemm.js';
@@ -111,39 +112,6 @@ function gemmKernel(): FuncDef {
   return f.def();
 }
 
-/** zero(p, vectors): `vectors` v128 zeros from byte address p. */
-function zeroKernel(): FuncDef {
-  const f = new Fn('zero', ['p', 'vectors']);
-  const c = f.code;
-  const [p, k] = [f.l('p'), f.l('vectors')];
-  c.block().get(k).op('i32.eqz').brIf(0).loop();
-  c.get(p).f32x4(0).v128Store();
-  c.get(p).i32(16).op('i32.add').set(p);
-  f.countDown(k).end().end();
-  return f.def();
-}
-
-/**
- * sum_runs(p, vectors, stride, runs): for each of `vectors` pairs of doubles from p,
- * p[i] = ((p[i] + p[i + stride]) + p[i + 2 stride]) + ... over `runs` runs (stride in bytes).
- */
-function sumRunsKernel(): FuncDef {
-  const f = new Fn('sum_runs', ['p', 'vectors', 'stride', 'runs']);
-  const c = f.code;
-  const [p, k, q, r] = [f.l('p'), f.l('vectors'), f.l('q'), f.l('r')];
-  const v = f.v('v');
-  c.block().get(k).op('i32.eqz').brIf(0).loop();
-  c.get(p).v128Load().set(v).get(p).set(q).get(f.l('runs')).i32(1).op('i32.sub').set(r);
-  c.block().get(r).op('i32.eqz').brIf(0).loop();
-  c.get(q).get(f.l('stride')).op('i32.add').set(q);
-  c.get(v).get(q).v128Load().simd('f64x2.add').set(v);
-  f.countDown(r).end().end();
-  c.get(p).get(v).v128Store();
-  c.get(p).i32(16).op('i32.add').set(p);
-  f.countDown(k).end().end();
-  return f.def();
-}
-
 export function convWeightGradModuleBytes(sharedMemory = false): Uint8Array {
   return assemble([gemmKernel(), zeroKernel(), sumRunsKernel()], sharedMemory);
 }
@@ -188,7 +156,8 @@ export function conv2dBackpropFilterWasmSimd(backend: tf.KernelBackend, x: Info,
   const ok = filterGradWasmSimd(backend, x, dy, g, (read) => {
     // dW[t][i][j] in tfjs's [kh, kw, ci, co] order
     const dw = new Float32Array(read.memory.buffer, be.getMemoryOffset(out.dataId), g.kh * g.kw * ci * co);
-    for (let t = 0, k = 0; t < g.kh * g.kw; t++) for (let i = 0; i < ci; i++) for (let j = 0; j < co; j++, k++) dw[k] = read.at(t, i, j);
+    const { acc, tapStride, iStride, jStride } = read;
+    for (let t = 0, k = 0; t < g.kh * g.kw; t++) for (let i = 0; i < ci; i++) for (let j = 0; j < co; j++, k++) dw[k] = acc[t * tapStride + i * iStride + j * jStride]!;
   }, () => backend.disposeData(out.dataId));
   if (ok) return out;
   backend.disposeData(out.dataId);
@@ -217,13 +186,9 @@ export function accumulateFilterGradWasmSimd(backend: tf.KernelBackend, x: Info,
   }, () => undefined);
 }
 
-/**
- * The float64 result of the filter GEMMs: at(t, i, j) is dW[tap t][ci i][co j], which lies at
- * acc[t * tapStride + i * iStride + j * jStride].
- */
+/** The float64 result of the filter GEMMs: dW[tap t][ci i][co j] lies at acc[t * tapStride + i * iStride + j * jStride]. */
 interface FilterGradResult {
   memory: { buffer: ArrayBuffer | SharedArrayBuffer };
-  at(t: number, i: number, j: number): number;
   acc: Float64Array;
   tapStride: number;
   iStride: number;
@@ -252,7 +217,7 @@ function filterGradWasmSimd(backend: tf.KernelBackend, x: Info, dy: Info, g: Con
   const cBytes = taps * mTiles * MR * ldc * 8;
 
   if (n === 0 || ho === 0 || wo === 0 || ci === 0 || co === 0) {
-    store({ memory: gemm.memory, at: () => 0, acc: new Float64Array(1), tapStride: 0, iStride: 0, jStride: 0 });
+    store({ memory: gemm.memory, acc: new Float64Array(1), tapStride: 0, iStride: 0, jStride: 0 });
     convWeightGradSimd.ran();
     return true;
   }
@@ -323,7 +288,7 @@ function filterGradWasmSimd(backend: tf.KernelBackend, x: Info, dy: Info, g: Con
   const acc = new Float64Array(gemm.memory.buffer, cBase, cBytes / 8);
   const tapC = mTiles * MR * ldc;
   const [iStride, jStride] = aIsX ? [ldc, 1] : [1, ldc];
-  store({ memory: gemm.memory, at: (t, i, j) => acc[t * tapC + i * iStride + j * jStride]!, acc, tapStride: tapC, iStride, jStride });
+  store({ memory: gemm.memory, acc, tapStride: tapC, iStride, jStride });
   convWeightGradSimd.ran();
   return true;
 }

@@ -12,6 +12,7 @@
 import { assemble, Code, Fn, T, type FuncDef } from './encoder.js';
 import { instantiateOnMemory, ScratchBlock, validatesOnce, type HeapAccess } from './heap.js';
 import { heapPoolFor, partOf, partRange, SplitCalls } from './split_calls.js';
+import { sumRunsKernel } from './f64_runs.js';
 
 // ---------------------------------------------------------------------------------
 // exp(t) for float32 lanes:
@@ -303,7 +304,7 @@ const addKernel = mapKernel('add', ['a', 'b', 'y'], 0, (f) => {
 
 const KERNELS: readonly FuncDef[] = [
   expKernel, mpeluForwardKernel, mpeluBackwardKernel, bnMomentsKernel, bnBackwardSumsKernel, bnAffineKernel, bnBackwardDxKernel, addKernel,
-  bnAffineMpeluKernel, mpeluBnBackwardKernel,
+  bnAffineMpeluKernel, mpeluBnBackwardKernel, sumRunsKernel(),
 ];
 
 /** The module's bytes for a plain or a shared memory. */
@@ -394,15 +395,9 @@ export class SimdKernels {
       split.call(partOf(c, chunks, split.parts), fn, [...ptrs.map((q) => q + r0 * 4 * W), prm, acc + c * chunkBytes, (r1 - r0) * 4 * W, 4 * W]);
     }
     split.finish();
-    const a = new Float64Array(this.heap.memory.buffer, acc, (chunks * chunkBytes) / 8);
-    const sums = Array.from({ length: terms }, (_, t) => a.slice(t * W, (t + 1) * W));
-    for (let c = 1; c < chunks; c++) {
-      for (let t = 0, o = c * terms * W; t < terms; t++, o += W) {
-        const s = sums[t]!;
-        for (let l = 0; l < W; l++) s[l] = s[l]! + a[o + l]!;
-      }
-    }
-    return sums;
+    if (chunks > 1) this.k['sum_runs']!(acc, chunkBytes / 16, chunkBytes, chunks);
+    const a = new Float64Array(this.heap.memory.buffer, acc, terms * W);
+    return Array.from({ length: terms }, (_, t) => a.slice(t * W, (t + 1) * W));
   }
 
   /** exp of n floats (n a multiple of 4) from src to dst. */
