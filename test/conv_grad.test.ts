@@ -10,7 +10,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import { conv2dBackwardFilter, initBackend, testBackends } from '../src/backend/index.js';
 import { data } from './helpers/random_data.js';
 import { convGeometry, expectNearReference, forEachConvTerm, type ConvCase, type ConvGeometry } from './helpers/conv_cases.js';
-import { BLOCK, convWeightGradSimd, convWeightGradSimdSupported } from '../src/backend/wasm/conv_weight_grad.js';
+import { BLOCK, convWeightGradSimd, convWeightGradSimdSupported, setWeightGradPacking } from '../src/backend/wasm/conv_weight_grad.js';
+import { resetNumThreads, setNumThreads } from '../src/backend/threads.js';
 
 /** dW in float64 and, per element, the sum of |terms| (the scale of float32 rounding). */
 function reference(c: ConvCase, g: ConvGeometry, x: Float32Array, dy: Float32Array): [Float64Array, Float64Array] {
@@ -107,6 +108,41 @@ describe.each(testBackends())('Conv2DBackpropFilter on %s', (backend) => {
       for (const v of dw.dataSync()) expect(Math.abs(v - exact) / exact).toBeLessThan((BLOCK / 2) * 2 ** -24);
       expect(n * h * w).toBeGreaterThan(100 * BLOCK);
       tf.dispose([x, dy, dw]);
+    });
+
+    it('simd: the packed GEMM gives the in-place GEMM\'s bits, on 1 and 2 threads', () => {
+      if (!convWeightGradSimdSupported()) return;
+      convWeightGradSimd.set(true);
+      const shapes: ConvCase[] = [
+        ...CASES,
+        // the ResNet shapes the rule packs (1x1 with many channels, 3x3 64 -> 64), odd counts
+        { n: 3, h: 8, w: 8, ci: 64, co: 256, kh: 1, kw: 1, sh: 1, sw: 1, pad: [0, 0] },
+        { n: 2, h: 20, w: 20, ci: 64, co: 16, kh: 1, kw: 1, sh: 1, sw: 1, pad: [0, 0] },
+        { n: 5, h: 8, w: 8, ci: 64, co: 64, kh: 3, kw: 3, sh: 1, sw: 1, pad: [1, 1] },
+        { n: 2, h: 9, w: 11, ci: 37, co: 45, kh: 3, kw: 3, sh: 2, sw: 2, pad: [1, 1] },
+      ];
+      try {
+        shapes.forEach((c, i) => {
+          const g = convGeometry(c);
+          const x = tf.tensor4d(data(c.n * c.h * c.w * c.ci, 40 + i), [c.n, c.h, c.w, c.ci]);
+          const dy = tf.tensor4d(data(c.n * g.ho * g.wo * c.co, 80 + i), [c.n, g.ho, g.wo, c.co]);
+          const results: Float32Array[] = [];
+          for (const threads of [1, 2]) {
+            setNumThreads(threads);
+            for (const mode of ['never', 'always'] as const) {
+              setWeightGradPacking(mode);
+              const dw = filterGrad(c, x, dy);
+              results.push(dw.dataSync() as Float32Array);
+              dw.dispose();
+            }
+          }
+          for (const r of results.slice(1)) expect(Buffer.from(r.buffer).equals(Buffer.from(results[0]!.buffer)), JSON.stringify(c)).toBe(true);
+          tf.dispose([x, dy]);
+        });
+      } finally {
+        setWeightGradPacking('auto');
+        resetNumThreads();
+      }
     });
 
     it('simd: keeps working after the heap grows', () => {

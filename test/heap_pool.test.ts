@@ -60,6 +60,13 @@ describe('heap pool', () => {
     expect(() => pool.run([new CallList()])).toThrow(/heap pool/);
   });
 
+  it('refuses a call with more arguments than a record holds', () => {
+    const list = new CallList();
+    list.add(0, new Array(16).fill(1));
+    expect(() => list.add(0, new Array(17).fill(1))).toThrow(/at most 16 arguments, got 17/);
+    expect(list.count).toBe(1);
+  });
+
   it('refuses a memory that is not shared', () => {
     expect(() => new HeapPool({ buffer: new ArrayBuffer(8) })).toThrow(/not a shared WebAssembly.Memory/);
   });

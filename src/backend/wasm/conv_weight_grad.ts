@@ -67,7 +67,6 @@ function gemmKernel(): FuncDef {
   const P = (n: (typeof PARAMS)[number]) => f.l(n);
   const inc = (x: number, y: number) => f.inc(x, y);
   const countDown = (x: number) => f.countDown(x);
-  const high = [8, 9, 10, 11, 12, 13, 14, 15, 0, 1, 2, 3, 4, 5, 6, 7];
 
   c.get(P('mTiles')).set(ti).get(P('a')).set(aT).get(P('c')).set(cR);
   c.loop(); // tiles of rows
@@ -95,14 +94,7 @@ function gemmKernel(): FuncDef {
   inc(bo, P('bOuter'));
   countDown(o).end();
   // flush: C (float64) += the tile's float32 sums
-  for (let q = 0; q < MR; q++) {
-    for (let v = 0; v < NV; v++) {
-      const x = acc[q]![v]!;
-      c.get(cT).i32(q).get(P('ldc')).op('i32.mul').op('i32.add').set(p);
-      c.get(p).get(p).v128Load(32 * v).get(x).simd('f64x2.promote_low_f32x4').simd('f64x2.add').v128Store(32 * v);
-      c.get(p).get(p).v128Load(32 * v + 16).get(x).get(x).shuffle(high).simd('f64x2.promote_low_f32x4').simd('f64x2.add').v128Store(32 * v + 16);
-    }
-  }
+  flushTile(f, acc, cT, P('ldc'), p);
   c.get(cT).i32(NC * 8).op('i32.add').set(cT);
   c.get(bT).i32(NC * 4).op('i32.add').set(bT);
   countDown(tj).end();
@@ -112,8 +104,107 @@ function gemmKernel(): FuncDef {
   return f.def();
 }
 
+/** Appends the flush of the MR x NC register tile: C (float64, rows `ldc` bytes apart from cT) += acc. */
+function flushTile(f: Fn, acc: number[][], cT: number, ldc: number, p: number): void {
+  const c = f.code;
+  const high = [8, 9, 10, 11, 12, 13, 14, 15, 0, 1, 2, 3, 4, 5, 6, 7];
+  for (let q = 0; q < MR; q++) {
+    for (let v = 0; v < NV; v++) {
+      const x = acc[q]![v]!;
+      c.get(cT).i32(q).get(ldc).op('i32.mul').op('i32.add').set(p);
+      c.get(p).get(p).v128Load(32 * v).get(x).simd('f64x2.promote_low_f32x4').simd('f64x2.add').v128Store(32 * v);
+      c.get(p).get(p).v128Load(32 * v + 16).get(x).get(x).shuffle(high).simd('f64x2.promote_low_f32x4').simd('f64x2.add').v128Store(32 * v + 16);
+    }
+  }
+}
+
+/**
+ * gemm_tn_packed(...gemm_tn's parameters, pa): the same sums, for operands whose rows
+ * lie far apart (many channels: the tile sweeps of gemm_tn then stream every position's
+ * cache line from L2, and power-of-two row strides make the lines collide in L1). The block's
+ * positions are first copied into contiguous panels (A: per row tile, K positions x MR
+ * floats from pa; B: per column tile, K x NC floats right after them), then each column tile's B panel
+ * (K x 64 bytes) stays in L1 while the row tiles' A panels stream past it. Each tile still
+ * sums its K positions in walk order: bit-identical to gemm_tn.
+ */
+function packedGemmKernel(): FuncDef {
+  const f = new Fn('gemm_tn_packed', [...PARAMS, 'pa']);
+  const l = (n: string, t: T = T.i32): number => f.l(n, t);
+  const c = f.code;
+  const P = (n: (typeof PARAMS)[number] | 'pa') => f.l(n);
+  const acc: number[][] = [];
+  for (let q = 0; q < MR; q++) acc.push(Array.from({ length: NV }, (_, v) => l(`acc${q}_${v}`, T.v128)));
+  const bv = Array.from({ length: NV }, (_, v) => l(`b${v}`, T.v128));
+  const s = l('s', T.v128);
+  const [pb, kA, kB, dA, dB, ao, bo, o, ar, br, r, ap, bp, i, src, dst, t, ti, tj, pA, pB, cCol, cT, x, y, k, p] = [
+    'pb', 'kA', 'kB', 'dA', 'dB', 'ao', 'bo', 'o', 'ar', 'br', 'r', 'ap', 'bp', 'i', 'src', 'dst', 't', 'ti', 'tj', 'pA', 'pB', 'cCol', 'cT', 'x', 'y', 'k', 'p',
+  ].map((n) => l(n));
+  const inc = (a: number, b: number) => f.inc(a, b);
+  const addConst = (a: number, n: number) => c.get(a).i32(n).op('i32.add').set(a);
+  // K positions; panel strides in bytes
+  c.get(P('outer')).get(P('rows')).op('i32.mul').get(P('cols')).op('i32.mul').set(k);
+  c.get(k).i32(MR * 4).op('i32.mul').set(kA);
+  c.get(k).i32(NC * 4).op('i32.mul').set(kB);
+  c.get(P('pa')).get(kA).get(P('mTiles')).op('i32.mul').op('i32.add').set(pb);
+  // pack: walk the positions as gemm_tn does
+  c.get(P('pa')).set(dA).get(pb).set(dB);
+  c.get(P('a')).set(ao).get(P('b')).set(bo).get(P('outer')).set(o);
+  c.loop();
+  c.get(ao).set(ar).get(bo).set(br).get(P('rows')).set(r);
+  c.loop();
+  c.get(ar).set(ap).get(br).set(bp).get(P('cols')).set(i);
+  c.loop();
+  c.get(ap).set(src).get(dA).set(dst).get(P('mTiles')).set(t);
+  c.loop(); // MR floats of each row tile (8 bytes, copied bit for bit)
+  c.get(dst).get(src).f64Load(0).f64Store(0);
+  addConst(src, MR * 4);
+  inc(dst, kA);
+  f.countDown(t).end();
+  c.get(bp).set(src).get(dB).set(dst).get(P('nTiles')).set(t);
+  c.loop(); // NC floats of each column tile
+  for (let v = 0; v < NV; v++) c.get(dst).get(src).v128Load(16 * v).v128Store(16 * v);
+  addConst(src, NC * 4);
+  inc(dst, kB);
+  f.countDown(t).end();
+  addConst(dA, MR * 4);
+  addConst(dB, NC * 4);
+  inc(ap, P('aStep'));
+  inc(bp, P('bStep'));
+  f.countDown(i).end();
+  inc(ar, P('aRow'));
+  inc(br, P('bRow'));
+  f.countDown(r).end();
+  inc(ao, P('aOuter'));
+  inc(bo, P('bOuter'));
+  f.countDown(o).end();
+  // multiply: column tiles outer (their B panel stays in L1), row tiles inner
+  c.get(P('c')).set(cCol).get(pb).set(pB).get(P('nTiles')).set(tj);
+  c.loop();
+  c.get(P('pa')).set(pA).get(cCol).set(cT).get(P('mTiles')).set(ti);
+  c.loop();
+  for (const row of acc) for (const a of row) c.f32x4(0).set(a);
+  c.get(pA).set(x).get(pB).set(y).get(k).set(t);
+  c.loop();
+  for (let v = 0; v < NV; v++) c.get(y).v128Load(16 * v).set(bv[v]!);
+  for (let q = 0; q < MR; q++) {
+    c.get(x).simd('v128.load32_splat', 2, 4 * q).set(s);
+    for (let v = 0; v < NV; v++) emitMulAdd(c, acc[q]![v]!, s, bv[v]!).set(acc[q]![v]!);
+  }
+  addConst(x, MR * 4);
+  addConst(y, NC * 4);
+  f.countDown(t).end();
+  flushTile(f, acc, cT, P('ldc'), p);
+  c.get(cT).get(P('ldc')).i32(MR).op('i32.mul').op('i32.add').set(cT);
+  inc(pA, kA);
+  f.countDown(ti).end();
+  addConst(cCol, NC * 8);
+  inc(pB, kB);
+  f.countDown(tj).end();
+  return f.def();
+}
+
 export function convWeightGradModuleBytes(sharedMemory = false): Uint8Array {
-  return assemble([gemmKernel(), zeroKernel(), sumRunsKernel()], sharedMemory);
+  return assemble([gemmKernel(), packedGemmKernel(), zeroKernel(), sumRunsKernel()], sharedMemory);
 }
 
 const moduleValidates = validatesOnce(() => convWeightGradModuleBytes());
@@ -125,6 +216,26 @@ export function convWeightGradSimdSupported(): boolean {
 
 type GemmFn = (...args: number[]) => void;
 
+/**
+ * Whether the GEMM of an M x N filter gradient with `taps` taps packs its operands
+ * (gemm_tn_packed). Measured on the ResNet-164 shapes (same process, alternating, 1 and 2
+ * threads): packing gains 10-30 % on every 1x1 layer with M*N >= 1024 and on 3x3 with
+ * M*N = 4096, loses 10 % on 3x3 with M*N = 1024 (each tap repacks its window) and up to 50 %
+ * on 16 x 16 channels, whose rows are one cache line anyway. `wgPackMode` overrides it
+ * (tests compare both kernels).
+ */
+function packOperands(m: number, n: number, taps: number): boolean {
+  if (wgPackMode !== 'auto') return wgPackMode === 'always';
+  return m * n >= (taps > 1 ? 2048 : 1024);
+}
+
+let wgPackMode: 'auto' | 'always' | 'never' = 'auto';
+
+/** Forces the filter gradient's packed or in-place GEMM (tests), or back to the measured rule. */
+export function setWeightGradPacking(mode: 'auto' | 'always' | 'never'): void {
+  wgPackMode = mode;
+}
+
 /** One kernel instance and one float64 scratch block per heap. */
 const heapGemm = perHeap((heap) => {
   const exports = instantiateOnMemory(convWeightGradModuleBytes, heap.memory);
@@ -132,6 +243,7 @@ const heapGemm = perHeap((heap) => {
     memory: heap.memory,
     scratch: new ScratchBlock(heap, 'Conv2DBackpropFilter (wasm SIMD)', 65536),
     gemm: exports['gemm_tn'] as GemmFn,
+    gemmPacked: exports['gemm_tn_packed'] as GemmFn,
     zero: exports['zero'] as GemmFn,
     sumRuns: exports['sum_runs'] as GemmFn,
   };
@@ -227,7 +339,15 @@ function filterGradWasmSimd(backend: tf.KernelBackend, x: Info, dy: Info, g: Con
   // (cutting C's rows instead made every thread stream all of x and dy: slower on 2 threads
   // than on 1 for the 64->16 1x1 layer).
   const chunks = Math.min(WEIGHT_GRAD_CHUNKS, n);
-  const cBase = gemm.scratch.reserveOrRelease(cBytes * chunks, release);
+  // Blocks: whole images when one holds at most BLOCK positions (grouped), else row chunks.
+  const perImage = ho * wo;
+  const groupImages = perImage <= BLOCK ? Math.max(1, Math.floor(BLOCK / perImage)) : 1;
+  const chunkRows = perImage <= BLOCK ? ho : Math.max(1, Math.floor(BLOCK / wo));
+  const split = new SplitCalls(heapPoolFor(gemm.memory), chunks);
+  const packed = packOperands(ci, co, taps);
+  const maxK = perImage <= BLOCK ? groupImages * perImage : chunkRows * wo;
+  const panelBytes = packed ? maxK * (mTiles * MR + nTiles * NC) * 4 : 0;
+  const cBase = gemm.scratch.reserveOrRelease(cBytes * chunks + panelBytes * split.parts, release);
   const xOff = be.getMemoryOffset(x.dataId);
   const dyOff = be.getMemoryOffset(dy.dataId);
   const limit = gemm.memory.buffer.byteLength;
@@ -240,19 +360,18 @@ function filterGradWasmSimd(backend: tf.KernelBackend, x: Info, dy: Info, g: Con
   const xb = 4 * ci; // bytes per x position
   const db = 4 * co;
   const aIsX = xRows;
-  // Blocks: whole images when one holds at most BLOCK positions (grouped), else row chunks.
-  const perImage = ho * wo;
-  const groupImages = perImage <= BLOCK ? Math.max(1, Math.floor(BLOCK / perImage)) : 1;
-  const chunkRows = perImage <= BLOCK ? ho : Math.max(1, Math.floor(BLOCK / wo));
   const ranges = tapRanges(g, ho, wo, h, w);
-  const split = new SplitCalls(heapPoolFor(gemm.memory), chunks);
-  const fn = split.fn('conv_weight_grad', convWeightGradModuleBytes, 'gemm_tn', gemm.gemm);
+  const fn = packed
+    ? split.fn('conv_weight_grad', convWeightGradModuleBytes, 'gemm_tn_packed', gemm.gemmPacked)
+    : split.fn('conv_weight_grad', convWeightGradModuleBytes, 'gemm_tn', gemm.gemm);
+  const panels = cBase + cBytes * chunks;
   // the walks' byte strides (images, rows, positions) of A and B, and one argument array
   // reused for every call (split.call copies it): a step makes ~33,000 of these calls
   const xs = [h * w * xb, sh * w * xb, sw * xb];
   const ds = [ho * wo * db, wo * db, db];
   const [as, bs] = aIsX ? [xs, ds] : [ds, xs];
   const args = [0, 0, 0, mTiles, nTiles, 0, 0, 0, as[0]!, as[1]!, as[2]!, bs[0]!, bs[1]!, bs[2]!, ldc * 8];
+  if (packed) args.push(0);
   for (let chunk = 0; chunk < chunks; chunk++) {
     const part = partOf(chunk, chunks, split.parts);
     const [i0, i1] = partRange(chunk, n, chunks);
@@ -276,6 +395,9 @@ function filterGradWasmSimd(backend: tf.KernelBackend, x: Info, dy: Info, g: Con
           args[5] = outer;
           args[6] = hi - lo;
           args[7] = ow1 - ow0;
+          if (packed) {
+            args[15] = panels + part * panelBytes; // each thread packs into its own panels
+          }
           split.call(part, fn, args);
         }
       }

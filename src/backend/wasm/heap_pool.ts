@@ -127,6 +127,7 @@ export class CallList {
   count = 0;
 
   add(fn: number, args: readonly number[]): void {
+    if (args.length >= REC_INTS) throw new RangeError(`pool call: at most ${REC_INTS - 1} arguments, got ${args.length}`);
     if ((this.count + 1) * REC_INTS > this.ints.length) {
       const grown = new Int32Array(this.ints.length * 2);
       grown.set(this.ints);
