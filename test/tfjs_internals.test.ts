@@ -7,7 +7,9 @@
 //   - every heap kernel actually runs on that heap (run counters move);
 //   - the cpu backend hands out its own value arrays (the fused cpu kernels write into them)
 //     and makeTensorInfo;
-//   - the kernels the tfjs patches compose are registered on both backends.
+//   - the kernels the tfjs patches compose are registered on both backends;
+//   - a reshape without the kernel (torch/tf_view.ts) behaves as tf.reshape does: shared data,
+//     counted references, tidy.
 // README.md, "Moving to a new tfjs version", says what to do when this fails.
 
 import { readFileSync } from 'node:fs';
@@ -22,6 +24,7 @@ import { convInputGradSimd } from '../src/backend/wasm/conv_input_grad.js';
 import { convWeightGradSimd, convWeightGradSimdSupported } from '../src/backend/wasm/conv_weight_grad.js';
 import { simdSupported } from '../src/backend/wasm/mpelu_batchnorm.js';
 import { tapGemmSupported } from '../src/backend/wasm/tap_gemm.js';
+import { reshapeShared } from '../src/torch/tf_view.js';
 
 const require = createRequire(import.meta.url);
 const TFJS_PACKAGES = ['@tensorflow/tfjs-core', '@tensorflow/tfjs-backend-wasm', '@tensorflow/tfjs-backend-cpu'] as const;
@@ -107,6 +110,33 @@ describe('tfjs internals the kernels use', () => {
       const names = ['Conv2D (wasm/conv_forward.ts)', 'Conv2DBackpropInput (wasm/conv_input_grad.ts)', 'Conv2DBackpropFilter (wasm/conv_weight_grad.ts)', 'MPELU (wasm/mpelu_batchnorm.ts)'];
       const fellBack = names.filter((_, i) => after[i] === before[i]);
       expect(fellBack, `these SIMD kernels fell back to tfjs instead of running on the wasm heap: ${fellBack.join(', ')}`).toEqual([]);
+    });
+  });
+
+  it('reshapeShared shares the data as tf.reshape does, on cpu and wasm', async () => {
+    await forEachBackend(['cpu', 'wasm'], (name) => {
+      const before = tf.memory().numTensors;
+      const a = tf.tensor1d([1, 2, 3, 4, 5, 6]);
+      const b = reshapeShared<tf.Tensor2D>(a, [2, 3]);
+      expect(b.shape, name).toEqual([2, 3]);
+      expect(b.dataId, name).toBe(a.dataId);
+      expect(b.id, name).not.toBe(a.id);
+      a.dispose(); // the data lives on while b holds it
+      expect(Array.from(b.dataSync()), name).toEqual([1, 2, 3, 4, 5, 6]);
+      b.dispose();
+      expect(tf.memory().numTensors, name).toBe(before);
+      // inside tidy the new handle is tracked like any op's output
+      const kept = tf.tidy(() => {
+        const c = tf.tensor1d([7, 8]);
+        reshapeShared(c, [1, 2]); // disposed by tidy
+        return reshapeShared(c, [2, 1]);
+      });
+      expect(Array.from(kept.dataSync()), name).toEqual([7, 8]);
+      kept.dispose();
+      expect(tf.memory().numTensors, name).toBe(before);
+      // a size mismatch gets tf.reshape's error
+      expect(() => tf.tidy(() => reshapeShared(tf.tensor1d([1, 2, 3]), [2, 2]))).toThrow(/must match the product of shape/);
+      expect(tf.memory().numTensors, name).toBe(before);
     });
   });
 });

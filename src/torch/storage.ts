@@ -15,6 +15,7 @@
 // (deviceImages) sees the NHWC order.
 
 import { tf } from './tfjs_core.js';
+import { reshapeShared } from './tf_view.js';
 import {
   allocHost,
   castNumber,
@@ -281,7 +282,7 @@ export class Storage {
     this.dropDevice();
     let flat = t;
     if (t.rank !== 1) {
-      flat = tf.reshape(t, [t.size]);
+      flat = reshapeShared(t, [t.size]);
       t.dispose();
     }
     this.device.tensor = tf.keep(flat);

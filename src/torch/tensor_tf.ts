@@ -7,6 +7,7 @@ import { TensorRandom } from './tensor_random.js';
 import { halfToNumber } from './types.js';
 import { forEachStorageIndex, contiguousStrides } from './layout.js';
 import { Storage, type ImageOrder } from './storage.js';
+import { reshapeShared } from './tf_view.js';
 
 /** Part of Tensor's class chain: the TensorFlow.js bridge. */
 export abstract class TensorTF extends TensorRandom {
@@ -20,7 +21,7 @@ export abstract class TensorTF extends TensorRandom {
     const shape = this.sizes_.length ? this.sizes_ : [0];
     if (this.readsFromDevice()) {
       const { order } = this.storage_!.deviceImages();
-      if (!order && this.isContiguous()) return tf.tidy(() => tf.reshape(this.deviceSlice(), shape));
+      if (!order && this.isContiguous()) return this.deviceSliceAs(shape);
       const n = order ? this.wholeImages(order) : 0;
       if (order && n > 0) {
         const { c, h, w } = order;
@@ -41,7 +42,7 @@ export abstract class TensorTF extends TensorRandom {
     if (this.readsFromDevice() && this.isContiguous()) {
       const { order } = this.storage_!.deviceImages();
       const same = order ? order.c === c && order.h === h && order.w === w && this.wholeImages(order) === n : c === 1 || h * w === 1;
-      if (same) return tf.tidy(() => tf.reshape(this.deviceSlice(), [n, h, w, c])) as tf.Tensor4D;
+      if (same) return this.deviceSliceAs([n, h, w, c]) as tf.Tensor4D;
     }
     const nhwc = tf.tidy(() => tf.transpose(this.toTF(), [0, 2, 3, 1]) as tf.Tensor4D);
     const s = this.storage_;
@@ -138,8 +139,15 @@ export abstract class TensorTF extends TensorRandom {
     const dev = this.storage_!.deviceImages().tensor;
     const n = this.nElement();
     // A reshape shares the data (clone would copy it on wasm); the caller owns the new handle.
-    if (this.offset_ === 0 && n === dev.size) return tf.reshape(dev, [n]);
+    if (this.offset_ === 0 && n === dev.size) return reshapeShared(dev, [n]);
     return tf.slice(dev, this.offset_, n);
+  }
+
+  /** deviceSlice() with `shape` (one new handle when the view covers the whole copy). */
+  private deviceSliceAs(shape: readonly number[]): tf.Tensor {
+    const dev = this.storage_!.deviceImages().tensor;
+    if (this.offset_ === 0 && this.nElement() === dev.size) return reshapeShared(dev, shape);
+    return tf.tidy(() => tf.reshape(this.deviceSlice(), shape as number[]));
   }
 
   /** Host values in logical order (or in the given storage-index order) for upload. */
