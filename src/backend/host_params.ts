@@ -25,6 +25,7 @@ import { FUSED, runFusedOnHost, type FusedArg } from './fused/register.js';
 import type { ConvTapGeometry } from './wasm/tap_gemm.js';
 
 export type { HostFilter } from './wasm/host_filter.js';
+export { winogradInTraining } from './wasm/winograd.js';
 export { filterPacks } from './wasm/host_filter.js';
 
 /** The switch (MPELU_HOST_PARAMS=0 starts off; set(false) at run time to compare). */
@@ -64,10 +65,12 @@ interface ConvArgs {
   sw: number;
   padH: number;
   padW: number;
+  /** May the kernel use Winograd F(2x2, 3x3) (forward and input gradient)? */
+  winograd?: boolean;
 }
 
-function tapGeometry(a: ConvArgs): ConvTapGeometry {
-  return { kh: a.kh, kw: a.kw, sh: a.sh, sw: a.sw, pt: a.padH, pl: a.padW };
+function tapGeometry(a: ConvArgs): ConvTapGeometry & { winograd?: boolean } {
+  return { kh: a.kh, kw: a.kw, sh: a.sh, sw: a.sw, pt: a.padH, pl: a.padW, winograd: a.winograd };
 }
 
 function outSize(size: number, k: number, s: number, pad: number): number {

@@ -13,7 +13,7 @@ import { uniformFill } from '../init/index.js';
 import { conv2dBackwardBias, conv2dBackwardFilter, conv2dBackwardInput, conv2dForward } from '../backend/layer_ops.js';
 import { patchTfjsKernels } from '../backend/tfjs_patches.js';
 import { accumulateHost, accumulateTF, engineOf, expectTensor, hostFloat32, hostFloat32ForWrite, hostValues, setOutputHost } from './tensor_helpers.js';
-import { conv2dAccumulateFilterGradHost, conv2dBackwardInputHost, conv2dForwardHost, hostParamsActive, readInPlace, type HostFilter } from '../backend/host_params.js';
+import { conv2dAccumulateFilterGradHost, conv2dBackwardInputHost, conv2dForwardHost, hostParamsActive, readInPlace, winogradInTraining, type HostFilter } from '../backend/host_params.js';
 import { convBackwardInput, convForward, convGradBias, convGradWeight, convOutputSize, type ConvParams, type ConvShape } from './float64/conv.js';
 import { asBatch4d, setOutputTFBatch } from './float64/batching.js';
 
@@ -115,7 +115,7 @@ export class SpatialConvolution extends Module<Tensor, Tensor> {
       const y = tf.tidy(() => {
         const x4 = asBatch4d(x, '').x4.toTFNHWC();
         // the weight and bias read where they live (no filter tensor), where the kernel runs
-        const onHost = hostParamsActive() ? conv2dForwardHost(x4, this.hostFilter(weight), bias ? hostFloat32(bias) : null, this.hostArgs()) : null;
+        const onHost = hostParamsActive() ? conv2dForwardHost(x4, this.hostFilter(weight), bias ? hostFloat32(bias) : null, this.hostArgs(!this.train || winogradInTraining())) : null;
         if (onHost) return onHost;
         const b = bias ? (bias.toTF() as tf.Tensor1D) : null;
         return conv2dForward(x4, filterHWIO(weight), b, p.dH, p.dW, p.padH, p.padW);
@@ -144,7 +144,7 @@ export class SpatialConvolution extends Module<Tensor, Tensor> {
       const xShape = [shape.n, shape.h, shape.w, shape.cIn];
       const dx = tf.tidy(() => {
         const dy4 = asBatch4d(dy, '').x4.toTFNHWC();
-        const onHost = hostParamsActive() ? conv2dBackwardInputHost(dy4, this.hostFilter(weight), xShape, this.hostArgs()) : null;
+        const onHost = hostParamsActive() ? conv2dBackwardInputHost(dy4, this.hostFilter(weight), xShape, this.hostArgs(winogradInTraining())) : null;
         return onHost ?? conv2dBackwardInput(dy4, filterHWIO(weight), xShape, [p.dH, p.dW], [p.padH, p.padW]);
       });
       setOutputTFBatch(gradInput, dx, batched);
@@ -209,8 +209,9 @@ export class SpatialConvolution extends Module<Tensor, Tensor> {
     return { values: hostFloat32(weight), co: this.nOutputPlane, ci: this.nInputPlane, kh: this.kH, kw: this.kW };
   }
 
-  private hostArgs(): { kh: number; kw: number; sh: number; sw: number; padH: number; padW: number } {
-    return { kh: this.kH, kw: this.kW, sh: this.dH, sw: this.dW, padH: this.padH, padW: this.padW };
+  /** The kernels' geometry; `winograd`: may a 3x3 layer run as Winograd (evaluation forwards, or MPELU_WINOGRAD_TRAIN=1). */
+  private hostArgs(winograd = false): { kh: number; kw: number; sh: number; sw: number; padH: number; padW: number; winograd: boolean } {
+    return { kh: this.kH, kw: this.kW, sh: this.dH, sw: this.dW, padH: this.padH, padW: this.padW, winograd };
   }
 
   /**

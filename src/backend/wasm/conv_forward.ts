@@ -20,6 +20,7 @@ import { partOf } from './split_calls.js';
 import { wasmSimd, KillSwitch } from './kill_switch.js';
 import { copyOutPadded, NC, TapKernels, tapGemmSupported, tapOrder, tapRanges, type ConvTapGeometry } from './tap_gemm.js';
 import { isHostFilter, packForward, type HostFilter } from './host_filter.js';
+import { forwardLayout, winogradConv3x3, winogradTakes } from './winograd.js';
 
 type Info = tf.TensorInfo;
 
@@ -30,6 +31,8 @@ export interface ForwardGeometry extends ConvTapGeometry {
   /** Output rows and columns. */
   ho: number;
   wo: number;
+  /** May a 3x3 stride-1 pad-1 layer run as Winograd F(2x2, 3x3) (winograd.ts)? */
+  winograd?: boolean;
 }
 
 /**
@@ -77,6 +80,15 @@ export function conv2dForwardWasmSimd(backend: tf.KernelBackend, x: Info, filter
   if (positions === 0 || co === 0) {
     convForwardSimd.ran();
     return out;
+  }
+  if (g.winograd && winogradTakes(kh, kw, sh, sw, pt, pl, h, w, ho, wo, ci, co)) {
+    const heapFloats = (info: Info, count: number) => new Float32Array(kern.memory.buffer, be.getMemoryOffset(info.dataId), count);
+    const layout = () => forwardLayout(host ? filter : heapFloats(filter, 9 * ci * co), ci, co);
+    const biasValues = () => (bias ? (hostBias ? bias : heapFloats(bias, co)) : null);
+    if (winogradConv3x3(backend, x, out, ci, co, layout, biasValues, () => backend.disposeData(out.dataId))) {
+      convForwardSimd.ran();
+      return out;
+    }
   }
   const ranges = tapRanges(g, ho, wo, h, w);
   // a tap that reaches every output position

@@ -19,6 +19,7 @@ import { partOf } from './split_calls.js';
 import { wasmSimd, KillSwitch } from './kill_switch.js';
 import { copyOutPadded, NC, TapKernels, tapGemmSupported, tapOrder, tapRanges, type ConvTapGeometry } from './tap_gemm.js';
 import { isHostFilter, packInputGrad, type HostFilter } from './host_filter.js';
+import { inputGradLayout, winogradConv3x3, winogradTakes } from './winograd.js';
 
 type Info = tf.TensorInfo;
 
@@ -48,7 +49,7 @@ export function convInputGradSimdTakes(ci: number, sh: number, sw: number): bool
  * dx [n, h, w, ci] of a channels-last float32 conv on the wasm heap, or null when the kernel
  * does not take it or cannot run here (switched off, no SIMD, not float32, not the wasm heap).
  */
-export function conv2dBackpropInputWasmSimd(backend: tf.KernelBackend, dy: Info, filter: Info | HostFilter, inputShape: readonly number[], g: ConvTapGeometry): Info | null {
+export function conv2dBackpropInputWasmSimd(backend: tf.KernelBackend, dy: Info, filter: Info | HostFilter, inputShape: readonly number[], g: ConvTapGeometry & { winograd?: boolean }): Info | null {
   const host = isHostFilter(filter);
   if (!convInputGradSimd.enabled() || dy.dtype !== 'float32' || (!host && filter.dtype !== 'float32') || !tapGemmSupported()) return null;
   const kern = heapKernels(backend);
@@ -77,6 +78,14 @@ export function conv2dBackpropInputWasmSimd(backend: tf.KernelBackend, dy: Info,
     new Float32Array(kern.memory.buffer, outOff, positions * ci).fill(0);
     convInputGradSimd.ran();
     return out;
+  }
+  // stride 1, pad 1, 3x3: dx is the correlation of dy with the flipped, transposed filter
+  if (g.winograd && winogradTakes(kh, kw, sh, sw, pt, pl, ho, wo, h, w, co, ci)) {
+    const layout = () => inputGradLayout(host ? filter : new Float32Array(kern.memory.buffer, be.getMemoryOffset(filter.dataId), taps * ci * co), ci, co);
+    if (winogradConv3x3(backend, dy, out, co, ci, layout, () => null, () => backend.disposeData(out.dataId))) {
+      convInputGradSimd.ran();
+      return out;
+    }
   }
   const bBase = kern.scratch.reserveOrRelease(4 * (bFloats + cFloats) + 16, () => backend.disposeData(out.dataId));
   // Views only now: the scratch malloc may have grown (and detached) the heap's buffer.

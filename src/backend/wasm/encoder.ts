@@ -117,6 +117,7 @@ const OP = {
   'i32.mul': 0x6c,
   'i32.and': 0x71,
   'i32.shl': 0x74,
+  'i32.shr_u': 0x76,
   'f64.add': 0xa0,
   'f64.promote_f32': 0xbb,
   select: 0x1b,
