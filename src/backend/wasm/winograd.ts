@@ -202,10 +202,12 @@ export const winograd = new KillSwitch('MPELU_WINOGRAD', wasmSimd);
  * reproduce all of them (test/train_fbresnet.test.ts). Evaluation-mode forwards use it.
  */
 export function winogradInTraining(): boolean {
-  return trainingOverride ?? (typeof process !== 'undefined' && process.env?.['MPELU_WINOGRAD_TRAIN'] === '1');
+  return trainingOverride ?? (trainingFromEnv ??= typeof process !== 'undefined' && process.env?.['MPELU_WINOGRAD_TRAIN'] === '1');
 }
 
 let trainingOverride: boolean | undefined;
+/** MPELU_WINOGRAD_TRAIN, read once (process.env reads are slow, and this is asked per conv call). */
+let trainingFromEnv: boolean | undefined;
 
 /** Sets winogradInTraining() (undefined: back to MPELU_WINOGRAD_TRAIN). */
 export function setWinogradInTraining(on: boolean | undefined): void {
