@@ -203,8 +203,62 @@ function packedGemmKernel(): FuncDef {
   return f.def();
 }
 
+/** Words of gemm_block's parameter block before its per-tap rows, and words per tap row. */
+const BLOCK_HEAD = 16;
+const TAP_WORDS = 6;
+
+/**
+ * gemm_block(prm, x0, d0, c0, r0, r1, outer, pa): one block of positions (output rows
+ * [r0, r1) of `outer` images from x0 / d0) for every filter tap, summed into the float64 C at
+ * c0: what the caller would otherwise call gemm_tn (or, `packed`, gemm_tn_packed) with once per
+ * tap, the taps' clipping done here. prm: i32 words mTiles, nTiles, aOuter, aRow, aStep,
+ * bOuter, bRow, bStep, ldc, taps, aIsX, xRowStep, xColStep, dRowStep, dColStep, (unused), then
+ * per tap: x byte offset, oh0, oh1, ow0, ow1, C byte offset. Taps in order: the same sums.
+ */
+function blockKernel(packed: boolean): FuncDef {
+  const f = new Fn(packed ? 'gemm_block_packed' : 'gemm_block', ['prm', 'x0', 'd0', 'c0', 'r0', 'r1', 'outer', 'pa']);
+  const c = f.code;
+  const P = (n: string) => f.l(n);
+  const [t, tp, lo, hi, ow0, ow1, xp, dp] = ['t', 'tp', 'lo', 'hi', 'ow0', 'ow1', 'xp', 'dp'].map((n) => f.l(n));
+  const word = (i: number) => c.get(P('prm')).i32Load(4 * i);
+  word(9).set(t);
+  c.get(P('prm')).i32(4 * BLOCK_HEAD).op('i32.add').set(tp);
+  c.loop();
+  c.block();
+  // lo = max(oh0, r0), hi = min(oh1, r1); nothing to do when either range is empty
+  c.get(tp).i32Load(4).get(P('r0')).get(tp).i32Load(4).get(P('r0')).op('i32.gt_u').op('select').set(lo);
+  c.get(tp).i32Load(8).get(P('r1')).get(tp).i32Load(8).get(P('r1')).op('i32.lt_u').op('select').set(hi);
+  c.get(tp).i32Load(12).set(ow0);
+  c.get(tp).i32Load(16).set(ow1);
+  c.get(hi).get(lo).op('i32.gt_u').get(ow1).get(ow0).op('i32.gt_u').op('i32.and').op('i32.eqz').brIf(0);
+  c.get(P('x0')).get(tp).i32Load(0).op('i32.add');
+  c.get(lo);
+  word(11).op('i32.mul').op('i32.add').get(ow0);
+  word(12).op('i32.mul').op('i32.add').set(xp);
+  c.get(P('d0')).get(lo);
+  word(13).op('i32.mul').op('i32.add').get(ow0);
+  word(14).op('i32.mul').op('i32.add').set(dp);
+  // a, b: x and dy in the orientation the caller chose
+  c.get(xp).get(dp);
+  word(10).op('select');
+  c.get(dp).get(xp);
+  word(10).op('select');
+  c.get(P('c0')).get(tp).i32Load(20).op('i32.add');
+  word(0);
+  word(1);
+  c.get(P('outer')).get(hi).get(lo).op('i32.sub').get(ow1).get(ow0).op('i32.sub');
+  for (const i of [2, 3, 4, 5, 6, 7, 8]) word(i);
+  if (packed) c.get(P('pa')).call(1);
+  else c.call(0);
+  c.end();
+  c.get(tp).i32(4 * TAP_WORDS).op('i32.add').set(tp);
+  f.countDown(t).end();
+  return f.def();
+}
+
 export function convWeightGradModuleBytes(sharedMemory = false): Uint8Array {
-  return assemble([gemmKernel(), packedGemmKernel(), zeroKernel(), sumRunsKernel()], sharedMemory);
+  // gemm_tn and gemm_tn_packed first: gemm_block calls them as functions 0 and 1
+  return assemble([gemmKernel(), packedGemmKernel(), zeroKernel(), sumRunsKernel(), blockKernel(false), blockKernel(true)], sharedMemory);
 }
 
 const moduleValidates = validatesOnce(() => convWeightGradModuleBytes());
@@ -242,8 +296,8 @@ const heapGemm = perHeap((heap) => {
   return {
     memory: heap.memory,
     scratch: new ScratchBlock(heap, 'Conv2DBackpropFilter (wasm SIMD)', 65536),
-    gemm: exports['gemm_tn'] as GemmFn,
-    gemmPacked: exports['gemm_tn_packed'] as GemmFn,
+    block: exports['gemm_block'] as GemmFn,
+    blockPacked: exports['gemm_block_packed'] as GemmFn,
     zero: exports['zero'] as GemmFn,
     sumRuns: exports['sum_runs'] as GemmFn,
   };
@@ -347,7 +401,8 @@ function filterGradWasmSimd(backend: tf.KernelBackend, x: Info, dy: Info, g: Con
   const packed = packOperands(ci, co, taps);
   const maxK = perImage <= BLOCK ? groupImages * perImage : chunkRows * wo;
   const panelBytes = packed ? maxK * (mTiles * MR + nTiles * NC) * 4 : 0;
-  const cBase = gemm.scratch.reserveOrRelease(cBytes * chunks + panelBytes * split.parts, release);
+  const prmBytes = 4 * (BLOCK_HEAD + TAP_WORDS * taps);
+  const cBase = gemm.scratch.reserveOrRelease(cBytes * chunks + panelBytes * split.parts + prmBytes, release);
   const xOff = be.getMemoryOffset(x.dataId);
   const dyOff = be.getMemoryOffset(dy.dataId);
   const limit = gemm.memory.buffer.byteLength;
@@ -362,44 +417,37 @@ function filterGradWasmSimd(backend: tf.KernelBackend, x: Info, dy: Info, g: Con
   const aIsX = xRows;
   const ranges = tapRanges(g, ho, wo, h, w);
   const fn = packed
-    ? split.fn('conv_weight_grad', convWeightGradModuleBytes, 'gemm_tn_packed', gemm.gemmPacked)
-    : split.fn('conv_weight_grad', convWeightGradModuleBytes, 'gemm_tn', gemm.gemm);
+    ? split.fn('conv_weight_grad', convWeightGradModuleBytes, 'gemm_block_packed', gemm.blockPacked)
+    : split.fn('conv_weight_grad', convWeightGradModuleBytes, 'gemm_block', gemm.block);
   const panels = cBase + cBytes * chunks;
-  // the walks' byte strides (images, rows, positions) of A and B, and one argument array
-  // reused for every call (split.call copies it): a step makes ~33,000 of these calls
+  // gemm_block's parameters: the walks' byte strides (images, rows, positions) of A and B,
+  // then each tap's x offset, output ranges and C offset (the kernel clips the taps to a block)
+  const prm = panels + panelBytes * split.parts;
   const xs = [h * w * xb, sh * w * xb, sw * xb];
   const ds = [ho * wo * db, wo * db, db];
   const [as, bs] = aIsX ? [xs, ds] : [ds, xs];
-  const args = [0, 0, 0, mTiles, nTiles, 0, 0, 0, as[0]!, as[1]!, as[2]!, bs[0]!, bs[1]!, bs[2]!, ldc * 8];
-  if (packed) args.push(0);
+  const words = new Int32Array(gemm.memory.buffer, prm, prmBytes / 4);
+  words.set([mTiles, nTiles, as[0]!, as[1]!, as[2]!, bs[0]!, bs[1]!, bs[2]!, ldc * 8, taps, aIsX ? 1 : 0, sh * w * xb, sw * xb, wo * db, db, 0]);
+  ranges.forEach(([oh0, oh1, ow0, ow1], t) => {
+    const th = Math.floor(t / kw);
+    const tw = t - th * kw;
+    words.set([((th - pt) * w + tw - pl) * xb, oh0, oh1, ow0, ow1, t * mTiles * MR * ldc * 8], BLOCK_HEAD + TAP_WORDS * t);
+  });
+  // one argument array reused for every call (split.call copies it)
+  const args = [prm, 0, 0, 0, 0, 0, 0, 0];
   for (let chunk = 0; chunk < chunks; chunk++) {
     const part = partOf(chunk, chunks, split.parts);
     const [i0, i1] = partRange(chunk, n, chunks);
-    const chunkC = cBase + chunk * cBytes;
+    args[3] = cBase + chunk * cBytes;
+    args[7] = panels + part * panelBytes; // each thread packs into its own panels
     for (let n0 = i0; n0 < i1; n0 += groupImages) {
-      const outer = Math.min(groupImages, i1 - n0);
+      args[1] = xOff + n0 * h * w * xb;
+      args[2] = dyOff + n0 * ho * wo * db;
+      args[6] = Math.min(groupImages, i1 - n0);
       for (let r0 = 0; r0 < ho; r0 += chunkRows) {
-        const r1 = Math.min(ho, r0 + chunkRows);
-        for (let t = 0; t < taps; t++) {
-          const [oh0, oh1, ow0, ow1] = ranges[t]!;
-          const lo = Math.max(oh0, r0);
-          const hi = Math.min(oh1, r1);
-          if (hi <= lo || ow1 <= ow0) continue;
-          const th = Math.floor(t / kw);
-          const tw = t - th * kw;
-          const xp = xOff + (((n0 * h + lo * sh + th - pt) * w + ow0 * sw + tw - pl) * xb);
-          const dp = dyOff + ((n0 * ho + lo) * wo + ow0) * db;
-          args[0] = aIsX ? xp : dp;
-          args[1] = aIsX ? dp : xp;
-          args[2] = chunkC + t * mTiles * MR * ldc * 8;
-          args[5] = outer;
-          args[6] = hi - lo;
-          args[7] = ow1 - ow0;
-          if (packed) {
-            args[15] = panels + part * panelBytes; // each thread packs into its own panels
-          }
-          split.call(part, fn, args);
-        }
+        args[4] = r0;
+        args[5] = Math.min(ho, r0 + chunkRows);
+        split.call(part, fn, args);
       }
     }
   }

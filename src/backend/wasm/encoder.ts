@@ -164,6 +164,15 @@ export class Code {
     return this.push(0x2a, 2, ...uleb(offset));
   }
 
+  i32Load(offset = 0): this {
+    return this.push(0x28, 2, ...uleb(offset));
+  }
+
+  /** call: function `index` of the module (its arguments pushed first). */
+  call(index: number): this {
+    return this.push(0x10, ...uleb(index));
+  }
+
   f64Load(offset = 0): this {
     return this.push(0x2b, 3, ...uleb(offset));
   }
