@@ -2,7 +2,7 @@
 // the shared-heap patch of tfjs-wasm (shared_heap.ts) and the thread count setting.
 import { afterAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
-import { CallList, HeapPool } from '../src/backend/wasm/heap_pool.js';
+import { CallList, HeapPool, unitsTakenOverByCaller } from '../src/backend/wasm/heap_pool.js';
 import { assemble, Code, T } from '../src/backend/wasm/encoder.js';
 import { withSharedMemory } from '../src/backend/wasm/shared_heap.js';
 import { getNumThreads, setNumThreads } from '../src/backend/threads.js';
@@ -45,6 +45,45 @@ describe('heap pool', () => {
     pool.run(long);
     const got = new Int32Array(memory.buffer, 16 * 1000, 4 * 9000);
     expect(got.every((v, i) => v === i >> 2)).toBe(true);
+  });
+
+  it('lets the calling thread take over a busy worker\'s last units, each unit whole and in order', () => {
+    const memory = new WebAssembly.Memory({ initial: 4, maximum: 16, shared: true });
+    const pool = new HeapPool(memory);
+    pools.push(pool);
+    // scale(dst, k, add): dst[0] = dst[0] * k + add, after a busy loop (a slow call)
+    const c = new Code();
+    c.i32(200000).set(3);
+    c.loop().get(3).i32(1).op('i32.sub').tee(3).brIf(0).end();
+    c.get(0).get(0).i32Load(0).get(1).op('i32.mul').get(2).op('i32.add').i32Store(0);
+    const scale = pool.fn('scale', () => assemble([{ name: 'scale', params: [T.i32, T.i32, T.i32], locals: [T.i32], body: c }], true), 'scale');
+    const ints = new Int32Array(memory.buffer, 0, 200);
+    // the worker's part has 200 units of two calls each: x*3, then +1; the caller has 100
+    // calls of its own first (the worker starts meanwhile, so its part is not taken back whole)
+    const parts = [new CallList(), new CallList()];
+    for (let k = 0; k < 100; k++) parts[0]!.add(scale, [4 * 300, 1, 0]);
+    for (let u = 0; u < 200; u++) {
+      parts[1]!.add(scale, [4 * u, 3, 0], u);
+      parts[1]!.add(scale, [4 * u, 1, 1], u);
+    }
+    expect(parts[1]!.unitCount).toBe(200);
+    // a first run starts the worker thread; give it time to come up (else its part is taken back whole)
+    const warm = new CallList();
+    warm.add(scale, [4 * 301, 1, 0]);
+    pool.run([new CallList(), warm]);
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 300);
+    // on a busy machine the worker may not be scheduled in time (its part is then taken back
+    // whole): a few attempts
+    let taken = 0;
+    for (let attempt = 0; attempt < 5 && taken === 0; attempt++) {
+      ints.fill(1);
+      const before = unitsTakenOverByCaller();
+      pool.run(parts);
+      taken = unitsTakenOverByCaller() - before;
+      // every unit ran once, its two calls in order on one thread: 1 * 3 + 1
+      expect(Array.from(ints).every((v) => v === 4)).toBe(true);
+    }
+    expect(taken).toBeGreaterThan(0);
   });
 
   it('turns a trap inside a worker into an Error in the caller, and refuses further calls', () => {

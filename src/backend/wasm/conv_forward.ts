@@ -165,7 +165,7 @@ export function conv2dForwardWasmSimd(backend: tf.KernelBackend, x: Info, filter
       const ap = xOff + ((n0 * h + oh0 * sh + a - pt) * w + ow0 * sw + e - pl) * xPos;
       const cp = cBase + ((n0 * ho + oh0) * wo + ow0) * cPos;
       const bp = bBase + t * ci * ldb * 4;
-      kern.run(split, part, colsInner, ap, bp, cp, nTiles, ci, outer, oh1 - oh0, ow1 - ow0, aw, cw, load);
+      kern.run(split, part, colsInner, ap, bp, cp, nTiles, ci, outer, oh1 - oh0, ow1 - ow0, aw, cw, load, gi); // a group's taps add into its outputs: one unit
     }
   }
   split.finish();

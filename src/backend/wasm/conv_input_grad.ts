@@ -139,7 +139,7 @@ export function conv2dBackpropInputWasmSimd(backend: tf.KernelBackend, dy: Info,
       const ap = dyOff + ((n0 * ho + oh0) * wo + ow0) * dyPos;
       const cp = cBase + ((n0 * h + oh0 * sh + a - pt) * w + ow0 * sw + e - pl) * cPos;
       const bp = bBase + t * co * ldb * 4;
-      kern.run(split, part, colsInner, ap, bp, cp, nTiles, co, outer, oh1 - oh0, ow1 - ow0, aw, cw, load);
+      kern.run(split, part, colsInner, ap, bp, cp, nTiles, co, outer, oh1 - oh0, ow1 - ow0, aw, cw, load, gi); // a group's taps add into its outputs: one unit
     }
   }
   split.finish();

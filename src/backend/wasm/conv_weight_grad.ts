@@ -402,7 +402,7 @@ function filterGradWasmSimd(backend: tf.KernelBackend, x: Info, dy: Info, g: Con
   const maxK = perImage <= BLOCK ? groupImages * perImage : chunkRows * wo;
   const panelBytes = packed ? maxK * (mTiles * MR + nTiles * NC) * 4 : 0;
   const prmBytes = 4 * (BLOCK_HEAD + TAP_WORDS * taps);
-  const cBase = gemm.scratch.reserveOrRelease(cBytes * chunks + panelBytes * split.parts + prmBytes, release);
+  const cBase = gemm.scratch.reserveOrRelease(cBytes * chunks + panelBytes * chunks + prmBytes, release);
   const xOff = be.getMemoryOffset(x.dataId);
   const dyOff = be.getMemoryOffset(dy.dataId);
   const limit = gemm.memory.buffer.byteLength;
@@ -422,7 +422,7 @@ function filterGradWasmSimd(backend: tf.KernelBackend, x: Info, dy: Info, g: Con
   const panels = cBase + cBytes * chunks;
   // gemm_block's parameters: the walks' byte strides (images, rows, positions) of A and B,
   // then each tap's x offset, output ranges and C offset (the kernel clips the taps to a block)
-  const prm = panels + panelBytes * split.parts;
+  const prm = panels + panelBytes * chunks;
   const xs = [h * w * xb, sh * w * xb, sw * xb];
   const ds = [ho * wo * db, wo * db, db];
   const [as, bs] = aIsX ? [xs, ds] : [ds, xs];
@@ -439,7 +439,7 @@ function filterGradWasmSimd(backend: tf.KernelBackend, x: Info, dy: Info, g: Con
     const part = partOf(chunk, chunks, split.parts);
     const [i0, i1] = partRange(chunk, n, chunks);
     args[3] = cBase + chunk * cBytes;
-    args[7] = panels + part * panelBytes; // each thread packs into its own panels
+    args[7] = panels + chunk * panelBytes; // each chunk packs into its own panels (a chunk may move to another thread)
     for (let n0 = i0; n0 < i1; n0 += groupImages) {
       args[1] = xOff + n0 * h * w * xb;
       args[2] = dyOff + n0 * ho * wo * db;
@@ -447,7 +447,7 @@ function filterGradWasmSimd(backend: tf.KernelBackend, x: Info, dy: Info, g: Con
       for (let r0 = 0; r0 < ho; r0 += chunkRows) {
         args[4] = r0;
         args[5] = Math.min(ho, r0 + chunkRows);
-        split.call(part, fn, args);
+        split.call(part, fn, args, chunk); // a chunk's blocks add into its C: one unit
       }
     }
   }

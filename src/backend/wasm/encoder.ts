@@ -168,6 +168,10 @@ export class Code {
     return this.push(0x28, 2, ...uleb(offset));
   }
 
+  i32Store(offset = 0): this {
+    return this.push(0x36, 2, ...uleb(offset));
+  }
+
   /** call: function `index` of the module (its arguments pushed first). */
   call(index: number): this {
     return this.push(0x10, ...uleb(index));

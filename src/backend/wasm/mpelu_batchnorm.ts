@@ -324,6 +324,9 @@ export function simdSupported(): boolean {
 // malloc'ed from the same heap.
 
 type Ptr = number;
+
+/** Pieces per thread of an elementwise pass. */
+const MAP_PIECES_PER_THREAD = 4;
 type KernelFn = (...args: number[]) => void;
 
 /** Row width W (floats, multiple of 4) for `total` elements with `C` channels fastest (C = 1: shared), or null. */
@@ -475,9 +478,11 @@ export class SimdKernels {
     if (split.parts === 1) {
       split.call(0, fn, [...ptrs, prm, 4 * total, 4 * W]);
     } else {
-      for (let p = 0; p < split.parts; p++) {
-        const [r0, r1] = partRange(p, rows, split.parts);
-        if (r1 > r0) split.call(p, fn, [...ptrs.map((q) => q + r0 * 4 * W), prm, (r1 - r0) * 4 * W, 4 * W]);
+      // a few pieces per thread: one done early takes over the other's last pieces
+      const pieces = Math.min(rows, MAP_PIECES_PER_THREAD * split.parts);
+      for (let i = 0; i < pieces; i++) {
+        const [r0, r1] = partRange(i, rows, pieces);
+        if (r1 > r0) split.call(partOf(i, pieces, split.parts), fn, [...ptrs.map((q) => q + r0 * 4 * W), prm, (r1 - r0) * 4 * W, 4 * W]);
       }
     }
     split.finish();

@@ -58,9 +58,13 @@ export class SplitCalls {
     return f;
   }
 
-  /** Records (or, without a pool, runs) fn(...args) as part `part`'s next call. */
-  call(part: number, fn: PoolFn, args: readonly number[]): void {
-    if (this.lists) this.lists[part]!.add(fn.id, args);
+  /**
+   * Records (or, without a pool, runs) fn(...args) as part `part`'s next call. Calls given the
+   * same `unit` key in a row must run in order on one thread (they add into the same outputs);
+   * other calls are independent, and a thread done with its part may take them over.
+   */
+  call(part: number, fn: PoolFn, args: readonly number[], unit?: number): void {
+    if (this.lists) this.lists[part]!.add(fn.id, args, unit);
     else fn.direct(...args);
   }
 
@@ -72,7 +76,7 @@ export class SplitCalls {
       } finally {
         // the lists (grown to the size kernels need) serve the next split
         for (const l of this.lists) {
-          l.count = 0;
+          l.clear();
           if (spareLists.length < 64) spareLists.push(l);
         }
         this.lists.length = 0;

@@ -194,11 +194,12 @@ export class TapKernels {
    * One tap over outer x rows x cols positions, as part `part` of `split`: C = start + A B
    * (start: 0 for load 0, C for load 1, else the bias row at byte address `load`), A's rows of k floats at `a` walked by `aw`, C's at `c` walked by `cw`, B at `b`
    * with nTiles column tiles per row. `colsInner` picks the loop order. Whole tiles of MR
-   * positions first, the rest after.
+   * positions first, the rest after. Calls with the same `unit` (e.g. one group of images'
+   * taps) run in order on one thread.
    */
   run(
     split: SplitCalls, part: number, colsInner: boolean, a: number, b: number, c: number, nTiles: number, k: number,
-    outer: number, rows: number, cols: number, aw: Walk, cw: Walk, load: number,
+    outer: number, rows: number, cols: number, aw: Walk, cw: Walk, load: number, unit: number,
   ): void {
     const fns = colsInner ? this.fnsInner : this.fns;
     const suffix = colsInner ? '_inner' : '';
@@ -207,11 +208,11 @@ export class TapKernels {
     const rest = cols - full * MR;
     if (full > 0) {
       const fn = split.fn('tap_gemm', tapGemmModuleBytes, `tap_mr${MR}${suffix}`, fns[MR - 1]!);
-      split.call(part, fn, [a, b, c, nTiles, k, outer, rows, full, aw.outer, aw.row, aw.col, cw.outer, cw.row, cw.col, ldb, load]);
+      split.call(part, fn, [a, b, c, nTiles, k, outer, rows, full, aw.outer, aw.row, aw.col, cw.outer, cw.row, cw.col, ldb, load], unit);
     }
     if (rest > 0) {
       const fn = split.fn('tap_gemm', tapGemmModuleBytes, `tap_mr${rest}${suffix}`, fns[rest - 1]!);
-      split.call(part, fn, [a + full * MR * aw.col, b, c + full * MR * cw.col, nTiles, k, outer, rows, 1, aw.outer, aw.row, aw.col, cw.outer, cw.row, cw.col, ldb, load]);
+      split.call(part, fn, [a + full * MR * aw.col, b, c + full * MR * cw.col, nTiles, k, outer, rows, 1, aw.outer, aw.row, aw.col, cw.outer, cw.row, cw.col, ldb, load], unit);
     }
   }
 }

@@ -35,6 +35,8 @@ type Info = tf.TensorInfo;
 
 /** Bytes of a slab's V and M buffers together (L2 here is 512 KB per core). */
 const SLAB_BYTES = 256 * 1024;
+/** Units of slabs per thread (each with its own buffers). */
+const UNITS_PER_THREAD = 4;
 
 /** A kernel is built for one channel and width configuration: offsets become constants. */
 export interface SlabShape {
@@ -316,10 +318,14 @@ export function winogradConv3x3(
   const slabsPerImage = Math.ceil(tileRows / rowsPerSlab);
   const slabs = n * slabsPerImage;
   const split = new SplitCalls(heapPoolFor(k.memory), slabs);
+  // slabs go in units of consecutive slabs, each unit with its own V and M buffers (a unit
+  // may be taken over by a thread done with its own part, while another unit of the same
+  // part runs)
+  const units = Math.min(slabs, UNITS_PER_THREAD * split.parts);
   const uFloats = 16 * cin * cout;
   const vBytes = 16 * 4 * rowsPerSlab * tpr * cin;
   const bufFloats = 16 * rowsPerSlab * tpr * (cin + cout);
-  const base = k.scratch.reserveOrRelease(4 * (uFloats + cout + cin + split.parts * bufFloats) + 64, release);
+  const base = k.scratch.reserveOrRelease(4 * (uFloats + cout + cin + units * bufFloats) + 64, release);
   // Views only now: the scratch malloc may have grown (and detached) the heap's buffer.
   const heap = k.memory.buffer;
   // the filter and bias are read only now (a view taken before the malloc could be detached)
@@ -340,15 +346,16 @@ export function winogradConv3x3(
   for (let s = 0; s < slabs; s++) {
     const img = Math.floor(s / slabsPerImage);
     const ty0 = (s - img * slabsPerImage) * rowsPerSlab;
-    const part = partOf(s, slabs, split.parts);
-    const vb = buffers + 4 * part * bufFloats;
+    const unit = partOf(s, slabs, units);
+    const part = partOf(unit, units, split.parts);
+    const vb = buffers + 4 * unit * bufFloats;
     args[0] = xOff + 4 * img * h * w * cin;
     args[1] = yOff + 4 * img * h * w * cout;
     args[5] = vb;
     args[6] = vb + vBytes;
     args[8] = ty0;
     args[9] = Math.min(rowsPerSlab, tileRows - ty0);
-    split.call(part, fn, args);
+    split.call(part, fn, args, unit);
   }
   split.finish();
   winograd.ran();
