@@ -2,7 +2,7 @@
 // the shared-heap patch of tfjs-wasm (shared_heap.ts) and the thread count setting.
 import { afterAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
-import { CallList, HeapPool, unitsTakenOverByCaller } from '../src/backend/wasm/heap_pool.js';
+import { CallList, HeapPool, unitsTakenOverByCaller, unitsTakenOverByWorkers } from '../src/backend/wasm/heap_pool.js';
 import { assemble, Code, T } from '../src/backend/wasm/encoder.js';
 import { withSharedMemory } from '../src/backend/wasm/shared_heap.js';
 import { getNumThreads, setNumThreads } from '../src/backend/threads.js';
@@ -47,7 +47,7 @@ describe('heap pool', () => {
     expect(got.every((v, i) => v === i >> 2)).toBe(true);
   });
 
-  it('lets the calling thread take over a busy worker\'s last units, each unit whole and in order', () => {
+  it('lets a thread done with its part take over another\'s last units, each unit whole and in order', () => {
     const memory = new WebAssembly.Memory({ initial: 4, maximum: 16, shared: true });
     const pool = new HeapPool(memory);
     pools.push(pool);
@@ -72,18 +72,30 @@ describe('heap pool', () => {
     warm.add(scale, [4 * 301, 1, 0]);
     pool.run([new CallList(), warm]);
     Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 300);
-    // on a busy machine the worker may not be scheduled in time (its part is then taken back
-    // whole): a few attempts
-    let taken = 0;
-    for (let attempt = 0; attempt < 5 && taken === 0; attempt++) {
-      ints.fill(1);
-      const before = unitsTakenOverByCaller();
-      pool.run(parts);
-      taken = unitsTakenOverByCaller() - before;
-      // every unit ran once, its two calls in order on one thread: 1 * 3 + 1
-      expect(Array.from(ints).every((v) => v === 4)).toBe(true);
+    // Runs `lists` until `counter` moves (on a busy machine the worker may not be scheduled in
+    // time, and its part is then taken back whole: a few attempts); every unit ran once, its
+    // two calls in order on one thread: 1 * 3 + 1.
+    const takenOver = (lists: CallList[], counter: () => number) => {
+      let taken = 0;
+      for (let attempt = 0; attempt < 5 && taken === 0; attempt++) {
+        ints.fill(1);
+        const before = counter();
+        pool.run(lists);
+        taken = counter() - before;
+        expect(Array.from(ints).every((v) => v === 4)).toBe(true);
+      }
+      return taken;
+    };
+    expect(takenOver(parts, unitsTakenOverByCaller)).toBeGreaterThan(0);
+
+    // the other way: the caller's part is the long one, a worker done with its own takes units
+    const mine = [new CallList(), new CallList()];
+    for (let u = 0; u < 200; u++) {
+      mine[0]!.add(scale, [4 * u, 3, 0], u);
+      mine[0]!.add(scale, [4 * u, 1, 1], u);
     }
-    expect(taken).toBeGreaterThan(0);
+    mine[1]!.add(scale, [4 * 301, 1, 0]);
+    expect(takenOver(mine, unitsTakenOverByWorkers)).toBeGreaterThan(0);
   });
 
   it('turns a trap inside a worker into an Error in the caller, and refuses further calls', () => {

@@ -14,8 +14,9 @@
 // scheduled yet, on a busy machine) has the part taken back and run by the caller, so a call
 // never waits for a thread to be scheduled; one that has started has its last units (runs of
 // calls that must stay together, see CallList) taken over one by one while it works on the
-// first: on a ResNet-164 step the worker finished 0.2-5 ms after the caller on ~140 of 1,155
-// calls (~110 ms of waiting per step). Which thread runs a part or a unit does not change it.
+// first, and a worker done with its part takes the caller's last units the same way: on a
+// ResNet-164 step the worker finished 0.2-5 ms after the caller on ~140 of 1,155 calls (~110 ms
+// of waiting per step). Which thread runs a part or a unit does not change it.
 // Workers are unref'd (they never keep the process alive) and told to stop on exit; an error
 // inside a worker comes back as an Error in the caller; a worker that stops answering makes
 // the call fail after WAIT_LIMIT_MS instead of hanging.
@@ -71,8 +72,9 @@ const WORKER_SPIN_MS = (() => {
 
 const WORKER_SOURCE = `
 const { workerData, receiveMessageOnPort } = require('node:worker_threads');
-const { memory, ctl, port } = workerData;
+const { memory, ctl, port, mainCtl } = workerData;
 const I = new Int32Array(ctl);
+const M = new Int32Array(mainCtl);
 const fns = [];
 function need(n) {
   while (fns.length < n) {
@@ -86,6 +88,21 @@ function fail(e) {
   const text = String((e && e.stack) || e).slice(0, ${MSG_MAX});
   for (let i = 0; i < text.length; i++) I[${MSG} + i] = text.charCodeAt(i);
   I[${MSG_LEN}] = text.length;
+}
+/** Claims and runs the units of the records in C, from the front or from the back, until none is left. */
+function runUnits(C, fromBack) {
+  for (;;) {
+    const v = Atomics.load(C, ${RANGE});
+    const next = v >>> 16;
+    const end = v & 0xffff;
+    if (next >= end) return;
+    if (Atomics.compareExchange(C, ${RANGE}, v, fromBack ? (next << 16) | (end - 1) : ((next + 1) << 16) | end) !== v) continue;
+    const u = fromBack ? end - 1 : next;
+    for (let r = C[${UNITS} + u], stop = C[${UNITS} + u + 1], p = ${REC} + r * ${REC_INTS}; r < stop; r++, p += ${REC_INTS}) {
+      fns[C[p]](C[p + 1], C[p + 2], C[p + 3], C[p + 4], C[p + 5], C[p + 6], C[p + 7], C[p + 8],
+        C[p + 9], C[p + 10], C[p + 11], C[p + 12], C[p + 13], C[p + 14], C[p + 15], C[p + 16]);
+    }
+  }
 }
 let seen = 0;
 const spinMs = workerData.spinMs;
@@ -108,18 +125,10 @@ try {
     seen = job;
     try {
       need(I[${FNS}]);
-      // claim units from the front until none is left (the caller may be taking them from the back)
-      for (;;) {
-        const v = Atomics.load(I, ${RANGE});
-        const next = v >>> 16;
-        const end = v & 0xffff;
-        if (next >= end) break;
-        if (Atomics.compareExchange(I, ${RANGE}, v, ((next + 1) << 16) | end) !== v) continue;
-        for (let r = I[${UNITS} + next], stop = I[${UNITS} + next + 1], p = ${REC} + r * ${REC_INTS}; r < stop; r++, p += ${REC_INTS}) {
-          fns[I[p]](I[p + 1], I[p + 2], I[p + 3], I[p + 4], I[p + 5], I[p + 6], I[p + 7], I[p + 8],
-            I[p + 9], I[p + 10], I[p + 11], I[p + 12], I[p + 13], I[p + 14], I[p + 15], I[p + 16]);
-        }
-      }
+      // this part's units from the front (the caller may be taking them from the back), then
+      // the caller's last units while it is still on its own
+      runUnits(I, false);
+      runUnits(M, true);
       I[${STATUS}] = 0;
     } catch (e) {
       fail(e);
@@ -186,12 +195,12 @@ class PoolWorker {
   /** Modules sent to this worker so far. */
   sentModules = 0;
 
-  constructor(memory: SharedWasmMemory) {
+  constructor(memory: SharedWasmMemory, mainCtl: Int32Array) {
     const channel = new MessageChannel();
     this.port = channel.port1;
     this.worker = new Worker(WORKER_SOURCE, {
       eval: true,
-      workerData: { memory, ctl: this.ctl.buffer, port: channel.port2, spinMs: WORKER_SPIN_MS },
+      workerData: { memory, ctl: this.ctl.buffer, port: channel.port2, spinMs: WORKER_SPIN_MS, mainCtl: mainCtl.buffer },
       transferList: [channel.port2],
     });
     this.worker.unref();
@@ -203,12 +212,7 @@ class PoolWorker {
   /** Posts records [from, from + count) of a part; `list`'s units when they are all of it, else one unit. */
   post(records: Int32Array, from: number, count: number, fnCount: number, list: CallList | null): void {
     const c = this.ctl;
-    c.set(records.subarray(from * REC_INTS, (from + count) * REC_INTS), REC);
-    const units = list ? list.unitCount : 1;
-    if (list) c.set(list.units.subarray(0, units), UNITS);
-    else c[UNITS] = 0;
-    c[UNITS + units] = count;
-    c[RANGE] = units;
+    publish(c, records, from, count, list);
     c[COUNT] = count;
     c[FNS] = fnCount;
     c[STATUS] = 0;
@@ -225,21 +229,6 @@ class PoolWorker {
    */
   takeBack(): boolean {
     return Atomics.compareExchange(this.ctl, CLAIM, POSTED, TAKEN_BY_CALLER) === POSTED;
-  }
-
-  /**
-   * Claims the last unclaimed unit of the posted records (the worker is on them, the caller
-   * is done with its own): its [first, end) record indices, or null when none is left.
-   */
-  steal(): [number, number] | null {
-    const c = this.ctl;
-    for (;;) {
-      const v = Atomics.load(c, RANGE);
-      const next = v >>> 16;
-      const end = v & 0xffff;
-      if (next >= end) return null;
-      if (Atomics.compareExchange(c, RANGE, v, (next << 16) | (end - 1)) === v) return [c[UNITS + end - 1]!, c[UNITS + end]!];
-    }
   }
 
   /** The records posted last (for the caller to run after takeBack). */
@@ -278,10 +267,29 @@ class PoolWorker {
 }
 
 let unitsTakenOver = 0;
+let unitsTakenByWorkers = 0;
+
+/**
+ * Writes records [from, from + count) into a control block with their units (`list`'s, when
+ * they are all of it; else one unit), unclaimed: (next 0, end units).
+ */
+function publish(c: Int32Array, records: Int32Array, from: number, count: number, list: CallList | null): void {
+  c.set(records.subarray(from * REC_INTS, (from + count) * REC_INTS), REC);
+  const units = list && from === 0 && count === list.count ? list.unitCount : 1;
+  if (units > 1) c.set(list!.units.subarray(0, units), UNITS);
+  else c[UNITS] = 0;
+  c[UNITS + units] = count;
+  Atomics.store(c, RANGE, units);
+}
 
 /** Units of workers' parts the calling thread has run (for tests and benchmarks). */
 export function unitsTakenOverByCaller(): number {
   return unitsTakenOver;
+}
+
+/** Units of the calling thread's parts that workers have run (for tests and benchmarks). */
+export function unitsTakenOverByWorkers(): number {
+  return unitsTakenByWorkers;
 }
 
 /** Worker threads over one shared heap, with the kernel modules registered on it. */
@@ -292,6 +300,8 @@ export class HeapPool {
   private readonly modules: { module: object; names: string[] }[] = [];
   private readonly ids = new Map<string, number>();
   private broken: Error | null = null;
+  /** The calling thread's own part, published for workers done with theirs to take units from. */
+  private readonly mainCtl = new Int32Array(new SharedArrayBuffer(4 * (UNITS + CAPACITY + 1)));
 
   constructor(private readonly memory: SharedWasmMemory) {
     if (!(memory.buffer instanceof SharedArrayBuffer)) throw new Error('heap pool: the heap is not a shared WebAssembly.Memory');
@@ -339,10 +349,16 @@ export class HeapPool {
       }
       return posted;
     };
+    // the own part goes where idle workers can take its last units (before any job is posted)
+    const own = parts[0]!;
+    const shareOwn = busy.length > 0 && own.count > 0 && own.count <= CAPACITY;
+    if (shareOwn) publish(this.mainCtl, own.ints, 0, own.count, own);
+    else Atomics.store(this.mainCtl, RANGE, 0);
     let posted = round();
     let local: unknown = null;
     try {
-      this.runHere(parts[0]!);
+      if (shareOwn) unitsTakenByWorkers += own.unitCount - this.runUnits(this.mainCtl, false);
+      else this.runHere(own);
     } catch (e) {
       local = e;
     }
@@ -353,13 +369,10 @@ export class HeapPool {
           if (worker.takeBack()) this.runTakenBack(worker.posted(), w);
           else {
             // the worker is on its part: take its last units while it works on the first
-            for (let u = worker.steal(); u; u = worker.steal()) {
-              unitsTakenOver++;
-              try {
-                this.runRecords(worker.ctl, REC, u[0], u[1]);
-              } catch (e) {
-                local ??= new Error(`heap pool: a kernel failed in part ${w} (a unit taken over by the calling thread): ${String(e)}`);
-              }
+            try {
+              unitsTakenOver += this.runUnits(worker.ctl, true);
+            } catch (e) {
+              local ??= new Error(`heap pool: a kernel failed in part ${w} (a unit taken over by the calling thread): ${String(e)}`);
             }
             worker.wait(w - 1);
           }
@@ -387,6 +400,24 @@ export class HeapPool {
     this.runRecords(part.ints, 0, 0, part.count);
   }
 
+  /**
+   * Claims and runs units of the records published in `ctl` (from the front, or from the back
+   * when taking over another thread's part) until none is left; returns how many it ran.
+   */
+  private runUnits(ctl: Int32Array, fromBack: boolean): number {
+    let ran = 0;
+    for (;;) {
+      const v = Atomics.load(ctl, RANGE);
+      const next = v >>> 16;
+      const end = v & 0xffff;
+      if (next >= end) return ran;
+      if (Atomics.compareExchange(ctl, RANGE, v, fromBack ? (next << 16) | (end - 1) : ((next + 1) << 16) | end) !== v) continue;
+      const u = fromBack ? end - 1 : next;
+      this.runRecords(ctl, REC, ctl[UNITS + u]!, ctl[UNITS + u + 1]!);
+      ran++;
+    }
+  }
+
   /** Runs records [from, to) of the array `r` whose record 0 starts at `base`. */
   private runRecords(r: Int32Array, base: number, from: number, to: number): void {
     const fns = this.fns;
@@ -397,7 +428,7 @@ export class HeapPool {
   }
 
   private ensureWorker(i: number): void {
-    while (this.workers.length <= i) this.workers.push(new PoolWorker(this.memory));
+    while (this.workers.length <= i) this.workers.push(new PoolWorker(this.memory, this.mainCtl));
     const w = this.workers[i]!;
     // modules registered since this worker last heard: send them before the job
     for (let m = w.sentModules; m < this.modules.length; m++) w.port.postMessage(this.modules[m]);
