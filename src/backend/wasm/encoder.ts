@@ -120,6 +120,7 @@ const OP = {
   'i32.shr_u': 0x76,
   'f64.add': 0xa0,
   'f64.promote_f32': 0xbb,
+  'f32.demote_f64': 0xb6,
   select: 0x1b,
   drop: 0x1a,
 } as const;
@@ -166,6 +167,10 @@ export class Code {
 
   i32Load(offset = 0): this {
     return this.push(0x28, 2, ...uleb(offset));
+  }
+
+  f32Store(offset = 0): this {
+    return this.push(0x38, 2, ...uleb(offset));
   }
 
   i32Store(offset = 0): this {
