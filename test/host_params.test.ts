@@ -49,3 +49,35 @@ describe('parameters on the host (wasm)', () => {
     expect(countDiffering(on.params, off.params)).toBe(0);
   });
 });
+
+describe('filters packed from the host (Torch order) and from the heap (tfjs order)', () => {
+  it('give the same forward and input gradient, bit for bit, for channel counts that do not fill a tile', async () => {
+    const tf = await import('@tensorflow/tfjs-core');
+    const { conv2dForwardHost, conv2dBackwardInputHost } = await import('../src/backend/host_params.js');
+    const { conv2dForwardWasmSimd } = await import('../src/backend/wasm/conv_forward.js');
+    const { conv2dBackpropInputWasmSimd } = await import('../src/backend/wasm/conv_input_grad.js');
+    const { data } = await import('./helpers/random_data.js');
+    for (const [ci, co, kh, kw] of [[9, 5, 3, 3], [12, 20, 1, 1], [9, 33, 2, 3], [16, 17, 3, 3]] as const) {
+      const [n, h, w] = [2, 6, 7];
+      const [pt, pl] = [kh === 1 ? 0 : 1, kw === 1 ? 0 : 1];
+      const [ho, wo] = [h + 2 * pt - kh + 1, w + 2 * pl - kw + 1];
+      const fv = data(kh * kw * ci * co, ci + co);
+      // Torch's [co, ci, kh, kw] order of the same filter
+      const torch = new Float32Array(fv.length);
+      for (let t = 0; t < kh * kw; t++) for (let i = 0; i < ci; i++) for (let o = 0; o < co; o++) torch[(o * ci + i) * kh * kw + t] = fv[(t * ci + i) * co + o]!;
+      const host = { values: torch, co, ci, kh, kw };
+      const args = { kh, kw, sh: 1, sw: 1, padH: pt, padW: pl };
+      const g = { kh, kw, sh: 1, sw: 1, pt, pl, ho, wo };
+      const x = tf.tensor4d(data(n * h * w * ci, 3), [n, h, w, ci]);
+      const dy = tf.tensor4d(data(n * ho * wo * co, 4), [n, ho, wo, co]);
+      const f = tf.tensor4d(fv, [kh, kw, ci, co]);
+      const yHost = conv2dForwardHost(x, host, null, args)!;
+      const yHeap = tf.engine().makeTensorFromTensorInfo(conv2dForwardWasmSimd(tf.backend(), x, f, null, g)!);
+      expect(Array.from(yHost.dataSync()), `forward ${[ci, co, kh, kw]}`).toEqual(Array.from(yHeap.dataSync()));
+      const dxHost = conv2dBackwardInputHost(dy, host, [n, h, w, ci], args)!;
+      const dxHeap = tf.engine().makeTensorFromTensorInfo(conv2dBackpropInputWasmSimd(tf.backend(), dy, f, [n, h, w, ci], g)!);
+      expect(Array.from(dxHost.dataSync()), `input gradient ${[ci, co, kh, kw]}`).toEqual(Array.from(dxHeap.dataSync()));
+      tf.dispose([x, dy, f, yHost, yHeap, dxHost, dxHeap]);
+    }
+  });
+});

@@ -19,7 +19,7 @@ import { perHeap, type WasmHeapBackend } from './heap.js';
 import { partOf } from './split_calls.js';
 import { wasmSimd, KillSwitch } from './kill_switch.js';
 import { copyOutPadded, NC, TapKernels, tapGemmSupported, tapOrder, tapRanges, type ConvTapGeometry } from './tap_gemm.js';
-import { isHostFilter, packForward, type HostFilter } from './host_filter.js';
+import { isHostFilter, type HostFilter } from './host_filter.js';
 import { forwardLayout, winogradConv3x3, winogradTakes } from './winograd.js';
 
 type Info = tf.TensorInfo;
@@ -97,7 +97,8 @@ export function conv2dForwardWasmSimd(backend: tf.KernelBackend, x: Info, filter
   // no pass over y writes the bias first
   const biasRow = bias && cover >= 0 && ci > 0;
   const rowFloats = biasRow ? ldb : 0;
-  const scratch = packB || !direct || biasRow ? kern.scratch.reserveOrRelease(4 * (bFloats + cFloats + rowFloats) + 16, () => backend.disposeData(out.dataId)) : 0;
+  const rawFloats = host ? taps * ci * co : 0; // a host filter's values, copied in to be packed
+  const scratch = packB || !direct || biasRow ? kern.scratch.reserveOrRelease(4 * (bFloats + cFloats + rowFloats + rawFloats) + 16, () => backend.disposeData(out.dataId)) : 0;
   // Views only now: the scratch malloc may have grown (and detached) the heap's buffer.
   const heap = kern.memory.buffer;
   const outOff = be.getMemoryOffset(out.dataId);
@@ -105,7 +106,7 @@ export function conv2dForwardWasmSimd(backend: tf.KernelBackend, x: Info, filter
   let bBase = 0;
   if (host) {
     bBase = scratch;
-    packForward(filter, new Float32Array(heap, bBase, bFloats), ldb);
+    kern.packHost(filter, bBase, ldb, scratch + 4 * (bFloats + cFloats + rowFloats), false);
   } else if (packB) {
     // B[t][i][j] = W[t][i][j], columns j >= co zero
     bBase = scratch;

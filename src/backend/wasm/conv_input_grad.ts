@@ -18,7 +18,7 @@ import { perHeap, type WasmHeapBackend } from './heap.js';
 import { partOf } from './split_calls.js';
 import { wasmSimd, KillSwitch } from './kill_switch.js';
 import { copyOutPadded, NC, TapKernels, tapGemmSupported, tapOrder, tapRanges, type ConvTapGeometry } from './tap_gemm.js';
-import { isHostFilter, packInputGrad, type HostFilter } from './host_filter.js';
+import { isHostFilter, type HostFilter } from './host_filter.js';
 import { inputGradLayout, winogradConv3x3, winogradTakes } from './winograd.js';
 
 type Info = tf.TensorInfo;
@@ -87,13 +87,14 @@ export function conv2dBackpropInputWasmSimd(backend: tf.KernelBackend, dy: Info,
       return out;
     }
   }
-  const bBase = kern.scratch.reserveOrRelease(4 * (bFloats + cFloats) + 16, () => backend.disposeData(out.dataId));
+  const rawFloats = host ? taps * ci * co : 0; // a host filter's values, copied in to be packed
+  const bBase = kern.scratch.reserveOrRelease(4 * (bFloats + cFloats + rawFloats) + 16, () => backend.disposeData(out.dataId));
   // Views only now: the scratch malloc may have grown (and detached) the heap's buffer.
   const heap = kern.memory.buffer;
   const dyOff = be.getMemoryOffset(dy.dataId);
   const bmat = new Float32Array(heap, bBase, bFloats);
   if (host) {
-    packInputGrad(filter, bmat, ldb);
+    kern.packHost(filter, bBase, ldb, bBase + 4 * (bFloats + cFloats), true);
   } else {
     // B[t][j][i] = W[t][i][j], columns i >= ci zero
     const wsrc = new Float32Array(heap, be.getMemoryOffset(filter.dataId), taps * ci * co);
