@@ -436,8 +436,6 @@ function filterGradWasmSimd(backend: tf.KernelBackend, x: Info, dy: Info, g: Con
   if (xOff + 4 * n * h * w * ci + 64 > limit || dyOff + 4 * n * ho * wo * co + 64 > limit) {
     return false;
   }
-  // the float64 results start at zero (cBytes is a whole number of vectors: ldc is a multiple of 16)
-  gemm.zero(cBase, (chunks * cBytes) / 16);
 
   const xb = 4 * ci; // bytes per x position
   const db = 4 * co;
@@ -446,6 +444,7 @@ function filterGradWasmSimd(backend: tf.KernelBackend, x: Info, dy: Info, g: Con
   const fn = packed
     ? split.fn('conv_weight_grad', convWeightGradModuleBytes, 'gemm_block_packed', gemm.blockPacked)
     : split.fn('conv_weight_grad', convWeightGradModuleBytes, 'gemm_block', gemm.block);
+  const zeroFn = split.fn('conv_weight_grad', convWeightGradModuleBytes, 'zero', gemm.zero);
   const panels = cBase + cBytes * chunks;
   // gemm_block's parameters: the walks' byte strides (images, rows, positions) of A and B,
   // then each tap's x offset, output ranges and C offset (the kernel clips the taps to a block)
@@ -466,6 +465,9 @@ function filterGradWasmSimd(backend: tf.KernelBackend, x: Info, dy: Info, g: Con
     const part = partOf(chunk, chunks, split.parts);
     const [i0, i1] = partRange(chunk, n, chunks);
     args[3] = cBase + chunk * cBytes;
+    // the chunk's float64 result starts at zero, zeroed by the thread that sums into it
+    // (cBytes is a whole number of vectors: ldc is a multiple of 16)
+    split.call(part, zeroFn, [args[3], cBytes / 16], chunk);
     args[7] = panels + chunk * panelBytes; // each chunk packs into its own panels (a chunk may move to another thread)
     for (let n0 = i0; n0 < i1; n0 += groupImages) {
       args[1] = xOff + n0 * h * w * xb;
