@@ -14,8 +14,10 @@
 // the same result for every thread count. The code is built per (ci, co, w) with every offset a
 // constant (V and M laid out [tile][xi][channel], the channel loops unrolled): with offsets
 // computed at run time and V, M as 16 planes, the transforms cost as much as the GEMMs.
-// Measured (bench/conv_forward.bench.ts, ResNet-164's 3x3 layers at batch 32, 2 threads): 16, 32
-// and 64 channels 1.7x, 1.6x, 1.3x faster than the direct kernel.
+// Measured on ResNet-164's 3x3 layers at batch 32, 2 threads, against the direct kernel: with
+// the same tensors again (warm caches) 1.5x for 16, 32 and 64 channels; with new tensors per
+// call (bench/conv_forward.bench.ts, as in a network) 1.3-1.6x, 0.95-1.0x and 1.1-1.4x; a
+// ResNet-164 evaluation forward ~7 % faster (best of 8, alternating in one process).
 //
 // Accuracy: the transforms add and subtract before and after the products (the filter's in
 // float64, rounded once), so sums differ from the direct convolution's in rounding only;
