@@ -117,12 +117,16 @@ function mapKernel(name: string, data: readonly string[], nParamRows: number, bo
   const i = f.l('i');
   const ch = f.l('ch');
   paramRows(f, nParamRows);
-  c.i32(0).set(i).i32(0).set(ch);
+  // rows of wb bytes (nbytes is a whole number of them), the lane offset ch running along each
+  c.i32(0).set(i);
   c.block().loop();
   c.get(i).get(f.l('nbytes')).op('i32.ge_u').brIf(1);
+  c.i32(0).set(ch);
+  c.loop();
   body(f);
   c.get(i).i32(16).op('i32.add').set(i);
-  c.i32(0).get(ch).i32(16).op('i32.add').tee(ch).get(ch).get(f.l('wb')).op('i32.eq').op('select').set(ch);
+  c.get(ch).i32(16).op('i32.add').tee(ch).get(f.l('wb')).op('i32.lt_u').brIf(0);
+  c.end();
   c.br(0).end().end();
   return f.def();
 }
@@ -148,9 +152,12 @@ function reduceKernel(name: string, data: readonly string[], nParamRows: number,
     rows.push(`acc${k + 1}`);
     c.get(f.l(rows[k - 1]!)).get(wb).get(wb).op('i32.add').op('i32.add').set(f.l(rows[k]!));
   }
-  c.i32(0).set(i).i32(0).set(ch);
+  // rows of wb bytes (nbytes is a whole number of them), the lane offset ch running along each
+  c.i32(0).set(i);
   c.block().loop();
   c.get(i).get(f.l('nbytes')).op('i32.ge_u').brIf(1);
+  c.i32(0).set(ch);
+  c.loop();
   body(f);
   rows.forEach((a, k) => {
     const term = f.v(`term${k + 1}`);
@@ -160,7 +167,8 @@ function reduceKernel(name: string, data: readonly string[], nParamRows: number,
     c.simd('f64x2.promote_low_f32x4').simd('f64x2.add').v128Store(16);
   });
   c.get(i).i32(16).op('i32.add').set(i);
-  c.i32(0).get(ch).i32(16).op('i32.add').tee(ch).get(ch).get(wb).op('i32.eq').op('select').set(ch);
+  c.get(ch).i32(16).op('i32.add').tee(ch).get(wb).op('i32.lt_u').brIf(0);
+  c.end();
   c.br(0).end().end();
   return f.def();
 }
@@ -384,6 +392,7 @@ export class SimdKernels {
    * added in chunk order here: the same sums in the same order for every thread count.
    */
   private reduce(name: string, ptrs: readonly Ptr[], prmRows: readonly ArrayLike<number>[], total: number, W: number, terms = 2): Float64Array[] {
+    if (total % W !== 0) throw new RangeError(`${name}: ${total} floats are not whole rows of ${W}`);
     const rows = total / W;
     const chunks = total * 4 >= MIN_SPLIT_BYTES ? Math.min(REDUCE_CHUNKS, rows) : 1;
     this.reserve(SimdKernels.scratchFor(W, chunks, terms));
@@ -472,7 +481,9 @@ export class SimdKernels {
    * threads (each element is computed alone, so any cut gives the same result).
    */
   private map(name: string, ptrs: readonly Ptr[], prm: Ptr, total: number, W: number): void {
-    const rows = total % W === 0 ? total / W : 0;
+    // the kernels walk whole rows of W lanes
+    if (total % W !== 0) throw new RangeError(`${name}: ${total} floats are not whole rows of ${W}`);
+    const rows = total / W;
     const split = new SplitCalls(rows > 0 ? heapPoolFor(this.heap.memory) : null, Math.floor((total * 4) / MIN_SPLIT_BYTES));
     const fn = split.fn('mpelu_batchnorm', simdModuleBytes, name, this.k[name]!);
     if (split.parts === 1) {
