@@ -228,6 +228,7 @@ export class TapKernels {
    */
   packHost(f: HostFilter, dst: number, ldb: number, raw: number, inputGrad: boolean): void {
     const taps = f.kh * f.kw;
+    if (f.values.length === 0) return; // no input (or output) channels: B has no rows
     new Float32Array(this.memory.buffer, raw, f.values.length).set(f.values);
     if (inputGrad) this.packFn(raw, dst, taps, f.co, f.ci, ldb, f.ci * taps, taps);
     else this.packFn(raw, dst, taps, f.ci, f.co, ldb, taps, f.ci * taps);
