@@ -107,7 +107,7 @@ export const batchNormTrainSpec: FusedSpec = {
     // Pass 1, shifted by the first row, gives a mean good to a few float32 ulps; pass 2,
     // shifted by that mean rounded to float32, sums small deviations (no cancellation).
     const x0 = view(xi).slice(0, C);
-    const [p1] = k.moments(xo, total, W, tile(x0, W));
+    const p1 = k.shiftedSum(xo, total, W, tile(x0, W));
     const s1 = fold(p1, C);
     const shift = x0.map((v, c) => v + s1[c]! / n);
     const [q1, q2] = k.moments(xo, total, W, tile(shift, W));

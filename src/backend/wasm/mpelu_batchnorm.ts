@@ -256,6 +256,12 @@ const bnMomentsKernel = reduceKernel('bn_moments', ['x'], 1, (f) => {
   load(f, 'prm', 'ch').simd('f32x4.sub').tee(f.v('term1')).get(f.v('term1')).simd('f32x4.mul').set(f.v('term2'));
 });
 
+/** The first moment pass alone; prm row: shift. term1 = x - shift (the same sums as bn_moments' term1). */
+const bnShiftedSumKernel = reduceKernel('bn_shifted_sum', ['x'], 1, (f) => {
+  load(f, 'x', 'i');
+  load(f, 'prm', 'ch').simd('f32x4.sub').set(f.v('term1'));
+}, 1);
+
 /** Batch-norm backward sums; prm row: mean. term1 = dy, term2 = (x - mean) * dy. */
 const bnBackwardSumsKernel = reduceKernel('bn_backward_sums', ['x', 'dy'], 1, (f) => {
   const c = f.code;
@@ -311,7 +317,7 @@ const addKernel = mapKernel('add', ['a', 'b', 'y'], 0, (f) => {
 });
 
 const KERNELS: readonly FuncDef[] = [
-  expKernel, mpeluForwardKernel, mpeluBackwardKernel, bnMomentsKernel, bnBackwardSumsKernel, bnAffineKernel, bnBackwardDxKernel, addKernel,
+  expKernel, mpeluForwardKernel, mpeluBackwardKernel, bnMomentsKernel, bnShiftedSumKernel, bnBackwardSumsKernel, bnAffineKernel, bnBackwardDxKernel, addKernel,
   bnAffineMpeluKernel, mpeluBnBackwardKernel, sumRunsKernel(),
 ];
 
@@ -433,6 +439,11 @@ export class SimdKernels {
   /** Per-lane sums of (x - shift) and (x - shift)^2. */
   moments(x: Ptr, total: number, W: number, shift: Float32Array): [Float64Array, Float64Array] {
     return this.reduce('bn_moments', [x], [shift], total, W) as [Float64Array, Float64Array];
+  }
+
+  /** Per-lane sums of (x - shift) only (moments' first, without the squares). */
+  shiftedSum(x: Ptr, total: number, W: number, shift: Float32Array): Float64Array {
+    return this.reduce('bn_shifted_sum', [x], [shift], total, W, 1)[0]!;
   }
 
   /**
