@@ -9,7 +9,7 @@
 // float32 term into float64 accumulators, as Torch's accreal (double) sums do.
 // exp has no SIMD instruction: see emitExp.
 
-import { assemble, Code, Fn, T, type FuncDef } from './encoder.js';
+import { assemble, Code, Fn, type FuncDef } from './encoder.js';
 import { instantiateOnMemory, ScratchBlock, validatesOnce, type HeapAccess } from './heap.js';
 import { heapPoolFor, partOf, partRange, SplitCalls } from './split_calls.js';
 import { sumRunsKernel } from './f64_runs.js';
@@ -103,13 +103,10 @@ function paramRows(f: Fn, count: number): void {
   for (let i = 1; i < count; i++) c.get(f.l(i === 1 ? 'prm' : `p${i - 1}`)).get(f.l('wb')).op('i32.add').set(f.l(`p${i}`));
 }
 
-function paramRow(i: number): string {
-  return i === 0 ? 'prm' : `p${i}`;
-}
-
 /**
  * An elementwise kernel: (data pointers..., prm, nbytes, wb). For each 16-byte vector at
- * byte i (lane channel offset ch), `body` stores its results; ch wraps at wb.
+ * byte i (lane channel offset ch), `body` stores its results; ch runs from 0 to wb along
+ * each row (nbytes is a whole number of rows).
  */
 function mapKernel(name: string, data: readonly string[], nParamRows: number, body: (f: Fn) => void): FuncDef {
   const f = new Fn(name, [...data, 'prm', 'nbytes', 'wb']);
@@ -251,7 +248,6 @@ const mpeluBnBackwardKernel = reduceKernel('mpelu_bn_backward', ['y', 'dz', 'x',
 
 /** Batch-norm moments; prm row: shift. term1 = x - shift, term2 = (x - shift)^2. */
 const bnMomentsKernel = reduceKernel('bn_moments', ['x'], 1, (f) => {
-  const c = f.code;
   load(f, 'x', 'i');
   load(f, 'prm', 'ch').simd('f32x4.sub').tee(f.v('term1')).get(f.v('term1')).simd('f32x4.mul').set(f.v('term2'));
 });
@@ -264,7 +260,6 @@ const bnShiftedSumKernel = reduceKernel('bn_shifted_sum', ['x'], 1, (f) => {
 
 /** Batch-norm backward sums; prm row: mean. term1 = dy, term2 = (x - mean) * dy. */
 const bnBackwardSumsKernel = reduceKernel('bn_backward_sums', ['x', 'dy'], 1, (f) => {
-  const c = f.code;
   load(f, 'dy', 'i').tee(f.v('term1'));
   load(f, 'x', 'i');
   load(f, 'prm', 'ch').simd('f32x4.sub').simd('f32x4.mul').set(f.v('term2'));

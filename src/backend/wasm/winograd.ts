@@ -274,7 +274,6 @@ function row(u: Float32Array, k: number, plane: number, xi0: number, r0: number,
   u[(xi0 + 3) * plane + k] = r2;
 }
 
-
 /** Where the 3x3 filter of (input channel i, output channel o) lies in a flat array. */
 export interface FilterLayout {
   src: Float32Array;
