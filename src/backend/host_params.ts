@@ -78,20 +78,20 @@ function outSize(size: number, k: number, s: number, pad: number): number {
 }
 
 /** y = conv(x, W) + bias with W (and the bias) on the host; null where the wasm SIMD kernel does not run. */
-export function conv2dForwardHost(x: tf.Tensor4D, filter: HostFilter, bias: Float32Array | null, a: ConvArgs): tf.Tensor4D | null {
+export function conv2dForwardHost(x: tf.Tensor4D, filter: HostFilter, bias: Float32Array | null, a: ConvArgs, addend: tf.Tensor4D | null = null): tf.Tensor4D | null {
   if (tf.getBackend() !== 'wasm') return null;
   const [, h, w] = x.shape;
   const ho = outSize(h, a.kh, a.sh, a.padH);
   const wo = outSize(w, a.kw, a.sw, a.padW);
   if (ho < 1 || wo < 1) return null;
-  const info = conv2dForwardWasmSimd(tf.backend(), x, filter, bias, { ...tapGeometry(a), ho, wo });
+  const info = conv2dForwardWasmSimd(tf.backend(), x, filter, bias, { ...tapGeometry(a), ho, wo }, addend);
   return info ? (tf.engine().makeTensorFromTensorInfo(info) as tf.Tensor4D) : null;
 }
 
 /** dx [n, h, w, ci] for dy with W on the host; null where the wasm SIMD kernel does not run. */
-export function conv2dBackwardInputHost(dy: tf.Tensor4D, filter: HostFilter, xShape: readonly number[], a: ConvArgs): tf.Tensor4D | null {
+export function conv2dBackwardInputHost(dy: tf.Tensor4D, filter: HostFilter, xShape: readonly number[], a: ConvArgs, addend: tf.Tensor4D | null = null): tf.Tensor4D | null {
   if (tf.getBackend() !== 'wasm') return null;
-  const info = conv2dBackpropInputWasmSimd(tf.backend(), dy, filter, xShape, tapGeometry(a));
+  const info = conv2dBackpropInputWasmSimd(tf.backend(), dy, filter, xShape, tapGeometry(a), addend);
   return info ? (tf.engine().makeTensorFromTensorInfo(info) as tf.Tensor4D) : null;
 }
 

@@ -82,6 +82,16 @@ export class CAddTable extends Module<Tensor[], Tensor> {
     return out;
   }
 
+  /**
+   * The output when the sum is already in input[1] (nn.ConcatTable's residual fusion had the
+   * convolution write it): views it, as the in-place add leaves it.
+   */
+  adoptSum(first: Tensor): Tensor {
+    const out = this.buffer('output', first);
+    out.set(first);
+    return out;
+  }
+
   override updateGradInput(input: Activity, gradOutput: Activity): Tensor[] {
     const xs = this.inputs(input);
     const g = expectTensor(gradOutput, 'nn.CAddTable gradOutput');

@@ -8,7 +8,12 @@ import type { Activity, Module } from './module.js';
 import { registerModule } from './registry.js';
 import { asArray, commonLayout, detachFrom, engineOf, hostValues, setOutputHost, setOutputTF, sumTF, toTFLayout } from './tensor_helpers.js';
 import { branchString } from './tostring.js';
-import { releaseConsumed } from './release.js';
+import { releaseConsumed, releaseGradInputsEnabled } from './release.js';
+import { CAddTable } from './CAddTable.js';
+import { Identity } from './Identity.js';
+import { Sequential } from './Sequential.js';
+import { SpatialConvolution } from './SpatialConvolution.js';
+import { offerAddend, residualFusionEnabled, takeAddend } from './addend.js';
 
 /** Element-wise sum of same-shaped tensors (or tables of them) into `into`, reusing its buffers. */
 export function sumActivities(parts: readonly Activity[], into: Activity | undefined, where: string): Activity {
@@ -64,13 +69,17 @@ export class ConcatTable<In extends Activity = Tensor, Out extends Activity = Te
     this.fields.set('output', []);
   }
 
-  override updateOutput(input: In): Out[] {
+  private outputArray(): Out[] {
     let out = this.fields.get('output');
     if (!Array.isArray(out)) {
       out = [];
       this.fields.set('output', out);
     }
-    const outs = out as Out[];
+    return out as Out[];
+  }
+
+  override updateOutput(input: In): Out[] {
+    const outs = this.outputArray();
     const mods = this.children();
     mods.forEach((m, i) => {
       outs[i] = this.rethrowErrors(m, i + 1, 'updateOutput', () => m.updateOutput(input)) as Out;
@@ -79,13 +88,54 @@ export class ConcatTable<In extends Activity = Tensor, Out extends Activity = Te
     return outs;
   }
 
+  /**
+   * A residual unit (this = {branch ending with a convolution, nn.Identity}, next =
+   * CAddTable(true), fb.resnet.torch's block) with the add made by the branch's last
+   * convolution as it writes its output: the values the two modules give (the conv's float32
+   * result + the input, one rounding), one pass over the activations less. Where the kernel
+   * cannot, the add runs as usual. Null (nothing done) for any other pattern.
+   */
+  updateOutputFused(input: In, next: Module): Activity | null {
+    const unit = residualUnit(this);
+    if (!unit?.last || !(input instanceof Tensor) || !(next instanceof CAddTable) || next.constructor !== CAddTable || !next.inplace || ownMethod(next, 'updateOutput')) return null;
+    const outs = this.outputArray();
+    const addend = offerAddend(unit.last, 'output', input);
+    try {
+      outs[0] = this.rethrowErrors(unit.branch, 1, 'updateOutput', () => unit.branch.updateOutput(input)) as Out;
+    } finally {
+      takeAddend(unit.last, 'output');
+    }
+    outs[1] = this.rethrowErrors(unit.identity, 2, 'updateOutput', () => unit.identity.updateOutput(input)) as Out;
+    outs.length = 2;
+    if (addend.done) return next.adoptSum(outs[0] as Tensor);
+    return next.updateOutput(outs as Activity);
+  }
+
   private backwardWith(method: 'updateGradInput' | 'backward', input: In, gradOutput: Activity, scale: number): In {
     const gs = asArray<Activity>(gradOutput, 'nn.ConcatTable gradOutput');
     const mods = this.children();
     if (gs.length < mods.length) throw new RangeError(`nn.ConcatTable: gradOutput has ${gs.length} entries for ${mods.length} branches`);
-    const parts = mods.map((m: Module, i) =>
-      this.childGradient(this.rethrowErrors(m, i + 1, method, () => (method === 'backward' ? m.backward(input, gs[i]!, scale) : m.updateGradInput(input, gs[i]!))), m, i + 1),
-    );
+    // A residual unit while consumed gradInputs are released (nothing reads the branch's own
+    // gradInput afterwards): the branch's first convolution adds the Identity's gradient as it
+    // writes, the sum ConcatTable's gradInput is (same values, one rounding, as the sum below).
+    const unit = method === 'backward' && releaseGradInputsEnabled() && gs[1] instanceof Tensor ? residualUnit(this) : null;
+    const addend = unit?.first ? offerAddend(unit.first, 'gradInput', gs[1] as Tensor) : null;
+    let parts: Activity[];
+    try {
+      parts = mods.map((m: Module, i) =>
+        this.childGradient(this.rethrowErrors(m, i + 1, method, () => (method === 'backward' ? m.backward(input, gs[i]!, scale) : m.updateGradInput(input, gs[i]!))), m, i + 1),
+      );
+    } finally {
+      if (unit?.first) takeAddend(unit.first, 'gradInput');
+    }
+    if (addend?.done && parts[0] instanceof Tensor) {
+      let own = this.fields.get('gradInput');
+      if (!(own instanceof Tensor) || own.elementType !== parts[0].elementType) own = new Tensor(parts[0].elementType);
+      (own as Tensor).set(parts[0]);
+      parts[0].set(); // the branch's gradInput, consumed: emptied as the release would
+      this.gradInput = own as In;
+      return own as In;
+    }
     if (parts.length === 0) return this.gradInput ?? ([] as Activity as In);
     const sum = sumActivities(parts, this.fields.get('gradInput') as Activity | undefined, 'nn.ConcatTable') as In;
     this.gradInput = sum;
@@ -113,3 +163,23 @@ export class ConcatTable<In extends Activity = Tensor, Out extends Activity = Te
 }
 
 registerModule('nn.ConcatTable', ConcatTable);
+
+function ownMethod(m: Module, name: string): boolean {
+  return Object.prototype.hasOwnProperty.call(m, name);
+}
+
+/**
+ * fb.resnet.torch's residual unit: {a plain nn.Sequential, a plain nn.Identity}, no method
+ * replaced on an instance; `first` / `last`: the branch's first / last module when it is a
+ * convolution (whose kernel can take the add), else null.
+ */
+function residualUnit(ct: ConcatTable<any, any>): { branch: Sequential<any, any>; identity: Identity<any>; first: SpatialConvolution | null; last: SpatialConvolution | null } | null {
+  const mods = ct.children();
+  if (!residualFusionEnabled() || mods.length !== 2 || ownMethod(ct, 'updateOutput') || ownMethod(ct, 'backward')) return null;
+  const [branch, identity] = mods as [Module, Module];
+  if (!(branch instanceof Sequential) || branch.constructor !== Sequential || !(identity instanceof Identity) || identity.constructor !== Identity) return null;
+  for (const m of [branch, identity]) for (const name of ['updateOutput', 'updateGradInput', 'backward']) if (ownMethod(m, name)) return null;
+  const inner = branch.children();
+  const conv = (m: Module | undefined) => (m instanceof SpatialConvolution ? m : null);
+  return { branch, identity, first: conv(inner[0]), last: conv(inner[inner.length - 1]) };
+}

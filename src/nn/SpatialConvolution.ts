@@ -16,6 +16,7 @@ import { accumulateHost, accumulateTF, engineOf, expectTensor, hostFloat32, host
 import { conv2dAccumulateFilterGradHost, conv2dBackwardInputHost, conv2dForwardHost, hostParamsActive, readInPlace, winogradInTraining, type HostFilter } from '../backend/host_params.js';
 import { convBackwardInput, convForward, convGradBias, convGradWeight, convOutputSize, type ConvParams, type ConvShape } from './float64/conv.js';
 import { asBatch4d, setOutputTFBatch } from './float64/batching.js';
+import { takeAddend, type Addend } from './addend.js';
 
 /**
  * nn.SpatialConvolution(nInputPlane, nOutputPlane, kW, kH, dW = 1, dH = 1, padW = 0, padH = padW): 2-d
@@ -104,6 +105,7 @@ export class SpatialConvolution extends Module<Tensor, Tensor> {
   // ---- forward / backward ----------------------------------------------------------
 
   override updateOutput(input: Activity): Tensor {
+    const addend = takeAddend(this, 'output');
     const x = this.checkInput(input, 'updateOutput');
     const out = this.buffer('output', x);
     const { batched } = asBatch4d(x, `${this.className}:updateOutput`);
@@ -115,8 +117,16 @@ export class SpatialConvolution extends Module<Tensor, Tensor> {
       const y = tf.tidy(() => {
         const x4 = asBatch4d(x, '').x4.toTFNHWC();
         // the weight and bias read where they live (no filter tensor), where the kernel runs
-        const onHost = hostParamsActive() ? conv2dForwardHost(x4, this.hostFilter(weight), bias ? hostFloat32(bias) : null, this.hostArgs(!this.train || winogradInTraining())) : null;
-        if (onHost) return onHost;
+        if (hostParamsActive()) {
+          const filter = this.hostFilter(weight);
+          const b = bias ? hostFloat32(bias) : null;
+          const args = this.hostArgs(!this.train || winogradInTraining());
+          const a4 = addend ? addendNHWC(addend) : null;
+          const added = a4 ? conv2dForwardHost(x4, filter, b, args, a4) : null;
+          if (added) addend!.done = true;
+          const onHost = added ?? conv2dForwardHost(x4, filter, b, args);
+          if (onHost) return onHost;
+        }
         const b = bias ? (bias.toTF() as tf.Tensor1D) : null;
         return conv2dForward(x4, filterHWIO(weight), b, p.dH, p.dW, p.padH, p.padW);
       });
@@ -132,6 +142,7 @@ export class SpatialConvolution extends Module<Tensor, Tensor> {
   override updateGradInput(input: Activity, gradOutput: Activity): Tensor | undefined {
     // Torch's `if self.gradInput then`: with gradInput = nil the input gradient is not computed.
     if (this.gradInput === undefined) return undefined;
+    const addend = takeAddend(this, 'gradInput');
     const x = this.checkInput(input, 'updateGradInput');
     const dy = this.checkGradOutput(x, gradOutput, 'updateGradInput');
     const gradInput = this.buffer('gradInput', x);
@@ -144,8 +155,16 @@ export class SpatialConvolution extends Module<Tensor, Tensor> {
       const xShape = [shape.n, shape.h, shape.w, shape.cIn];
       const dx = tf.tidy(() => {
         const dy4 = asBatch4d(dy, '').x4.toTFNHWC();
-        const onHost = hostParamsActive() ? conv2dBackwardInputHost(dy4, this.hostFilter(weight), xShape, this.hostArgs(winogradInTraining())) : null;
-        return onHost ?? conv2dBackwardInput(dy4, filterHWIO(weight), xShape, [p.dH, p.dW], [p.padH, p.padW]);
+        if (hostParamsActive()) {
+          const filter = this.hostFilter(weight);
+          const args = this.hostArgs(winogradInTraining());
+          const a4 = addend ? addendNHWC(addend) : null;
+          const added = a4 ? conv2dBackwardInputHost(dy4, filter, xShape, args, a4) : null;
+          if (added) addend!.done = true;
+          const onHost = added ?? conv2dBackwardInputHost(dy4, filter, xShape, args);
+          if (onHost) return onHost;
+        }
+        return conv2dBackwardInput(dy4, filterHWIO(weight), xShape, [p.dH, p.dW], [p.padH, p.padW]);
       });
       setOutputTFBatch(gradInput, dx, batched);
     } else {
@@ -309,4 +328,10 @@ registerModule('nn.SpatialConvolution', SpatialConvolution);
 /** Torch's [cOut, cIn, kH, kW] weight as tfjs's [kH, kW, cIn, cOut] filter (a new tensor). */
 function filterHWIO(weight: Tensor): tf.Tensor4D {
   return tf.tidy(() => tf.transpose(weight.toTF() as tf.Tensor4D, [2, 3, 1, 0]));
+}
+
+/** An offered residual addend as the kernels take it: a Float 4-d tensor, channels last; else null. */
+function addendNHWC(a: Addend): tf.Tensor4D | null {
+  const t = a.tensor;
+  return t.elementType === 'Float' && t.nDimension() === 4 ? t.toTFNHWC() : null;
 }

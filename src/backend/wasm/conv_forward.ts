@@ -52,8 +52,10 @@ const INNER_B_BYTES = 32 * 1024;
  * heap). It takes every layer: each ResNet-164 layer measured 1.2-2.5x faster than XNNPACK
  * with a new filter per call (bench/conv_forward), the 3->16 stem too (unlike the input
  * gradient, the few input channels are the short term count, not padded tile columns).
+ * With `addend` (same shape as y) y = conv + addend, the add made in the kernel's store; null
+ * when the layer is not one where that is the same arithmetic (see below).
  */
-export function conv2dForwardWasmSimd(backend: tf.KernelBackend, x: Info, filter: Info | HostFilter, bias: Info | Float32Array | null, g: ForwardGeometry): Info | null {
+export function conv2dForwardWasmSimd(backend: tf.KernelBackend, x: Info, filter: Info | HostFilter, bias: Info | Float32Array | null, g: ForwardGeometry, addend: Info | null = null): Info | null {
   const host = isHostFilter(filter);
   const hostBias = bias instanceof Float32Array;
   if (!convForwardSimd.enabled() || x.dtype !== 'float32' || (!host && filter.dtype !== 'float32') || (bias && !hostBias && bias.dtype !== 'float32') || !tapGemmSupported()) return null;
@@ -76,6 +78,10 @@ export function conv2dForwardWasmSimd(backend: tf.KernelBackend, x: Info, filter
   const bFloats = packB ? taps * ci * ldb : 0;
   const cFloats = direct ? 0 : positions * ldb;
 
+  // y = conv + addend in the kernel's store (the residual add): a 1x1 stride-1 unpadded layer
+  // without bias whose y rows are the tiles' (one tap, summed whole before the add)
+  if (addend && !(taps === 1 && sh === 1 && sw === 1 && pt === 0 && pl === 0 && ho === h && wo === w && !bias && direct && ci > 0 &&
+    addend.dtype === 'float32' && addend.shape.length === 4 && addend.shape.every((d, i) => d === [n, ho, wo, co][i]))) return null;
   const out = be.makeOutput([n, ho, wo, co], 'float32');
   if (positions === 0 || co === 0) {
     convForwardSimd.ran();
@@ -166,7 +172,8 @@ export function conv2dForwardWasmSimd(backend: tf.KernelBackend, x: Info, filter
       const ap = xOff + ((n0 * h + oh0 * sh + a - pt) * w + ow0 * sw + e - pl) * xPos;
       const cp = cBase + ((n0 * ho + oh0) * wo + ow0) * cPos;
       const bp = bBase + t * ci * ldb * 4;
-      kern.run(split, part, colsInner, ap, bp, cp, nTiles, ci, outer, oh1 - oh0, ow1 - ow0, aw, cw, load, gi); // a group's taps add into its outputs: one unit
+      if (addend) kern.run(split, part, colsInner, ap, bp, cp, nTiles, ci, outer, oh1 - oh0, ow1 - ow0, aw, cw, be.getMemoryOffset(addend.dataId) - outOff, gi, true);
+      else kern.run(split, part, colsInner, ap, bp, cp, nTiles, ci, outer, oh1 - oh0, ow1 - ow0, aw, cw, load, gi); // a group's taps add into its outputs: one unit
     }
   }
   split.finish();

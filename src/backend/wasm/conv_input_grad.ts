@@ -48,8 +48,10 @@ export function convInputGradSimdTakes(ci: number, sh: number, sw: number): bool
 /**
  * dx [n, h, w, ci] of a channels-last float32 conv on the wasm heap, or null when the kernel
  * does not take it or cannot run here (switched off, no SIMD, not float32, not the wasm heap).
+ * With `addend` (same shape as dx) dx = conv + addend, the add made in the kernel's store; null
+ * when the layer is not one where that is the same arithmetic (see below).
  */
-export function conv2dBackpropInputWasmSimd(backend: tf.KernelBackend, dy: Info, filter: Info | HostFilter, inputShape: readonly number[], g: ConvTapGeometry & { winograd?: boolean }): Info | null {
+export function conv2dBackpropInputWasmSimd(backend: tf.KernelBackend, dy: Info, filter: Info | HostFilter, inputShape: readonly number[], g: ConvTapGeometry & { winograd?: boolean }, addend: Info | null = null): Info | null {
   const host = isHostFilter(filter);
   if (!convInputGradSimd.enabled() || dy.dtype !== 'float32' || (!host && filter.dtype !== 'float32') || !tapGemmSupported()) return null;
   const kern = heapKernels(backend);
@@ -68,6 +70,10 @@ export function conv2dBackpropInputWasmSimd(backend: tf.KernelBackend, dy: Info,
   const bFloats = taps * co * ldb;
   const cFloats = direct ? 0 : positions * ldb;
 
+  // dx = conv + addend in the kernel's store (a residual branch's gradient): a 1x1 stride-1
+  // unpadded layer whose dx rows are the tiles' (one tap, summed whole before the add)
+  if (addend && !(taps === 1 && sh === 1 && sw === 1 && pt === 0 && pl === 0 && ho === h && wo === w && direct && co > 0 &&
+    addend.dtype === 'float32' && addend.shape.length === 4 && addend.shape.every((d, i) => d === inputShape[i]))) return null;
   const out = be.makeOutput([n, h, w, ci], 'float32');
   const outOff = be.getMemoryOffset(out.dataId);
   if (positions === 0 || ci === 0) {
@@ -140,7 +146,8 @@ export function conv2dBackpropInputWasmSimd(backend: tf.KernelBackend, dy: Info,
       const ap = dyOff + ((n0 * ho + oh0) * wo + ow0) * dyPos;
       const cp = cBase + ((n0 * h + oh0 * sh + a - pt) * w + ow0 * sw + e - pl) * cPos;
       const bp = bBase + t * co * ldb * 4;
-      kern.run(split, part, colsInner, ap, bp, cp, nTiles, co, outer, oh1 - oh0, ow1 - ow0, aw, cw, load, gi); // a group's taps add into its outputs: one unit
+      if (addend) kern.run(split, part, colsInner, ap, bp, cp, nTiles, co, outer, oh1 - oh0, ow1 - ow0, aw, cw, be.getMemoryOffset(addend.dataId) - outOff, gi, true);
+      else kern.run(split, part, colsInner, ap, bp, cp, nTiles, co, outer, oh1 - oh0, ow1 - ow0, aw, cw, load, gi); // a group's taps add into its outputs: one unit
     }
   }
   split.finish();

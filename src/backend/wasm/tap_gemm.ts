@@ -38,10 +38,12 @@ const PARAMS = [
  * tile spans m of them): C[pos, cols] = start + sum over j < k of A[pos + 4j] * B[j*ldb + cols],
  * start = 0 (load 0), C[pos, cols] (load 1) or, for any other load, the float32 row at byte
  * address `load` (load[cols]: the bias, nTiles*16 floats, so no pass writes it first).
+ * tap_mr{m}[_inner]_add: start = 0 and the finished float32 sum plus an addend of C's layout at
+ * C + load (a byte distance) is stored: a residual add done where C is written (fusion.ts).
  * All counts >= 1; byte addresses.
  */
-function tapKernel(m: number, colsInner: boolean): FuncDef {
-  const f = new Fn(`tap_mr${m}${colsInner ? '_inner' : ''}`, PARAMS);
+function tapKernel(m: number, colsInner: boolean, addend = false): FuncDef {
+  const f = new Fn(`tap_mr${m}${colsInner ? '_inner' : ''}${addend ? '_add' : ''}`, PARAMS);
   const l = (n: string, t: T = T.i32): number => f.l(n, t);
   const P = (n: (typeof PARAMS)[number]) => f.l(n);
   const c = f.code;
@@ -59,18 +61,8 @@ function tapKernel(m: number, colsInner: boolean): FuncDef {
 
   c.get(P('aCol')).i32(m).op('i32.mul').set(aTile);
   c.get(P('cCol')).i32(m).op('i32.mul').set(cTile);
-  /** One tile of m positions at (ap, cp) by one column tile at (bT, cT offset). */
-  const tile = (cOff: number | null) => {
-    for (let q = 0; q < m; q++) {
-      c.get(ap);
-      if (q > 0) c.get(P('aCol')).i32(q).op('i32.mul').op('i32.add');
-      c.set(aq[q]!);
-      c.get(cp);
-      if (q > 0) c.get(P('cCol')).i32(q).op('i32.mul').op('i32.add');
-      if (cOff !== null) c.get(cOff).op('i32.add');
-      c.set(cq[q]!);
-    }
-    for (const row of acc) for (const x of row) c.f32x4(0).set(x);
+  /** The tile's starting values by `load`: 0 the zeros already set, 1 C itself, else the bias row. */
+  const emitStart = () => {
     c.block(); // load 0: the zeros
     c.get(P('load')).op('i32.eqz').brIf(0);
     c.block(); // load 1: C itself
@@ -85,6 +77,20 @@ function tapKernel(m: number, colsInner: boolean): FuncDef {
       for (let q = 0; q < m; q++) c.get(bv[v]!).set(acc[q]![v]!);
     }
     c.end();
+  };
+  /** One tile of m positions at (ap, cp) by one column tile at (bT, cT offset). */
+  const tile = (cOff: number | null) => {
+    for (let q = 0; q < m; q++) {
+      c.get(ap);
+      if (q > 0) c.get(P('aCol')).i32(q).op('i32.mul').op('i32.add');
+      c.set(aq[q]!);
+      c.get(cp);
+      if (q > 0) c.get(P('cCol')).i32(q).op('i32.mul').op('i32.add');
+      if (cOff !== null) c.get(cOff).op('i32.add');
+      c.set(cq[q]!);
+    }
+    for (const row of acc) for (const x of row) c.f32x4(0).set(x);
+    if (!addend) emitStart();
     c.get(bT).set(bp).get(P('k')).set(j);
     c.loop(); // terms
     for (let v = 0; v < NV; v++) c.get(bp).v128Load(16 * v).set(bv[v]!);
@@ -95,7 +101,14 @@ function tapKernel(m: number, colsInner: boolean): FuncDef {
     }
     inc(bp, P('ldb'));
     countDown(j).end();
-    for (let q = 0; q < m; q++) for (let v = 0; v < NV; v++) c.get(cq[q]!).get(acc[q]![v]!).v128Store(16 * v);
+    if (addend) {
+      // C = (the sum, a float32 already) + the addend at C + load: the add the caller would make after
+      for (let q = 0; q < m; q++) {
+        for (let v = 0; v < NV; v++) c.get(cq[q]!).get(acc[q]![v]!).get(cq[q]!).get(P('load')).op('i32.add').v128Load(16 * v).simd('f32x4.add').v128Store(16 * v);
+      }
+    } else {
+      for (let q = 0; q < m; q++) for (let v = 0; v < NV; v++) c.get(cq[q]!).get(acc[q]![v]!).v128Store(16 * v);
+    }
   };
   /** The 3-level walk over position tiles around `body`. */
   const walk = (cStart: number, body: () => void) => {
@@ -174,7 +187,7 @@ function packKernel(): FuncDef {
 
 export function tapGemmModuleBytes(sharedMemory = false): Uint8Array {
   const funcs: FuncDef[] = [];
-  for (const inner of [false, true]) for (let m = 1; m <= MR; m++) funcs.push(tapKernel(m, inner));
+  for (const addend of [false, true]) for (const inner of [false, true]) for (let m = 1; m <= MR; m++) funcs.push(tapKernel(m, inner, addend));
   funcs.push(packKernel());
   return assemble(funcs, sharedMemory);
 }
@@ -207,6 +220,9 @@ export class TapKernels {
   private readonly fns: TapFn[];
   /** The same with the column tiles innermost. */
   private readonly fnsInner: TapFn[];
+  /** The _add variants of fns and fnsInner. */
+  private readonly fnsAdd: TapFn[];
+  private readonly fnsInnerAdd: TapFn[];
   private readonly packFn: TapFn;
 
   /** `owner` names the calling kernel in the out-of-memory error. */
@@ -217,6 +233,8 @@ export class TapKernels {
     this.scratch = new ScratchBlock(heap, owner, 65536);
     this.fns = fns('');
     this.fnsInner = fns('_inner');
+    this.fnsAdd = fns('_add');
+    this.fnsInnerAdd = fns('_inner_add');
     this.packFn = exports['pack'] as TapFn;
   }
 
@@ -249,14 +267,15 @@ export class TapKernels {
    * (start: 0 for load 0, C for load 1, else the bias row at byte address `load`), A's rows of k floats at `a` walked by `aw`, C's at `c` walked by `cw`, B at `b`
    * with nTiles column tiles per row. `colsInner` picks the loop order. Whole tiles of MR
    * positions first, the rest after. Calls with the same `unit` (e.g. one group of images'
-   * taps) run in order on one thread.
+   * taps) run in order on one thread. With `addend`, C = A B + the tensor `load` bytes from C
+   * (same layout as C).
    */
   run(
     split: SplitCalls, part: number, colsInner: boolean, a: number, b: number, c: number, nTiles: number, k: number,
-    outer: number, rows: number, cols: number, aw: Walk, cw: Walk, load: number, unit: number,
+    outer: number, rows: number, cols: number, aw: Walk, cw: Walk, load: number, unit: number, addend = false,
   ): void {
-    const fns = colsInner ? this.fnsInner : this.fns;
-    const suffix = colsInner ? '_inner' : '';
+    const fns = addend ? (colsInner ? this.fnsInnerAdd : this.fnsAdd) : colsInner ? this.fnsInner : this.fns;
+    const suffix = `${colsInner ? '_inner' : ''}${addend ? '_add' : ''}`;
     const ldb = nTiles * NC * 4;
     const full = Math.floor(cols / MR);
     const rest = cols - full * MR;
