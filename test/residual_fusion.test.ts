@@ -3,6 +3,8 @@
 // writes conv + input; backward (consumed gradInputs released), its first 1x1 conv writes
 // dx + the Identity's gradient. The same bits as the separate adds, with fewer passes.
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import * as tf from '@tensorflow/tfjs-core';
+import { Storage } from '../src/torch/storage.js';
 import { initBackendInfo } from '../src/backend/index.js';
 import { setReleaseGradInputs } from '../src/nn/release.js';
 import { setResidualFusion } from '../src/nn/addend.js';
@@ -108,6 +110,39 @@ describe('residual fusion', () => {
     expect(countDiffering(gi.values() as Float32Array, plain.values() as Float32Array)).toBe(0);
     expect(gi.size()).toEqual([2, 32, 5, 5]);
     expect((model.get(1).get(1).get(1).gradInput as Tensor).nElement()).toBe(0);
+  });
+
+  it('leaves no tfjs tensor behind from step to step (the sum moves into the unit gradInput buffer)', () => {
+    setReleaseGradInputs(true);
+    const model = unit(64);
+    const x = Tensor.create('Float', [2, 64, 4, 4]).normal(0, 1);
+    const g = Tensor.create('Float', [2, 64, 4, 4]).normal(0, 1);
+    const live: number[] = [];
+    let gi: Tensor | undefined;
+    for (let i = 0; i < 6; i++) {
+      model.forward(x);
+      gi = model.backward(x, g) as Tensor;
+      live.push(tf.memory().numTensors);
+    }
+    expect(new Set(live.slice(1)).size).toBe(1);
+    // the unit's gradInput keeps its own storage from step to step (views of it see new values)
+    const storage = gi!.storage();
+    model.forward(x);
+    expect((model.backward(x, g) as Tensor).storage()).toBe(storage);
+  });
+
+  it('Storage.takeContentsOf moves device and host values without a copy and empties the source', () => {
+    const onDevice = Tensor.create('Float', [2, 3]).normal(0, 1);
+    onDevice.setTF(tf.tensor2d([[1, 2, 3], [4, 5, 6]]));
+    const into = new Storage('Float', 4);
+    into.takeContentsOf(onDevice.storage());
+    expect(Array.from(into.data())).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(onDevice.storage().size()).toBe(0);
+    const onHost = new Storage('Float', Float32Array.from([7, 8]));
+    into.takeContentsOf(onHost);
+    expect(Array.from(into.data())).toEqual([7, 8]);
+    expect(onHost.size()).toBe(0);
+    expect(() => into.takeContentsOf(new Storage('Double', 1))).toThrow(/Float storage cannot take a Double/);
   });
 
   it('falls back to the separate add where the kernel cannot take it (a conv with bias, channels off the tile)', () => {

@@ -128,13 +128,18 @@ export class ConcatTable<In extends Activity = Tensor, Out extends Activity = Te
     } finally {
       if (unit?.first) takeAddend(unit.first, 'gradInput');
     }
-    if (addend?.done && parts[0] instanceof Tensor) {
-      let own = this.fields.get('gradInput');
-      if (!(own instanceof Tensor) || own.elementType !== parts[0].elementType) own = new Tensor(parts[0].elementType);
-      (own as Tensor).set(parts[0]);
-      parts[0].set(); // the branch's gradInput, consumed: emptied as the release would
-      this.gradInput = own as In;
-      return own as In;
+    if (addend?.done && parts[0] instanceof Tensor && parts[0].hasStorage()) {
+      // the sum moves into this module's own buffer (as the sum below would be written there);
+      // the branch's gradInput, consumed, is left empty, as the release would leave it
+      const sum = parts[0];
+      const own = this.fields.get('gradInput');
+      const into = own instanceof Tensor && own.elementType === sum.elementType && !(own.hasStorage() && own.storage() === sum.storage()) ? own : new Tensor(sum.elementType);
+      const storage = into.storage(); // made (empty) when it had none
+      storage.takeContentsOf(sum.storage());
+      into.set(storage, sum.storageOffset(), sum.size(), sum.stride());
+      sum.set();
+      this.gradInput = into as In;
+      return into as In;
     }
     if (parts.length === 0) return this.gradInput ?? ([] as Activity as In);
     const sum = sumActivities(parts, this.fields.get('gradInput') as Activity | undefined, 'nn.ConcatTable') as In;

@@ -358,6 +358,30 @@ export class Storage {
     this.length = 0;
   }
 
+  /**
+   * Takes over `other`'s values without a copy (its device tensor, or its host array), as if
+   * they had been written here; `other` is left empty (size 0), as release() leaves it. For a
+   * result computed into another module's buffer (nn.ConcatTable's residual fusion).
+   */
+  takeContentsOf(other: Storage): void {
+    if (other === this) return;
+    if (other.type !== this.type) throw new TypeError(`takeContentsOf: a ${this.type} storage cannot take a ${other.type} storage's values`);
+    const t = other.hostValid ? null : other.slot?.tensor ?? null;
+    if (t) {
+      // handed over, not disposed: the slot forgets it first
+      const order = other.order;
+      other.slot!.tensor = null;
+      other.deviceValid = false;
+      this.setDevice(t, order);
+    } else {
+      this.dropDevice();
+      this.host = other.data();
+      this.hostValid = true;
+      this.length = this.host.length;
+    }
+    other.release();
+  }
+
   /** Releases the device copy now (the storage stays usable from the host). */
   dispose(): void {
     this.data();
