@@ -161,6 +161,16 @@ describe('residual fusion', () => {
     }
   });
 
+  it("names the CAddTable (not the ConcatTable) when the sum's inputs do not match", () => {
+    const branch = nn.Sequential().add(nn.SpatialConvolution(32, 64, 1, 1).noBias());
+    const model = nn.Sequential().add(nn.ConcatTable().add(branch).add(nn.Identity())).add(nn.CAddTable(true)).float();
+    const x = Tensor.create('Float', [2, 32, 4, 4]).normal(0, 1);
+    for (const fused of [true, false]) {
+      setResidualFusion(fused);
+      expect(() => model.forward(x)).toThrow(/In 2 module of nn.Sequential \(updateOutput\):\nnn.CAddTable: input\[2\]/);
+    }
+  });
+
   it('declines a unit whose module has a method replaced on the instance', () => {
     const model = unit(32);
     const identity = model.get(1).get(2);

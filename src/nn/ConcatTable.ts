@@ -11,7 +11,7 @@ import { branchString } from './tostring.js';
 import { releaseConsumed, releaseGradInputsEnabled } from './release.js';
 import { CAddTable } from './CAddTable.js';
 import { Identity } from './Identity.js';
-import { Sequential } from './Sequential.js';
+import { RAN_ALONE, Sequential } from './Sequential.js';
 import { SpatialConvolution } from './SpatialConvolution.js';
 import { offerAddend, residualFusionEnabled, takeAddend } from './addend.js';
 
@@ -93,9 +93,10 @@ export class ConcatTable<In extends Activity = Tensor, Out extends Activity = Te
    * CAddTable(true), fb.resnet.torch's block) with the add made by the branch's last
    * convolution as it writes its output: the values the two modules give (the conv's float32
    * result + the input, one rounding), one pass over the activations less. Where the kernel
-   * cannot, the add runs as usual. Null (nothing done) for any other pattern.
+   * cannot, this module's output is done and the add runs as usual (RAN_ALONE). Null (nothing
+   * done) for any other pattern.
    */
-  updateOutputFused(input: In, next: Module): Activity | null {
+  updateOutputFused(input: In, next: Module): Activity | typeof RAN_ALONE | null {
     const unit = residualUnit(this);
     if (!unit?.last || !(input instanceof Tensor) || !(next instanceof CAddTable) || next.constructor !== CAddTable || !next.inplace || ownMethod(next, 'updateOutput')) return null;
     const outs = this.outputArray();
@@ -107,8 +108,7 @@ export class ConcatTable<In extends Activity = Tensor, Out extends Activity = Te
     }
     outs[1] = this.rethrowErrors(unit.identity, 2, 'updateOutput', () => unit.identity.updateOutput(input)) as Out;
     outs.length = 2;
-    if (addend.done) return next.adoptSum(outs[0] as Tensor);
-    return next.updateOutput(outs as Activity);
+    return addend.done ? next.adoptSum(outs[0] as Tensor) : RAN_ALONE;
   }
 
   private backwardWith(method: 'updateGradInput' | 'backward', input: In, gradOutput: Activity, scale: number): In {

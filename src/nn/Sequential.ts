@@ -53,6 +53,11 @@ export class Sequential<In extends Activity = Tensor, Out extends Activity = Ten
       if (next && isFusing(m)) {
         const x = current;
         const fused = this.rethrowErrors(m, i + 1, 'updateOutput', () => m.updateOutputFused(x, next));
+        if (fused === RAN_ALONE) {
+          // the module computed its own output only: the next one runs as usual
+          current = m.output;
+          continue;
+        }
         if (fused) {
           current = fused;
           i++;
@@ -160,11 +165,17 @@ export class Sequential<In extends Activity = Tensor, Out extends Activity = Ten
 registerModule('nn.Sequential', Sequential);
 
 /**
+ * What updateOutputFused returns when it computed its own output (module.output) but left the
+ * next module's to run as usual.
+ */
+export const RAN_ALONE: unique symbol = Symbol('ran alone');
+
+/**
  * A module that can also compute the next module's output in the same pass, and the next
- * module's backward with its own (or decline: null).
+ * module's backward with its own (or decline: null, nothing done).
  */
 interface FusingModule extends Module {
-  updateOutputFused(input: Activity, next: Module): Activity | null;
+  updateOutputFused(input: Activity, next: Module): Activity | typeof RAN_ALONE | null;
   backwardFused?(input: Activity, next: Module, gradOutput: Activity, scale: number): Activity | null;
 }
 
