@@ -111,6 +111,47 @@ describe('heap pool', () => {
     expect(() => pool.run([new CallList()])).toThrow(/heap pool/);
   });
 
+  it('runs detached jobs on worker 0 while the caller goes on, their callbacks in order', () => {
+    const memory = new WebAssembly.Memory({ initial: 4, maximum: 16, shared: true });
+    const pool = new HeapPool(memory);
+    pools.push(pool);
+    const fill = pool.fn('fill', fillModule, 'fill');
+    const ints = new Int32Array(memory.buffer, 0, 20000);
+    const order: number[] = [];
+    // 20 jobs (more than are kept outstanding), each filling its own 1000 ints in 10 units
+    for (let j = 0; j < 20; j++) {
+      const list = new CallList();
+      for (let k = 0; k < 10; k++) list.add(fill, [4 * (j * 1000 + k * 100), 25, j + 1], k);
+      expect(pool.runDetached(list, () => order.push(j))).toBe(true);
+      // a synchronous run meanwhile: its worker-0 part runs here (or is shared) while the job runs
+      const parts = [new CallList(), new CallList()];
+      parts[0]!.add(fill, [4 * 30000 + 16 * j, 1, j]);
+      parts[1]!.add(fill, [4 * 31000 + 16 * j, 1, j]);
+      pool.run(parts);
+      const after = new Int32Array(memory.buffer, 4 * 30000, 2000);
+      expect([after[4 * j], after[1000 + 4 * j]]).toEqual([j, j]);
+    }
+    pool.flushDetached();
+    expect(order).toEqual(Array.from({ length: 20 }, (_, j) => j));
+    for (let j = 0; j < 20; j++) expect(ints.subarray(j * 1000, (j + 1) * 1000).every((v) => v === j + 1)).toBe(true);
+    pool.flushDetached(); // nothing left: a no-op
+    expect(order.length).toBe(20);
+  });
+
+  it('reports a trap in a detached job when it is finished, and refuses further calls', () => {
+    const memory = new WebAssembly.Memory({ initial: 1, maximum: 1, shared: true });
+    const pool = new HeapPool(memory);
+    pools.push(pool);
+    const fill = pool.fn('fill', fillModule, 'fill');
+    const list = new CallList();
+    list.add(fill, [65536 - 32, 4, 1]); // runs past the one 64 KiB page
+    let done = false;
+    pool.runDetached(list, () => (done = true));
+    expect(() => pool.flushDetached()).toThrow(/a kernel failed in (worker 0|part 1 \(taken back by the calling thread\)): .*out of bounds/);
+    expect(done).toBe(false);
+    expect(() => pool.run([new CallList()])).toThrow(/heap pool/);
+  });
+
   it('refuses a call with more arguments than a record holds', () => {
     const list = new CallList();
     list.add(0, new Array(16).fill(1));

@@ -96,9 +96,9 @@ export function conv2dBackwardInputHost(dy: tf.Tensor4D, filter: HostFilter, xSh
 }
 
 /** gradWeight ([co, ci, kh, kw] on the host) += scale * dW; false where the wasm SIMD kernel does not run. */
-export function conv2dAccumulateFilterGradHost(x: tf.Tensor4D, dy: tf.Tensor4D, gradWeight: Float32Array, scale: number, a: ConvArgs): boolean {
+export function conv2dAccumulateFilterGradHost(x: tf.Tensor4D, dy: tf.Tensor4D, gradWeight: Float32Array, scale: number, a: ConvArgs, detach = false): boolean {
   if (tf.getBackend() !== 'wasm') return false;
-  return accumulateFilterGradWasmSimd(tf.backend(), x, dy, tapGeometry(a), gradWeight, scale);
+  return accumulateFilterGradWasmSimd(tf.backend(), x, dy, tapGeometry(a), gradWeight, scale, detach);
 }
 
 // ---- MPELU and batch norm with their parameters on the host ------------------------------

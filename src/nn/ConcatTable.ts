@@ -13,6 +13,7 @@ import { CAddTable } from './CAddTable.js';
 import { Identity } from './Identity.js';
 import { RAN_ALONE, Sequential } from './Sequential.js';
 import { SpatialConvolution } from './SpatialConvolution.js';
+import { inBackward } from './backward_scope.js';
 import { offerAddend, residualFusionEnabled, takeAddend } from './addend.js';
 
 /** Element-wise sum of same-shaped tensors (or tables of them) into `into`, reusing its buffers. */
@@ -154,7 +155,7 @@ export class ConcatTable<In extends Activity = Tensor, Out extends Activity = Te
   }
 
   override backward(input: In, gradOutput: Out[], scale = 1): In {
-    return this.backwardWith('backward', input, gradOutput, scale);
+    return inBackward(() => this.backwardWith('backward', input, gradOutput, scale));
   }
 
   override accGradParameters(input: Activity, gradOutput: Activity, scale = 1): void {

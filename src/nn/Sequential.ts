@@ -6,6 +6,7 @@ import type { Activity, Module } from './module.js';
 import { chainString } from './tostring.js';
 import { registerModule } from './registry.js';
 import { releaseConsumed } from './release.js';
+import { inBackward } from './backward_scope.js';
 
 export class Sequential<In extends Activity = Tensor, Out extends Activity = Tensor> extends Container<In, Out> {
   constructor() {
@@ -104,6 +105,10 @@ export class Sequential<In extends Activity = Tensor, Out extends Activity = Ten
   }
 
   override backward(input: In, gradOutput: Out, scale = 1): In | undefined {
+    return inBackward(() => this.backwardChildren(input, gradOutput, scale));
+  }
+
+  private backwardChildren(input: In, gradOutput: Out, scale: number): In | undefined {
     const mods = this.children();
     let current: Activity | undefined = gradOutput;
     for (let i = mods.length - 1; i >= 1; i--) {

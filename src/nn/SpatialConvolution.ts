@@ -17,6 +17,7 @@ import { conv2dAccumulateFilterGradHost, conv2dBackwardInputHost, conv2dForwardH
 import { convBackwardInput, convForward, convGradBias, convGradWeight, convOutputSize, type ConvParams, type ConvShape } from './float64/conv.js';
 import { asBatch4d, setOutputTFBatch } from './float64/batching.js';
 import { takeAddend, type Addend } from './addend.js';
+import { detachFilterGradients } from './backward_scope.js';
 
 /**
  * nn.SpatialConvolution(nInputPlane, nOutputPlane, kW, kH, dW = 1, dH = 1, padW = 0, padH = padW): 2-d
@@ -244,7 +245,8 @@ export class SpatialConvolution extends Module<Tensor, Tensor> {
     return tf.tidy(() => {
       const x4 = asBatch4d(x, '').x4.toTFNHWC();
       const dy4 = asBatch4d(dy, '').x4.toTFNHWC();
-      if (!conv2dAccumulateFilterGradHost(x4, dy4, gw, scale, this.hostArgs())) return false;
+      // inside a container's backward the filter gradient may finish in the background (backward_scope.ts)
+      if (!conv2dAccumulateFilterGradHost(x4, dy4, gw, scale, this.hostArgs(), detachFilterGradients())) return false;
       if (gradBias) accumulateHost(gradBias, readInPlace(conv2dBackwardBias(dy4)), scale);
       return true;
     });

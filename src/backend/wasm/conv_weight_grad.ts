@@ -321,6 +321,7 @@ export function setWeightGradPacking(mode: 'auto' | 'always' | 'never'): void {
 const heapGemm = perHeap((heap) => {
   const exports = instantiateOnMemory(convWeightGradModuleBytes, heap.memory);
   return {
+    heap,
     memory: heap.memory,
     scratch: new ScratchBlock(heap, 'Conv2DBackpropFilter (wasm SIMD)', 65536),
     block: exports['gemm_block'] as GemmFn,
@@ -363,7 +364,7 @@ export function conv2dBackpropFilterWasmSimd(backend: tf.KernelBackend, x: Info,
  * weight gradient's host array, where it lives), each dW element rounded to float32 first
  * (as the tfjs result this replaces was); false when the kernel cannot run here.
  */
-export function accumulateFilterGradWasmSimd(backend: tf.KernelBackend, x: Info, dy: Info, g: ConvTapGeometry, gradWeight: Float32Array, scale: number): boolean {
+export function accumulateFilterGradWasmSimd(backend: tf.KernelBackend, x: Info, dy: Info, g: ConvTapGeometry, gradWeight: Float32Array, scale: number, detach = false): boolean {
   const ci = x.shape[3]!;
   const co = dy.shape[3]!;
   const taps = g.kh * g.kw;
@@ -373,7 +374,7 @@ export function accumulateFilterGradWasmSimd(backend: tf.KernelBackend, x: Info,
     // strided float64 reads and the rounding in JS cost ~25 ms per ResNet-164 step)
     const dw = read.torchOrder();
     for (let k = 0; k < dw.length; k++) gradWeight[k] = gradWeight[k]! + scale * dw[k]!;
-  }, () => undefined);
+  }, () => undefined, detach);
 }
 
 /** The float64 result of the filter GEMMs: dW[tap t][ci i][co j] lies at acc[t * tapStride + i * iStride + j * jStride]. */
@@ -388,10 +389,14 @@ interface FilterGradResult {
 }
 
 /** Runs the filter-gradient GEMMs and hands their float64 result to `store`; false when the kernel cannot run. */
-function filterGradWasmSimd(backend: tf.KernelBackend, x: Info, dy: Info, g: ConvTapGeometry, store: (r: FilterGradResult) => void, release: () => void): boolean {
+function filterGradWasmSimd(backend: tf.KernelBackend, x: Info, dy: Info, g: ConvTapGeometry, store: (r: FilterGradResult) => void, release: () => void, detachable = false): boolean {
   if (!convWeightGradSimd.enabled() || x.dtype !== 'float32' || dy.dtype !== 'float32' || !convWeightGradSimdSupported()) return false;
   const gemm = heapGemm(backend);
   if (!gemm) return false;
+  // a call that finishes here waits for those still running detached (their sums into the
+  // same gradWeight, if it is shared, stay in call order)
+  let detach = detachable && heapPoolFor(gemm.memory) !== null;
+  if (!detach) heapPoolFor(gemm.memory)?.flushDetached();
   const be = backend as WasmHeapBackend;
   const [n, h, w, ci] = x.shape as [number, number, number, number];
   const [, ho, wo, co] = dy.shape as [number, number, number, number];
@@ -429,11 +434,16 @@ function filterGradWasmSimd(backend: tf.KernelBackend, x: Info, dy: Info, g: Con
   const panelBytes = packed ? maxK * (mTiles * MR + nTiles * NC) * 4 : 0;
   const prmBytes = 4 * (BLOCK_HEAD + TAP_WORDS * taps);
   const outBytes = 4 * taps * ci * co;
-  const cBase = gemm.scratch.reserveOrRelease(cBytes * chunks + panelBytes * chunks + prmBytes + outBytes, release);
+  const scratchBytes = cBytes * chunks + panelBytes * chunks + prmBytes + outBytes;
+  // a call that may run detached has a block of its own (freed when done); else the scratch
+  const ownBlock = detach ? gemm.heap.malloc(scratchBytes + 16) >>> 0 : 0;
+  if (!ownBlock) detach = false;
+  const cBase = ownBlock ? (ownBlock + 15) & ~15 : gemm.scratch.reserveOrRelease(scratchBytes, release);
   const xOff = be.getMemoryOffset(x.dataId);
   const dyOff = be.getMemoryOffset(dy.dataId);
   const limit = gemm.memory.buffer.byteLength;
   if (xOff + 4 * n * h * w * ci + 64 > limit || dyOff + 4 * n * ho * wo * co + 64 > limit) {
+    if (ownBlock) gemm.heap.free(ownBlock);
     return false;
   }
 
@@ -462,7 +472,7 @@ function filterGradWasmSimd(backend: tf.KernelBackend, x: Info, dy: Info, g: Con
   // one argument array reused for every call (split.call copies it)
   const args = [prm, 0, 0, 0, 0, 0, 0, 0];
   for (let chunk = 0; chunk < chunks; chunk++) {
-    const part = partOf(chunk, chunks, split.parts);
+    const part = split.partFor(partOf(chunk, chunks, split.parts), detach);
     const [i0, i1] = partRange(chunk, n, chunks);
     args[3] = cBase + chunk * cBytes;
     // the chunk's float64 result starts at zero, zeroed by the thread that sums into it
@@ -480,19 +490,37 @@ function filterGradWasmSimd(backend: tf.KernelBackend, x: Info, dy: Info, g: Con
       }
     }
   }
-  split.finish();
-
-  // Views only now: the scratch malloc may have grown (and detached) the heap's buffer.
-  if (chunks > 1) gemm.sumRuns(cBase, cBytes / 16, cBytes, chunks);
-  const acc = new Float64Array(gemm.memory.buffer, cBase, cBytes / 8);
-  const tapC = mTiles * MR * ldc;
-  const [iStride, jStride] = aIsX ? [ldc, 1] : [1, ldc];
-  const out = prm + prmBytes;
-  const torchOrder = () => {
-    gemm.toTorch(cBase, out, co, ci, taps, 8 * tapC, 8 * iStride, 8 * jStride);
-    return new Float32Array(gemm.memory.buffer, out, taps * ci * co);
+  const complete = () => {
+    // Views only now: the scratch malloc may have grown (and detached) the heap's buffer.
+    if (chunks > 1) gemm.sumRuns(cBase, cBytes / 16, cBytes, chunks);
+    const acc = new Float64Array(gemm.memory.buffer, cBase, cBytes / 8);
+    const tapC = mTiles * MR * ldc;
+    const [iStride, jStride] = aIsX ? [ldc, 1] : [1, ldc];
+    const out = prm + prmBytes;
+    const torchOrder = () => {
+      gemm.toTorch(cBase, out, co, ci, taps, 8 * tapC, 8 * iStride, 8 * jStride);
+      return new Float32Array(gemm.memory.buffer, out, taps * ci * co);
+    };
+    store({ memory: gemm.memory, acc, tapStride: tapC, iStride, jStride, torchOrder });
+    convWeightGradSimd.ran();
   };
-  store({ memory: gemm.memory, acc, tapStride: tapC, iStride, jStride, torchOrder });
-  convWeightGradSimd.ran();
+  if (!detach) {
+    split.finish();
+    complete();
+    return true;
+  }
+  // Detached: worker 0 runs every chunk while the caller goes on; x and dy keep a reference
+  // (their memory is not freed and reused, e.g. a released gradient) until it is done.
+  be.incRef(x.dataId);
+  be.incRef(dy.dataId);
+  split.finishDetached(() => {
+    try {
+      complete();
+    } finally {
+      gemm.heap.free(ownBlock);
+      backend.disposeData(x.dataId);
+      backend.disposeData(dy.dataId);
+    }
+  });
   return true;
 }

@@ -50,6 +50,10 @@ const TAKEN_BY_CALLER = 3;
 const JOB = 8;
 /** Units of the posted records not yet claimed: (next << 16) | end (the worker claims from the front, the caller steals from the back). */
 const RANGE = 9;
+/** In the caller's control block: units of its part a worker has claimed and not finished yet. */
+const IN_FLIGHT = 10;
+/** In the caller's control block: counts the parts it has published (a worker takes units of one). */
+const PUBLISHED = 11;
 const MSG = 16;
 const MSG_MAX = 1000;
 const REC = 1024;
@@ -104,6 +108,33 @@ function runUnits(C, fromBack) {
     }
   }
 }
+/**
+ * Takes the caller's last units one by one while any are left of the part published when it
+ * started (not the caller's next ones: this thread has its own jobs to get back to), each
+ * counted in IN_FLIGHT until it is done: the caller waits for that count before it returns.
+ */
+function stealUnits(C) {
+  const part = Atomics.load(C, ${PUBLISHED});
+  for (;;) {
+    Atomics.add(C, ${IN_FLIGHT}, 1);
+    try {
+      if (Atomics.load(C, ${PUBLISHED}) !== part) return;
+      const v = Atomics.load(C, ${RANGE});
+      const next = v >>> 16;
+      const end = v & 0xffff;
+      if (next >= end) return;
+      if (Atomics.compareExchange(C, ${RANGE}, v, (next << 16) | (end - 1)) !== v) continue;
+      const u = end - 1;
+      for (let r = C[${UNITS} + u], stop = C[${UNITS} + u + 1], p = ${REC} + r * ${REC_INTS}; r < stop; r++, p += ${REC_INTS}) {
+        fns[C[p]](C[p + 1], C[p + 2], C[p + 3], C[p + 4], C[p + 5], C[p + 6], C[p + 7], C[p + 8],
+          C[p + 9], C[p + 10], C[p + 11], C[p + 12], C[p + 13], C[p + 14], C[p + 15], C[p + 16]);
+      }
+    } finally {
+      Atomics.sub(C, ${IN_FLIGHT}, 1);
+      Atomics.notify(C, ${IN_FLIGHT});
+    }
+  }
+}
 let seen = 0;
 const spinMs = workerData.spinMs;
 try {
@@ -128,7 +159,7 @@ try {
       // this part's units from the front (the caller may be taking them from the back), then
       // the caller's last units while it is still on its own
       runUnits(I, false);
-      runUnits(M, true);
+      stealUnits(M);
       I[${STATUS}] = 0;
     } catch (e) {
       fail(e);
@@ -178,6 +209,26 @@ export class CallList {
     this.ints[p] = fn;
     for (let i = 0; i < args.length; i++) this.ints[p + 1 + i] = args[i]!;
     this.count++;
+  }
+
+  /** Appends records [from, to) of `ints` (another list's) as one unit. */
+  appendUnit(ints: Int32Array, from: number, to: number): void {
+    const n = to - from;
+    if (n <= 0) return;
+    while ((this.count + n) * REC_INTS > this.ints.length) {
+      const grown = new Int32Array(this.ints.length * 2);
+      grown.set(this.ints);
+      this.ints = grown;
+    }
+    if (this.unitCount === this.units.length) {
+      const grown = new Int32Array(this.units.length * 2);
+      grown.set(this.units);
+      this.units = grown;
+    }
+    this.units[this.unitCount++] = this.count;
+    this.ints.set(ints.subarray(from * REC_INTS, to * REC_INTS), this.count * REC_INTS);
+    this.count += n;
+    this.unitKey = undefined;
   }
 
   clear(): void {
@@ -240,6 +291,11 @@ class PoolWorker {
     return list;
   }
 
+  /** Whether the posted job is over (done, or the worker stopped). */
+  settled(): boolean {
+    return Atomics.load(this.ctl, DONE) === this.seq || Atomics.load(this.ctl, DEAD) !== 0;
+  }
+
   /** Waits for the posted job; throws the worker's error, or after WAIT_LIMIT_MS. */
   wait(index: number): void {
     const c = this.ctl;
@@ -287,6 +343,19 @@ export function unitsTakenOverByCaller(): number {
   return unitsTakenOver;
 }
 
+/** `into` = a's records and units, then b's (into is cleared first). */
+function concatLists(into: CallList, a: CallList, b: CallList): CallList {
+  into.clear();
+  for (const l of [a, b]) {
+    for (let u = 0; u < l.unitCount; u++) {
+      const from = l.units[u]!;
+      const to = u + 1 < l.unitCount ? l.units[u + 1]! : l.count;
+      into.appendUnit(l.ints, from, to);
+    }
+  }
+  return into;
+}
+
 /** Units of the calling thread's parts that workers have run (for tests and benchmarks). */
 export function unitsTakenOverByWorkers(): number {
   return unitsTakenByWorkers;
@@ -302,6 +371,10 @@ export class HeapPool {
   private broken: Error | null = null;
   /** The calling thread's own part, published for workers done with theirs to take units from. */
   private readonly mainCtl = new Int32Array(new SharedArrayBuffer(4 * (UNITS + CAPACITY + 1)));
+  /** Jobs left to worker 0 (runDetached), oldest first. */
+  private detached: DetachedJob[] = [];
+  /** The own part and worker 0's, run here together while worker 0 is on a detached job. */
+  private readonly combined = new CallList();
 
   constructor(private readonly memory: SharedWasmMemory) {
     if (!(memory.buffer instanceof SharedArrayBuffer)) throw new Error('heap pool: the heap is not a shared WebAssembly.Memory');
@@ -328,11 +401,95 @@ export class HeapPool {
     return got;
   }
 
+  /**
+   * Leaves `list` to worker 0 and returns at once: the caller goes on (JavaScript, other
+   * kernels) while the worker runs it. Such jobs queue up (at most DETACHED_MAX): the worker
+   * takes the next one whenever a later call finds it done with the last; meanwhile run()
+   * runs worker 0's parts on the calling thread, published so that the worker, once free,
+   * can take their last units. flushDetached() finishes them all: the calling thread runs
+   * queued jobs (newest first) while the worker runs its own, then their onDone callbacks
+   * run in the order the jobs came, on the calling thread. False (nothing queued) when the
+   * pool cannot take the list.
+   */
+  runDetached(list: CallList, onDone: () => void): boolean {
+    if (this.broken) throw this.broken;
+    if (list.count === 0 || list.count > CAPACITY) return false;
+    if (this.detached.length >= DETACHED_MAX) this.flushDetached();
+    this.detached.push({ list: concatLists(new CallList(), list, new CallList()), posted: false, done: false, onDone });
+    poolsWithDetachedJobs.add(this);
+    this.feedWorker();
+    return true;
+  }
+
+  /** Posts the oldest queued job to worker 0 when it is free (completing what it finished). */
+  private feedWorker(): void {
+    const jobs = this.detached;
+    const onWorker = jobs.find((j) => j.posted && !j.done);
+    if (onWorker) {
+      if (!this.workers[0]!.settled()) return;
+      this.waitWorkerJob(onWorker);
+      // the jobs done so far, in the order they came, hand their results over now
+      while (jobs.length > 0 && jobs[0]!.done) jobs.shift()!.onDone();
+      if (jobs.length === 0) poolsWithDetachedJobs.delete(this);
+    }
+    const next = jobs.find((j) => !j.posted);
+    if (!next) return;
+    this.ensureWorker(0);
+    this.workers[0]!.post(next.list.ints, 0, next.list.count, this.fns.length, next.list);
+    next.posted = true;
+  }
+
+  /** Waits for the job on worker 0 (taking over its last units). */
+  private waitWorkerJob(job: DetachedJob): void {
+    const w = this.workers[0]!;
+    try {
+      if (w.takeBack()) this.runTakenBack(w.posted(), 1);
+      else {
+        unitsTakenOver += this.runUnits(w.ctl, true);
+        w.wait(0);
+      }
+    } catch (e) {
+      this.broken = e as Error;
+      this.stop();
+      throw e;
+    }
+    job.done = true;
+  }
+
+  /** Finishes every detached job (see runDetached) and runs their onDone, in order. */
+  flushDetached(): void {
+    const jobs = this.detached;
+    if (jobs.length === 0) return;
+    try {
+      for (;;) {
+        this.feedWorker();
+        // the newest job nobody has taken runs here while the worker is on its own
+        const mine = [...jobs].reverse().find((j) => !j.posted);
+        if (!mine) break;
+        mine.posted = true;
+        this.runTakenBack(mine.list, 1);
+        mine.done = true;
+      }
+      const onWorker = jobs.find((j) => j.posted && !j.done);
+      if (onWorker) this.waitWorkerJob(onWorker);
+    } finally {
+      // every job is done (or the pool is broken): their results go out in the order they came
+      this.detached = [];
+      poolsWithDetachedJobs.delete(this);
+    }
+    if (this.broken) throw this.broken;
+    for (const j of jobs) j.onDone();
+  }
+
   /** Runs parts[0] here and parts[i] on worker i - 1, all at once; returns when all are done. */
   run(parts: readonly CallList[]): void {
     if (this.broken) throw this.broken;
+    // worker 0 on a detached job: its part runs here (after the own part)
+    if (this.detached.length > 0) this.feedWorker();
+    const workerBusy = this.detached.some((j) => j.posted && !j.done);
+    const skipped = workerBusy && parts.length > 1 && parts[1]!.count > 0 ? parts[1]! : null;
     const busy: number[] = [];
-    for (let w = 1; w < parts.length; w++) if (parts[w]!.count > 0) busy.push(w);
+    for (let w = skipped ? 2 : 1; w < parts.length; w++) if (parts[w]!.count > 0) busy.push(w);
     for (const w of busy) this.ensureWorker(w - 1);
     const sent = new Map<number, number>(busy.map((w) => [w, 0]));
     const round = () => {
@@ -349,10 +506,14 @@ export class HeapPool {
       }
       return posted;
     };
-    // the own part goes where idle workers can take its last units (before any job is posted)
-    const own = parts[0]!;
-    const shareOwn = busy.length > 0 && own.count > 0 && own.count <= CAPACITY;
-    if (shareOwn) publish(this.mainCtl, own.ints, 0, own.count, own);
+    // the own part (with worker 0's, while it is on a detached job) goes where idle workers
+    // can take its last units (before any job is posted)
+    const own = skipped ? concatLists(this.combined, parts[0]!, skipped) : parts[0]!;
+    const shareOwn = (busy.length > 0 || workerBusy) && own.count > 0 && own.count <= CAPACITY;
+    if (shareOwn) {
+      Atomics.add(this.mainCtl, PUBLISHED, 1);
+      publish(this.mainCtl, own.ints, 0, own.count, own);
+    }
     else Atomics.store(this.mainCtl, RANGE, 0);
     let posted = round();
     let local: unknown = null;
@@ -379,6 +540,8 @@ export class HeapPool {
         }
         posted = round();
       }
+      // units of the own part a worker took (one on a detached job, too) are done
+      if (shareOwn) this.waitInFlight();
     } catch (e) {
       // a worker that fails cannot be trusted with the next call
       this.broken = e as Error;
@@ -386,6 +549,18 @@ export class HeapPool {
       throw e;
     }
     if (local) throw local;
+  }
+
+  /** Waits until no worker runs a unit taken from the caller's published part. */
+  private waitInFlight(): void {
+    const start = Date.now();
+    for (;;) {
+      const n = Atomics.load(this.mainCtl, IN_FLIGHT);
+      if (n === 0) return;
+      if (this.workers.some((w) => Atomics.load(w.ctl, DEAD))) throw new Error('heap pool: a worker stopped while running a unit of the calling thread');
+      if (Date.now() - start > WAIT_LIMIT_MS) throw new Error(`heap pool: a worker did not finish a unit within ${WAIT_LIMIT_MS / 1000} s`);
+      Atomics.wait(this.mainCtl, IN_FLIGHT, n, 100);
+    }
   }
 
   private runTakenBack(part: CallList, index: number): void {
@@ -445,11 +620,30 @@ export class HeapPool {
     for (const w of this.workers) w.stop();
     this.workers.length = 0;
     this.broken ??= new Error('heap pool: stopped');
+    this.detached.length = 0;
     poolsToStop.delete(this);
+    poolsWithDetachedJobs.delete(this);
   }
 }
 
+/** A job of runDetached: its calls, whether a thread took it, whether it is done, its callback. */
+interface DetachedJob {
+  list: CallList;
+  posted: boolean;
+  done: boolean;
+  onDone: () => void;
+}
+
+/** Detached jobs one pool holds at most (each keeps its inputs and scratch until flushed). */
+const DETACHED_MAX = 16;
+
 const poolsToStop = new Set<HeapPool>();
+const poolsWithDetachedJobs = new Set<HeapPool>();
+
+/** Finishes every pool's detached job (see HeapPool.runDetached): their results are then in place. */
+export function flushDetachedJobs(): void {
+  for (const p of [...poolsWithDetachedJobs]) p.flushDetached();
+}
 if (typeof process !== 'undefined' && typeof process.on === 'function') {
   process.on('exit', () => {
     for (const p of [...poolsToStop]) p.stop();

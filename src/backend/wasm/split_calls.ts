@@ -68,6 +68,36 @@ export class SplitCalls {
     else fn.direct(...args);
   }
 
+  /**
+   * With a pool, `detached` parts record every call into part 1 for finishDetached (worker 0
+   * runs them while the caller goes on); else the part asked for.
+   */
+  partFor(part: number, detached: boolean): number {
+    return detached && this.lists ? 1 : part;
+  }
+
+  /**
+   * Hands part 1 to worker 0 and returns at once (HeapPool.runDetached): `onDone` runs once it
+   * is done (at a later kernel call, or at flushDetachedJobs()). Where it cannot be detached
+   * (no pool, nothing recorded for it, a part 0 recorded), finish() and then onDone().
+   */
+  finishDetached(onDone: () => void): void {
+    const lists = this.lists;
+    if (lists && this.pool && lists.length > 1 && lists[0]!.count === 0 && lists.slice(2).every((l) => l.count === 0)) {
+      if (this.pool.runDetached(lists[1]!, onDone)) {
+        for (const l of lists) {
+          l.clear();
+          if (spareLists.length < 64) spareLists.push(l);
+        }
+        lists.length = 0;
+        pooled++;
+        return;
+      }
+    }
+    this.finish();
+    onDone();
+  }
+
   /** Runs the recorded parts, one per thread; returns when every part is done. */
   finish(): void {
     if (this.lists && this.lists.length > 0 && this.pool) {
