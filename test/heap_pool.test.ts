@@ -138,6 +138,52 @@ describe('heap pool', () => {
     expect(order.length).toBe(20);
   });
 
+  it('runs every unit once in a random mix of detached jobs and runs (units taken over both ways)', () => {
+    const memory = new WebAssembly.Memory({ initial: 4, maximum: 16, shared: true });
+    const pool = new HeapPool(memory);
+    pools.push(pool);
+    // inc(addr, spin): a busy loop of `spin` turns, then mem[addr] += 1
+    const c = new Code();
+    c.loop().get(1).i32(1).op('i32.sub').tee(1).brIf(0).end();
+    c.get(0).get(0).i32Load(0).i32(1).op('i32.add').i32Store(0);
+    const inc = pool.fn('inc', () => assemble([{ name: 'inc', params: [T.i32, T.i32], locals: [], body: c }], true), 'inc');
+    let seed = 7;
+    const rnd = () => (seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32;
+    const ints = new Int32Array(memory.buffer, 0, 16000);
+    ints.fill(0);
+    let next = 0; // every unit adds into an int of its own: a unit run twice or never shows
+    const expected: number[] = [];
+    const order: number[] = [];
+    let jobs = 0;
+    for (let it = 0; it < 600; it++) {
+      if (rnd() < 0.4) {
+        const list = new CallList();
+        for (let u = 0, n = 1 + Math.floor(rnd() * 5); u < n; u++, next++) {
+          list.add(inc, [4 * next, Math.floor(rnd() * 20000)], u);
+          list.add(inc, [4 * next, 10], u);
+          expected.push(2);
+        }
+        const id = jobs++;
+        pool.runDetached(list, () => order.push(id));
+      } else {
+        const parts = [new CallList(), new CallList()];
+        for (const part of parts) {
+          for (let u = 0, n = Math.floor(rnd() * 6); u < n; u++, next++) {
+            part.add(inc, [4 * next, Math.floor(rnd() * 20000)], u);
+            expected.push(1);
+          }
+        }
+        pool.run(parts);
+      }
+      if (rnd() < 0.05) pool.flushDetached();
+    }
+    pool.flushDetached();
+    expect(next).toBeLessThan(16000);
+    expect(order).toEqual(Array.from({ length: jobs }, (_, i) => i));
+    // detached units add twice (two calls), the others once
+    expect(Array.from(ints.subarray(0, next))).toEqual(expected);
+  });
+
   it('reports a trap in a detached job when it is finished, and refuses further calls', () => {
     const memory = new WebAssembly.Memory({ initial: 1, maximum: 1, shared: true });
     const pool = new HeapPool(memory);
