@@ -7,6 +7,10 @@ import { Tensor } from '../src/torch/tensor.js';
 import { nn, type Module } from '../src/nn/index.js';
 import type { Storage } from '../src/torch/storage.js';
 import { countDiffering, trainSmallResnet } from './helpers/resnet_steps.js';
+import { manualSeed } from '../src/torch/random.js';
+import { createResNet } from '../src/models/resnet.js';
+import { createPreResNet } from '../src/models/preresnet.js';
+import { sgdTrainer, sgdTrainStep } from '../src/train/train_step.js';
 
 beforeAll(async () => {
   await initBackendInfo('wasm');
@@ -63,5 +67,27 @@ describe('releasing consumed gradInputs', () => {
     expect((model.get(3) as { gradInput: Tensor }).gradInput.nElement()).toBe(0);
     expect((model.get(2) as { gradInput: Tensor }).gradInput.nElement()).toBe(0);
     expect(g.nElement()).toBe(2 * 4 * 5 * 5);
+  });
+
+  it("trains fb.resnet.torch's ResNet and pre-activation ResNet the same (in-place ReLUs share their gradients' storage)", () => {
+    // an in-place ReLU's gradInput views the storage of its gradOutput: when the release empties
+    // one of them the other is left viewing an empty storage, which the next step writes anew
+    const run = (release: boolean, build: () => Module) => {
+      setReleaseGradInputs(release);
+      manualSeed(4);
+      const model = build();
+      const trainer = sgdTrainer(model, nn.CrossEntropyCriterion().float());
+      const x = Tensor.create('Float', [4, 3, 32, 32]).normal(0, 1);
+      const t = Tensor.create('Long', [4]);
+      for (let i = 1; i <= 4; i++) t.put(i, i);
+      const losses = [0, 1, 2].map(() => sgdTrainStep(trainer, x, t));
+      return { losses, params: Float32Array.from(trainer.params.values() as Float32Array) };
+    };
+    for (const build of [() => createResNet({ depth: 8, shortcutType: 'A' }), () => createPreResNet({ depth: 8, shortcutType: 'C' })]) {
+      const kept = run(false, build);
+      const released = run(true, build);
+      expect(released.losses).toEqual(kept.losses);
+      expect(countDiffering(released.params, kept.params)).toBe(0);
+    }
   });
 });

@@ -79,6 +79,10 @@ export abstract class TensorTF extends TensorRandom {
   setTF(t: tf.Tensor, layout: 'logical' | 'NHWC' = 'logical'): this {
     const shape = t.shape.slice();
     if (layout === 'NHWC' && shape.length !== 4) throw new RangeError(`setTF: layout NHWC needs a 4-d tensor, got shape [${shape}]`);
+    // a view left on a storage that nn's release of consumed gradInputs emptied (another
+    // tensor sharing it, e.g. an in-place module's gradInput, was the one released): nothing
+    // in it to keep, the value gets a storage of its own
+    if (this.storage_ && this.storage_.size() === 0) this.storage_ = null;
     const covers = !this.storage_ || (this.offset_ === 0 && this.nElement() === this.storage_.size() && this.isContiguous());
     if (!covers) {
       const src = this.newTensor(this.elementType, []);
