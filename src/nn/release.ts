@@ -22,6 +22,20 @@ export function releaseGradInputsEnabled(): boolean {
   return enabled;
 }
 
+/**
+ * Runs `fn` with the release on (a training step whose gradInputs nobody reads: mpelu train),
+ * unless MPELU_RELEASE_GRADINPUT=0 asks for Torch's semantics; restores the setting after.
+ */
+export function withReleasedGradInputs<T>(fn: () => T): T {
+  const previous = enabled;
+  if (typeof process === 'undefined' || process.env?.['MPELU_RELEASE_GRADINPUT'] !== '0') enabled = true;
+  try {
+    return fn();
+  } finally {
+    enabled = previous;
+  }
+}
+
 /** The storages an activity (a tensor or a table of them) uses. */
 function storagesOf(a: Activity | undefined, into: Set<unknown>): Set<unknown> {
   if (a instanceof Tensor) {

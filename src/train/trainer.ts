@@ -26,6 +26,7 @@ import type { DataLoader } from '../data/loader.js';
 import { computeScore } from './score.js';
 import { learningRateAt } from './schedule.js';
 import { sgdTrainStep } from './train_step.js';
+import { withReleasedGradInputs } from '../nn/release.js';
 
 /** What a Trainer needs from the options (opts.lua's names). */
 export interface TrainerOptions {
@@ -186,9 +187,11 @@ export class Trainer {
     this.model.training();
     return this.runEpoch('train', epoch, loader, mainGenerator, () => {
       let scores = new Float32Array(0);
-      const loss = sgdTrainStep(this, this.input!, this.target!, (output) => {
+      // consumed gradInputs released as the backward goes (less memory, and the residual
+      // units' backward adds fused): checkpoints are clearState()'d, nothing else reads them
+      const loss = withReleasedGradInputs(() => sgdTrainStep(this, this.input!, this.target!, (output) => {
         scores = Float32Array.from(output.values());
-      });
+      }));
       return [loss, scores];
     });
   }
