@@ -8,6 +8,7 @@ import { withSharedMemory } from '../src/backend/wasm/shared_heap.js';
 import { getNumThreads, setNumThreads } from '../src/backend/threads.js';
 import { SplitCalls, partOf, partRange } from '../src/backend/wasm/split_calls.js';
 import { initBackendInfo } from '../src/backend/index.js';
+import { ScratchBlock } from '../src/backend/wasm/heap.js';
 
 declare const WebAssembly: { Memory: new (d: { initial: number; maximum: number; shared: boolean }) => { buffer: SharedArrayBuffer } };
 
@@ -263,5 +264,16 @@ describe('thread count', () => {
     expect(() => setNumThreads(0)).toThrow(/whole number >= 1, got 0/);
     expect(() => setNumThreads(1.5)).toThrow(/whole number/);
     setNumThreads(before);
+  });
+});
+
+describe('scratch blocks', () => {
+  it('hands out offsets past 2 GiB as unsigned numbers (a 4 GiB heap)', () => {
+    // the allocator of a heap grown past 2 GiB returns addresses >= 2^31
+    const heap = { memory: { buffer: new ArrayBuffer(8) }, malloc: () => 2 ** 31 + 5, free: () => undefined };
+    const block = new ScratchBlock(heap as never, 'test', 64);
+    const base = block.reserve(100);
+    expect(base).toBe(2 ** 31 + 16);
+    expect(base % 16).toBe(0);
   });
 });

@@ -438,7 +438,7 @@ function filterGradWasmSimd(backend: tf.KernelBackend, x: Info, dy: Info, g: Con
   // a call that may run detached has a block of its own (freed when done); else the scratch
   const ownBlock = detach ? gemm.heap.malloc(scratchBytes + 16) >>> 0 : 0;
   if (!ownBlock) detach = false;
-  const cBase = ownBlock ? (ownBlock + 15) & ~15 : gemm.scratch.reserveOrRelease(scratchBytes, release);
+  const cBase = ownBlock ? ((ownBlock + 15) & ~15) >>> 0 : gemm.scratch.reserveOrRelease(scratchBytes, release);
   const xOff = be.getMemoryOffset(x.dataId);
   const dyOff = be.getMemoryOffset(dy.dataId);
   const limit = gemm.memory.buffer.byteLength;

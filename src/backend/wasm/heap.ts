@@ -162,6 +162,6 @@ export class ScratchBlock {
 
   /** The block's 16-byte aligned offset (as last reserved). */
   base(): number {
-    return (this.block + 15) & ~15;
+    return ((this.block + 15) & ~15) >>> 0; // unsigned: the heap reaches past 2 GiB
   }
 }
