@@ -122,10 +122,7 @@ export class SpatialConvolution extends Module<Tensor, Tensor> {
           const filter = this.hostFilter(weight);
           const b = bias ? hostFloat32(bias) : null;
           const args = this.hostArgs(!this.train || winogradInTraining());
-          const a4 = addend ? addendNHWC(addend) : null;
-          const added = a4 ? conv2dForwardHost(x4, filter, b, args, a4) : null;
-          if (added) addend!.done = true;
-          const onHost = added ?? conv2dForwardHost(x4, filter, b, args);
+          const onHost = withAddend(addend, (a4) => conv2dForwardHost(x4, filter, b, args, a4));
           if (onHost) return onHost;
         }
         const b = bias ? (bias.toTF() as tf.Tensor1D) : null;
@@ -159,10 +156,7 @@ export class SpatialConvolution extends Module<Tensor, Tensor> {
         if (hostParamsActive()) {
           const filter = this.hostFilter(weight);
           const args = this.hostArgs(winogradInTraining());
-          const a4 = addend ? addendNHWC(addend) : null;
-          const added = a4 ? conv2dBackwardInputHost(dy4, filter, xShape, args, a4) : null;
-          if (added) addend!.done = true;
-          const onHost = added ?? conv2dBackwardInputHost(dy4, filter, xShape, args);
+          const onHost = withAddend(addend, (a4) => conv2dBackwardInputHost(dy4, filter, xShape, args, a4));
           if (onHost) return onHost;
         }
         return conv2dBackwardInput(dy4, filterHWIO(weight), xShape, [p.dH, p.dW], [p.padH, p.padW]);
@@ -332,8 +326,13 @@ function filterHWIO(weight: Tensor): tf.Tensor4D {
   return tf.tidy(() => tf.transpose(weight.toTF() as tf.Tensor4D, [2, 3, 1, 0]));
 }
 
-/** An offered residual addend as the kernels take it: a Float 4-d tensor, channels last; else null. */
-function addendNHWC(a: Addend): tf.Tensor4D | null {
-  const t = a.tensor;
-  return t.elementType === 'Float' && t.nDimension() === 4 ? t.toTFNHWC() : null;
+/**
+ * run(the offered addend, channels last) when there is one (a Float 4-d tensor) and the kernel
+ * takes it (then marked done); else run(null), the plain kernel.
+ */
+function withAddend(addend: Addend | undefined, run: (a4: tf.Tensor4D | null) => tf.Tensor4D | null): tf.Tensor4D | null {
+  const t = addend?.tensor;
+  const added = t && t.elementType === 'Float' && t.nDimension() === 4 ? run(t.toTFNHWC()) : null;
+  if (added) addend!.done = true;
+  return added ?? run(null);
 }

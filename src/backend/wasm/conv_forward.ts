@@ -18,7 +18,7 @@ import type * as tf from '@tensorflow/tfjs-core';
 import { perHeap, type WasmHeapBackend } from './heap.js';
 import { partOf } from './split_calls.js';
 import { wasmSimd, KillSwitch } from './kill_switch.js';
-import { copyOutPadded, NC, TapKernels, tapGemmSupported, tapOrder, tapRanges, type ConvTapGeometry } from './tap_gemm.js';
+import { copyOutPadded, NC, residualAddTakes, TapKernels, tapGemmSupported, tapOrder, tapRanges, type ConvTapGeometry } from './tap_gemm.js';
 import { isHostFilter, type HostFilter } from './host_filter.js';
 import { forwardLayout, winogradConv3x3, winogradTakes } from './winograd.js';
 
@@ -78,10 +78,8 @@ export function conv2dForwardWasmSimd(backend: tf.KernelBackend, x: Info, filter
   const bFloats = packB ? taps * ci * ldb : 0;
   const cFloats = direct ? 0 : positions * ldb;
 
-  // y = conv + addend in the kernel's store (the residual add): a 1x1 stride-1 unpadded layer
-  // without bias whose y rows are the tiles' (one tap, summed whole before the add)
-  if (addend && !(taps === 1 && sh === 1 && sw === 1 && pt === 0 && pl === 0 && ho === h && wo === w && !bias && direct && ci > 0 &&
-    addend.dtype === 'float32' && addend.shape.length === 4 && addend.shape.every((d, i) => d === [n, ho, wo, co][i]))) return null;
+  // y = conv + addend in the kernel's store (the residual add): without bias, y rows the tiles'
+  if (addend && !(residualAddTakes(addend, [n, ho, wo, co], g) && ho === h && wo === w && !bias && direct && ci > 0)) return null;
   const out = be.makeOutput([n, ho, wo, co], 'float32');
   if (positions === 0 || co === 0) {
     convForwardSimd.ran();
@@ -168,12 +166,12 @@ export function conv2dForwardWasmSimd(backend: tf.KernelBackend, x: Info, filter
       if (oh1 <= oh0 || ow1 <= ow0 || ci === 0) continue;
       const a = Math.floor(t / kw);
       const e = t - a * kw;
-      const load = idx > 0 ? 1 : first;
+      // with an addend (one tap) the start is zeros and `load` the addend's distance from y
+      const load = addend ? be.getMemoryOffset(addend.dataId) - outOff : idx > 0 ? 1 : first;
       const ap = xOff + ((n0 * h + oh0 * sh + a - pt) * w + ow0 * sw + e - pl) * xPos;
       const cp = cBase + ((n0 * ho + oh0) * wo + ow0) * cPos;
       const bp = bBase + t * ci * ldb * 4;
-      if (addend) kern.run(split, part, colsInner, ap, bp, cp, nTiles, ci, outer, oh1 - oh0, ow1 - ow0, aw, cw, be.getMemoryOffset(addend.dataId) - outOff, gi, true);
-      else kern.run(split, part, colsInner, ap, bp, cp, nTiles, ci, outer, oh1 - oh0, ow1 - ow0, aw, cw, load, gi); // a group's taps add into its outputs: one unit
+      kern.run(split, part, colsInner, ap, bp, cp, nTiles, ci, outer, oh1 - oh0, ow1 - ow0, aw, cw, load, gi, addend !== null); // a group's taps add into its outputs: one unit
     }
   }
   split.finish();

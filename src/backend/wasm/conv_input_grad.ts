@@ -17,7 +17,7 @@ import type * as tf from '@tensorflow/tfjs-core';
 import { perHeap, type WasmHeapBackend } from './heap.js';
 import { partOf } from './split_calls.js';
 import { wasmSimd, KillSwitch } from './kill_switch.js';
-import { copyOutPadded, NC, TapKernels, tapGemmSupported, tapOrder, tapRanges, type ConvTapGeometry } from './tap_gemm.js';
+import { copyOutPadded, NC, residualAddTakes, TapKernels, tapGemmSupported, tapOrder, tapRanges, type ConvTapGeometry } from './tap_gemm.js';
 import { isHostFilter, type HostFilter } from './host_filter.js';
 import { inputGradLayout, winogradConv3x3, winogradTakes } from './winograd.js';
 
@@ -70,10 +70,8 @@ export function conv2dBackpropInputWasmSimd(backend: tf.KernelBackend, dy: Info,
   const bFloats = taps * co * ldb;
   const cFloats = direct ? 0 : positions * ldb;
 
-  // dx = conv + addend in the kernel's store (a residual branch's gradient): a 1x1 stride-1
-  // unpadded layer whose dx rows are the tiles' (one tap, summed whole before the add)
-  if (addend && !(taps === 1 && sh === 1 && sw === 1 && pt === 0 && pl === 0 && ho === h && wo === w && direct && co > 0 &&
-    addend.dtype === 'float32' && addend.shape.length === 4 && addend.shape.every((d, i) => d === inputShape[i]))) return null;
+  // dx = conv + addend in the kernel's store (a residual branch's gradient): dx rows the tiles'
+  if (addend && !(residualAddTakes(addend, inputShape, g) && ho === h && wo === w && direct && co > 0)) return null;
   const out = be.makeOutput([n, h, w, ci], 'float32');
   const outOff = be.getMemoryOffset(out.dataId);
   if (positions === 0 || ci === 0) {
@@ -142,12 +140,12 @@ export function conv2dBackpropInputWasmSimd(backend: tf.KernelBackend, dy: Info,
       const a = Math.floor(t / kw);
       const e = t - a * kw;
       // the first tap overwrites (the covering one, or zeros), the others add
-      const load = idx > 0 ? 1 : 0;
+      // with an addend (one tap) the start is zeros and `load` the addend's distance from dx
+      const load = addend ? be.getMemoryOffset(addend.dataId) - outOff : idx > 0 ? 1 : 0;
       const ap = dyOff + ((n0 * ho + oh0) * wo + ow0) * dyPos;
       const cp = cBase + ((n0 * h + oh0 * sh + a - pt) * w + ow0 * sw + e - pl) * cPos;
       const bp = bBase + t * co * ldb * 4;
-      if (addend) kern.run(split, part, colsInner, ap, bp, cp, nTiles, co, outer, oh1 - oh0, ow1 - ow0, aw, cw, be.getMemoryOffset(addend.dataId) - outOff, gi, true);
-      else kern.run(split, part, colsInner, ap, bp, cp, nTiles, co, outer, oh1 - oh0, ow1 - ow0, aw, cw, load, gi); // a group's taps add into its outputs: one unit
+      kern.run(split, part, colsInner, ap, bp, cp, nTiles, co, outer, oh1 - oh0, ow1 - ow0, aw, cw, load, gi, addend !== null); // a group's taps add into its outputs: one unit
     }
   }
   split.finish();

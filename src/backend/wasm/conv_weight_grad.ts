@@ -395,8 +395,9 @@ function filterGradWasmSimd(backend: tf.KernelBackend, x: Info, dy: Info, g: Con
   if (!gemm) return false;
   // a call that finishes here waits for those still running detached (their sums into the
   // same gradWeight, if it is shared, stay in call order)
-  let detach = detachable && heapPoolFor(gemm.memory) !== null;
-  if (!detach) heapPoolFor(gemm.memory)?.flushDetached();
+  const pool = heapPoolFor(gemm.memory);
+  let detach = detachable && pool !== null;
+  if (!detach) pool?.flushDetached();
   const be = backend as WasmHeapBackend;
   const [n, h, w, ci] = x.shape as [number, number, number, number];
   const [, ho, wo, co] = dy.shape as [number, number, number, number];

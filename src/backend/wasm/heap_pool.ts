@@ -343,10 +343,10 @@ export function unitsTakenOverByCaller(): number {
   return unitsTakenOver;
 }
 
-/** `into` = a's records and units, then b's (into is cleared first). */
-function concatLists(into: CallList, a: CallList, b: CallList): CallList {
+/** `into` = the lists' records and units, one list after the other (into is cleared first). */
+function concatLists(into: CallList, ...lists: CallList[]): CallList {
   into.clear();
-  for (const l of [a, b]) {
+  for (const l of lists) {
     for (let u = 0; u < l.unitCount; u++) {
       const from = l.units[u]!;
       const to = u + 1 < l.unitCount ? l.units[u + 1]! : l.count;
@@ -415,7 +415,7 @@ export class HeapPool {
     if (this.broken) throw this.broken;
     if (list.count === 0 || list.count > CAPACITY) return false;
     if (this.detached.length >= DETACHED_MAX) this.flushDetached();
-    this.detached.push({ list: concatLists(new CallList(), list, new CallList()), posted: false, done: false, onDone });
+    this.detached.push({ list: concatLists(new CallList(), list), posted: false, done: false, onDone });
     poolsWithDetachedJobs.add(this);
     this.feedWorker();
     return true;

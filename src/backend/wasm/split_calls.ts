@@ -85,11 +85,7 @@ export class SplitCalls {
     const lists = this.lists;
     if (lists && this.pool && lists.length > 1 && lists[0]!.count === 0 && lists.slice(2).every((l) => l.count === 0)) {
       if (this.pool.runDetached(lists[1]!, onDone)) {
-        for (const l of lists) {
-          l.clear();
-          if (spareLists.length < 64) spareLists.push(l);
-        }
-        lists.length = 0;
+        this.recycleLists();
         pooled++;
         return;
       }
@@ -98,18 +94,23 @@ export class SplitCalls {
     onDone();
   }
 
+  /** The lists (grown to the size kernels need) serve the next split. */
+  private recycleLists(): void {
+    const lists = this.lists!;
+    for (const l of lists) {
+      l.clear();
+      if (spareLists.length < 64) spareLists.push(l);
+    }
+    lists.length = 0;
+  }
+
   /** Runs the recorded parts, one per thread; returns when every part is done. */
   finish(): void {
     if (this.lists && this.lists.length > 0 && this.pool) {
       try {
         this.pool.run(this.lists);
       } finally {
-        // the lists (grown to the size kernels need) serve the next split
-        for (const l of this.lists) {
-          l.clear();
-          if (spareLists.length < 64) spareLists.push(l);
-        }
-        this.lists.length = 0;
+        this.recycleLists();
       }
       pooled++;
     }

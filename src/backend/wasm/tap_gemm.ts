@@ -323,6 +323,16 @@ export function tapRanges(g: ConvTapGeometry, ho: number, wo: number, h: number,
   return ranges;
 }
 
+/**
+ * Whether the _add kernels can write C = A B + `addend` for a layer: one tap (a 1x1 stride-1
+ * unpadded filter, so each C row is summed whole in registers before the add), the addend a
+ * float32 tensor of C's shape `outShape`.
+ */
+export function residualAddTakes(addend: { dtype: string; shape: readonly number[] }, outShape: readonly number[], g: ConvTapGeometry): boolean {
+  return g.kh === 1 && g.kw === 1 && g.sh === 1 && g.sw === 1 && g.pt === 0 && g.pl === 0 &&
+    addend.dtype === 'float32' && addend.shape.length === outShape.length && addend.shape.every((d, i) => d === outShape[i]);
+}
+
 /** Tap indices with `first` (if >= 0) moved to the front: the tap that runs first and overwrites. */
 export function tapOrder(taps: number, first: number): number[] {
   const all = Array.from({ length: taps }, (_, t) => t);
