@@ -20,7 +20,7 @@ import { wasmFusedRuns, wasmSimdActive } from '../src/backend/fused/register.js'
 import { wasmSimd } from '../src/backend/wasm/kill_switch.js';
 import { assemble, Code, sleb, T, uleb } from '../src/backend/wasm/encoder.js';
 import type { WasmMemory } from '../src/backend/wasm/heap.js';
-import { expPolynomial, fold, SimdKernels, simdModuleBytes, simdSupported, simdWidth, tile } from '../src/backend/wasm/mpelu_batchnorm.js';
+import { expPolynomial, fold, SimdKernels, simdModuleBytes, simdSupported, simdWidth, tile, unrolledName } from '../src/backend/wasm/mpelu_batchnorm.js';
 import { data, rng, size } from './helpers/random_data.js';
 import { expectClose } from './helpers/close.js';
 
@@ -77,6 +77,42 @@ describe('wasm encoder', () => {
     expect(simdSupported()).toBe(true); // Node >= 16.4 has wasm SIMD; the project needs Node 20
     expect(WA.validate(simdModuleBytes(false))).toBe(true);
     expect(WA.validate(simdModuleBytes(true))).toBe(true);
+  });
+
+  it('the unrolled kernels (four vectors per iteration, interleaved) give the bits of the one-vector ones', () => {
+    // [kernel, data pointers (the last ones written), parameter rows, float64 terms (0: elementwise)]
+    const kernels: [string, number, number, number][] = [
+      ['exp', 2, 0, 0], ['mpelu_forward', 2, 2, 0], ['bn_affine', 2, 4, 0], ['bn_affine_mpelu', 3, 6, 0],
+      ['bn_backward_dx', 3, 4, 0], ['add', 3, 0, 0], ['mpelu_backward', 3, 3, 2], ['bn_moments', 1, 1, 2],
+      ['bn_shifted_sum', 1, 1, 1], ['bn_backward_sums', 2, 1, 2], ['mpelu_bn_backward', 4, 4, 4],
+    ];
+    const memory = new WA.Memory({ initial: 8 });
+    const exports = new WA.Instance(new WA.Module(simdModuleBytes()), { env: { memory } }).exports;
+    const W = 32; // a row of 128 bytes: two groups of four vectors
+    const rows = 37;
+    const n = W * rows;
+    const heap = new Float32Array(memory.buffer as ArrayBuffer);
+    const arrays = [0, 1, 2, 3].map((j) => 1024 + j * n); // float indices
+    const prm = 1024 + 4 * n;
+    const acc = prm + 8 * W;
+    const values = data(n, 91, -6, 4);
+    values.set([NaN, 0, -0, -200, 100, Infinity, -Infinity, 1e-40], 5);
+    for (const [name, nData, nRows, nTerms] of kernels) {
+      const run = (kname: string) => {
+        arrays.forEach((a, j) => heap.set(j === 0 ? values : data(n, 92 + j, -3, 3), a));
+        heap.set(data(nRows * W, 99, 0.1, 1.5), prm);
+        new Float64Array(memory.buffer as ArrayBuffer, acc * 4, nTerms * W).fill(0);
+        const ptrs = arrays.slice(0, nData).map((a) => a * 4);
+        const sizes = [4 * n, 4 * W];
+        exports[kname]!(...ptrs, prm * 4, ...(nTerms > 0 ? [acc * 4] : []), ...sizes);
+        return [new Uint32Array(memory.buffer as ArrayBuffer, 4 * 1024, 4 * n).slice(), new Uint32Array(memory.buffer as ArrayBuffer, acc * 4, 2 * nTerms * W).slice()];
+      };
+      const [plain, plainSums] = run(name);
+      const [unrolled, unrolledSums] = run(unrolledName(name));
+      expect(unrolled!.every((b, i) => b === plain![i]), name).toBe(true);
+      expect(unrolledSums!.every((b, i) => b === plainSums![i]), `${name} sums`).toBe(true);
+      if (nTerms > 0) expect(plainSums!.some((b) => b !== 0), `${name} sums something`).toBe(true);
+    }
   });
 
   it('row widths: channels fastest, tiled to a multiple of 4; shared parameters over any layout', () => {
