@@ -14,7 +14,11 @@
 //   MPELU_BENCH_CONFIGS=164x32,164x64,1001x64   configurations (default: all three; the
 //                                               1001-layer one runs one timed step)
 //   MPELU_BENCH_THREADS=2                       threads for both (default: the core count)
-//   MPELU_BENCH_STEPS=3                         timed steps (default 3, 2 at batch 64, 1 for 1001)
+//   MPELU_BENCH_STEPS=5                         timed steps after one warm-up step, the same for both
+//                                               (default 5 at batch 32, 2 at batch 64, 1 for 1001:
+//                                               mpelu's steps 1-2 still run 5-15 % slower while V8
+//                                               optimizes its JavaScript, PyTorch's are steady from
+//                                               step 1; a training run is thousands of steps)
 //   MPELU_BENCH_ROUNDS=2                        alternating mpelu / peer rounds, best of each side
 //                                               (default 2, 1 for 1001)
 //   MPELU_BENCH_BACKEND=wasm                    mpelu's backend (cpu takes minutes a step)
@@ -51,7 +55,7 @@ function configs(): Config[] {
     if (!Number.isInteger(depth) || !Number.isInteger(batch) || (depth - 2) % 9 !== 0 || batch < 1) {
       throw new Error(`MPELU_BENCH_CONFIGS: expected DEPTHxBATCH with DEPTH = 9n+2 (e.g. 164x32), found '${s}'`);
     }
-    const steps = Number(process.env.MPELU_BENCH_STEPS ?? (depth > 200 ? 1 : batch > 32 ? 2 : 3));
+    const steps = Number(process.env.MPELU_BENCH_STEPS ?? (depth > 200 ? 1 : batch > 32 ? 2 : 5));
     return { depth, batch, steps };
   });
 }

@@ -500,6 +500,9 @@ export function simdSupported(): boolean {
 
 type Ptr = number;
 
+/** Each kernel's [one-vector, unrolled] function names. */
+const UNROLLED_NAMES = new Map<string, [string, string]>();
+
 /** Pieces per thread of an elementwise pass. */
 const MAP_PIECES_PER_THREAD = 4;
 type KernelFn = (...args: number[]) => void;
@@ -581,7 +584,11 @@ export class SimdKernels {
 
   /** The kernel for rows of W floats: the unrolled variant when a row holds whole groups of its vectors. */
   private kernel(split: SplitCalls, name: string, W: number): ReturnType<SplitCalls['fn']> {
-    const kname = W % (4 * UNROLL) === 0 ? unrolledName(name) : name;
+    const unrolled = W % (4 * UNROLL) === 0;
+    // the name looked up once: a key built per call costs a string-table lookup every time
+    let names = UNROLLED_NAMES.get(name);
+    if (!names) UNROLLED_NAMES.set(name, (names = [name, unrolledName(name)]));
+    const kname = names[unrolled ? 1 : 0];
     return split.fn('mpelu_batchnorm', simdModuleBytes, kname, this.k[kname]!);
   }
 
