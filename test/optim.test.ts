@@ -8,6 +8,7 @@ import { load } from '../src/t7/index.js';
 import { LuaTable } from '../src/t7/lua_table.js';
 import { Tensor } from '../src/torch/tensor.js';
 import { sgd, getOptimConfig, learningRate, weightDecay } from '../src/optim/index.js';
+import { SGD_ARENA_MIN_ELEMENTS } from '../src/optim/sgd_arena.js';
 import { nn } from '../src/nn/index.js';
 import { expectClose } from './helpers/close.js';
 
@@ -138,8 +139,8 @@ describe('optim.sgd semantics', () => {
 });
 
 describe('optim.sgd one-pass Float update (nnlr vectors, Nesterov)', () => {
-  it('leaves x, the gradient and every state buffer as the separate passes do, bit for bit', () => {
-    const n = 1000;
+  // 1000: the JavaScript loop; 10003 (not a multiple of 4): the WebAssembly kernel (sgd_arena.ts)
+  for (const n of [1000, SGD_ARENA_MIN_ELEMENTS * 2 + 11]) it(`leaves x, the gradient and every state buffer as the separate passes do, bit for bit (${n} parameters)`, () => {
     const rand = (seed: number) => {
       const t = Tensor.create('Float', [n]);
       for (let i = 1; i <= n; i++) t.put(i, Math.sin(seed * 1000 + i * 7.31) * 2 ** ((i % 9) - 4));
@@ -176,6 +177,39 @@ describe('optim.sgd one-pass Float update (nnlr vectors, Nesterov)', () => {
       expect(same((config as Record<string, unknown>)['deltaParameters'] as Tensor, rdelta)).toBe(true);
     }
     expect((config as Record<string, unknown>)['evalCounter']).toBe(4);
+  });
+
+  it('a model whose flat parameters moved into the kernel\'s memory: its weights see every step, and a resize moves them again', () => {
+    const model = nn.Sequential().add(nn.Linear(100, 100)).add(nn.Linear(100, 10)).float();
+    const [params, grads] = model.getParameters();
+    expect(params.nElement()).toBeGreaterThan(SGD_ARENA_MIN_ELEMENTS);
+    const [lrs, wds] = getOptimConfig(model, 0.1, 1e-4);
+    const config = { learningRate: 0.1, momentum: 0.9, nesterov: true, dampening: 0, weightDecays: wds, learningRates: lrs };
+    const weight = (model.get(1) as InstanceType<typeof nn.Linear>).weight;
+    const before = weight.clone();
+    const hostBefore = params.storage().data();
+    const feval = (): [number, Tensor] => {
+      grads.fill(0.5);
+      return [0, grads];
+    };
+    for (let s = 0; s < 3; s++) sgd(feval, params, config);
+    // the flat storage's values live in the kernel's memory now, still shared with the module's views
+    const moved = params.storage().data();
+    const gradsMoved = grads.storage().data();
+    expect(moved).not.toBe(hostBefore);
+    expect(weight.storage()).toBe(params.storage());
+    expect(weight.values()).toEqual(params.narrow(1, 1, weight.nElement()).values());
+    expect(weight.values()).not.toEqual(before.values());
+    sgd(feval, params, config);
+    expect(params.storage().data()).toBe(moved); // no second move while nothing changed
+    // a resized gradient storage (other host memory) is moved again, and the step goes on
+    grads.storage().resize(grads.nElement() + 4).resize(grads.nElement());
+    const values = params.values();
+    sgd(feval, params, config);
+    expect(grads.storage().data()).not.toBe(gradsMoved);
+    expect(params.storage().data()).not.toBe(moved);
+    expect(params.values()).not.toEqual(values);
+    expect(weight.values()).toEqual(params.narrow(1, 1, weight.nElement()).values());
   });
 });
 

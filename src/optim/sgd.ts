@@ -19,6 +19,7 @@
 import { Tensor } from '../torch/tensor.js';
 import { LuaTable } from '../t7/lua_table.js';
 import { hostFloat32ForWrite } from '../nn/tensor_helpers.js';
+import { nesterovStepInArena } from './sgd_arena.js';
 
 /** The options optim.sgd reads (any other keys are kept untouched). */
 export interface SgdConfig {
@@ -199,6 +200,7 @@ export function sgd(
 function nesterovStepFloat32(x: Tensor, dfdx: Tensor, wds: Tensor, lrs: Tensor, decay: Tensor, buf: Tensor, delta: Tensor, mom: number, clr: number): boolean {
   const all = [x, dfdx, wds, lrs, decay, buf, delta];
   if (new Set(all.map((t) => t.storage())).size !== all.length) return false;
+  if (nesterovStepInArena(all, mom, -clr)) return true;
   const n = x.nElement();
   const [X, G, WD, LR, DE, B, DL] = all.map((t) => (t.nElement() === n ? hostFloat32ForWrite(t) : null));
   if (!X || !G || !WD || !LR || !DE || !B || !DL) return false;

@@ -382,6 +382,22 @@ export class Storage {
     other.release();
   }
 
+  /**
+   * Moves the values into `target` (this storage's host kind, its length), which holds them
+   * from now on: e.g. a slot of a WebAssembly memory a kernel updates in place
+   * (optim/sgd_arena.ts). The device copy is dropped; every tensor on this storage sees the
+   * same values, now in `target`.
+   */
+  moveHostTo(target: HostArray): void {
+    if (target.constructor !== HOST_ARRAY[this.type] || target.length !== this.length) {
+      throw new TypeError(`moveHostTo: a ${this.type} storage of ${this.length} elements needs a ${HOST_ARRAY[this.type]!.name} of that length, got a ${target.constructor.name} of ${target.length}`);
+    }
+    const values = this.mutableData();
+    if (values === target) return;
+    (target as Float64Array).set(values as Float64Array);
+    this.host = target;
+  }
+
   /** Releases the device copy now (the storage stays usable from the host). */
   dispose(): void {
     this.data();
