@@ -121,6 +121,37 @@ describe('Winograd F(2x2, 3x3) on wasm', () => {
     });
   });
 
+  it('reuses a host filter\'s transform while its values are unchanged, and follows a change of any value', () => {
+    winograd.set(true);
+    const s = { n: 2, h: 8, w: 8, ci: 16, co: 16 };
+    const x = tf.tensor4d(data(s.n * s.h * s.w * s.ci, 61), [s.n, s.h, s.w, s.ci]);
+    const fv = data(9 * s.ci * s.co, 62);
+    const filter = { values: torchOrder(fv, s.ci, s.co), co: s.co, ci: s.ci, kh: 3, kw: 3 };
+    const onHeap = (values: Float32Array) => {
+      const f = tf.tensor4d(values, [3, 3, s.ci, s.co]);
+      const y = forwardOnHeap(x, f, null);
+      const v = Array.from(y.dataSync());
+      tf.dispose([f, y]);
+      return v;
+    };
+    const run = () => {
+      const y = conv2dForwardHost(x, filter, null, ARGS)!;
+      const v = Array.from(y.dataSync());
+      y.dispose();
+      return v;
+    };
+    const first = run();
+    expect(run()).toEqual(first); // the cached transform
+    expect(first).toEqual(onHeap(fv)); // a filter on the heap is transformed every call
+    // one value of the last output channel's last tap changes: the transform is made again
+    filter.values[filter.values.length - 1]! += 0.5;
+    fv[fv.length - 1]! += 0.5;
+    const changed = run();
+    expect(changed).not.toEqual(first);
+    expect(changed).toEqual(onHeap(fv));
+    x.dispose();
+  });
+
   it('gives the same bits on 1 and 2 threads', () => {
     winograd.set(true);
     const s = { n: 5, h: 16, w: 16, ci: 32, co: 32 };
