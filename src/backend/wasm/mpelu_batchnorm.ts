@@ -578,8 +578,11 @@ export class SimdKernels {
     }
     split.finish();
     if (chunks > 1) this.k['sum_runs']!(acc, chunkBytes / 16, chunkBytes, chunks);
-    const a = new Float64Array(this.heap.memory.buffer, acc, terms * W);
-    return Array.from({ length: terms }, (_, t) => a.slice(t * W, (t + 1) * W));
+    // one copy out of the scratch (each new typed array costs microseconds), a view per term
+    const a = new Float64Array(this.heap.memory.buffer, acc, terms * W).slice();
+    const sums: Float64Array[] = [];
+    for (let t = 0; t < terms; t++) sums.push(a.subarray(t * W, (t + 1) * W));
+    return sums;
   }
 
   /** The kernel for rows of W floats: the unrolled variant when a row holds whole groups of its vectors. */

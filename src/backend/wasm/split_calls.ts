@@ -41,7 +41,13 @@ export class SplitCalls {
   /** `wanted` parts at most (the thread count when a pool runs them, else 1). */
   constructor(private readonly pool: HeapPool | null, wanted: number) {
     this.parts = pool ? Math.max(1, Math.min(wanted, getNumThreads())) : 1;
-    this.lists = pool && this.parts > 1 ? Array.from({ length: this.parts }, () => spareLists.pop() ?? new CallList()) : null;
+    if (pool && this.parts > 1) {
+      const lists: CallList[] = [];
+      for (let p = 0; p < this.parts; p++) lists.push(spareLists.pop() ?? new CallList());
+      this.lists = lists;
+    } else {
+      this.lists = null;
+    }
   }
 
   /**
