@@ -14,11 +14,19 @@
 //   MPELU_BENCH_CONFIGS=164x32,164x64,1001x64   configurations (default: all three; the
 //                                               1001-layer one runs one timed step)
 //   MPELU_BENCH_THREADS=2                       threads for both (default: the core count)
-//   MPELU_BENCH_STEPS=5                         timed steps after one warm-up step, the same for both
-//                                               (default 5 at batch 32, 2 at batch 64, 1 for 1001:
-//                                               mpelu's steps 1-2 still run 5-15 % slower while V8
-//                                               optimizes its JavaScript, PyTorch's are steady from
-//                                               step 1; a training run is thousands of steps)
+//   MPELU_BENCH_STEPS=5                         timed steps, the same for both (default 5 at batch 32,
+//                                               2 at batch 64, 1 for 1001)
+//   MPELU_BENCH_WARMUP=8                        mpelu's untimed steps first, and as many untimed evaluation
+//                                               batches (default 8 at batch 32, 3 at batch 64, 1 for
+//                                               1001). The peer script warms up one step and one batch
+//                                               and is steady from there (its step times are flat from
+//                                               step 1); mpelu's JavaScript around the kernels takes
+//                                               ~10 steps of V8 optimizing to settle (its time outside
+//                                               the kernels per ResNet-164 batch-32 step: 535, 390, 353,
+//                                               323, 296 ms in steps 1-5, ~220 from step 10 on). A
+//                                               training run is thousands of steps: both sides are
+//                                               timed in their steady state. MPELU_BENCH_WARMUP=1 times
+//                                               mpelu from step 1 as the peer.
 //   MPELU_BENCH_ROUNDS=2                        alternating mpelu / peer rounds, best of each side
 //                                               (default 2, 1 for 1001)
 //   MPELU_BENCH_BACKEND=wasm                    mpelu's backend (cpu takes minutes a step)
@@ -39,6 +47,8 @@ interface Config {
   depth: number;
   batch: number;
   steps: number;
+  /** mpelu's untimed steps before the timed ones. */
+  warmup: number;
 }
 
 /** One side's figures. */
@@ -56,7 +66,9 @@ function configs(): Config[] {
       throw new Error(`MPELU_BENCH_CONFIGS: expected DEPTHxBATCH with DEPTH = 9n+2 (e.g. 164x32), found '${s}'`);
     }
     const steps = Number(process.env.MPELU_BENCH_STEPS ?? (depth > 200 ? 1 : batch > 32 ? 2 : 5));
-    return { depth, batch, steps };
+    const warmup = Number(process.env.MPELU_BENCH_WARMUP ?? (depth > 200 ? 1 : batch > 32 ? 3 : 8));
+    if (!Number.isInteger(warmup) || warmup < 1) throw new Error(`MPELU_BENCH_WARMUP: expected an integer >= 1, found '${process.env.MPELU_BENCH_WARMUP}'`);
+    return { depth, batch, steps, warmup };
   });
 }
 
@@ -79,7 +91,7 @@ const BEFORE = { MPELU_HOST_PARAMS: '0', MPELU_RELEASE_GRADINPUT: '0' };
 
 function runMpelu(c: Config, threads: number, extraEnv: Record<string, string> = {}): Figures | null {
   const r = spawnSync(process.execPath, ['--import', 'tsx', join(here, 'helpers/train_step_child.ts')], {
-    env: { ...process.env, ...extraEnv, MPELU_THREADS: String(threads), MPELU_BENCH_CHILD: `${c.depth},${c.batch},${c.steps}` },
+    env: { ...process.env, ...extraEnv, MPELU_THREADS: String(threads), MPELU_BENCH_CHILD: `${c.depth},${c.batch},${c.steps},${c.warmup}` },
     stdio: ['ignore', 'pipe', 'inherit'],
     encoding: 'utf8',
     maxBuffer: 64 << 20,
@@ -149,7 +161,7 @@ else if (!py) console.log('peer: no python3 with torch (Debian: apt-get install 
 
 const rows: string[] = [];
 for (const c of configs()) {
-  console.log(`\n--- ResNet-${c.depth}, batch ${c.batch}, ${c.steps} timed step(s), ${threads} thread(s) ---`);
+  console.log(`\n--- ResNet-${c.depth}, batch ${c.batch}, ${c.steps} timed step(s) (mpelu after ${c.warmup} untimed, the peer after 1), ${threads} thread(s) ---`);
   const ratio = (a?: number, b?: number) => (a && b ? `${(a / b).toFixed(2)}x` : 'n/a');
   if (process.env.MPELU_BENCH_BEFORE === '1') {
     // first the parameters as tfjs tensors and every gradInput kept, for the before/after counters

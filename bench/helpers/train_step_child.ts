@@ -1,6 +1,7 @@
 // One mpelu side of bench/train_step (its own process, so peak RSS is this configuration's):
-// MPELU_BENCH_CHILD=depth,batch,steps. Prints each step's time, loss, live tfjs tensors and
-// transfers, then a `RESULT {json}` line for the parent.
+// MPELU_BENCH_CHILD=depth,batch,steps[,warmup]. Prints each step's time, loss, live tfjs
+// tensors and transfers (the first `warmup` steps untimed), then a `RESULT {json}` line for
+// the parent.
 
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackendInfo } from '../../src/backend/index.js';
@@ -11,7 +12,7 @@ import { formatTransferCounts, installTransferCounters, takeTransferCounts } fro
 import { filterPacks, hostParamsActive } from '../../src/backend/host_params.js';
 import { releaseGradInputsEnabled, setReleaseGradInputs } from '../../src/nn/release.js';
 
-const [depth, batch, steps] = (process.env.MPELU_BENCH_CHILD ?? '164,32,3').split(',').map(Number) as [number, number, number];
+const [depth, batch, steps, warmup = 1] = (process.env.MPELU_BENCH_CHILD ?? '164,32,3').split(',').map(Number) as [number, number, number, number?];
 const info = await initBackendInfo(process.env.MPELU_BENCH_BACKEND ?? 'wasm');
 
 // consumed gradInputs are released during backward (as PyTorch's autograd frees gradients)
@@ -30,15 +31,16 @@ console.log(`  mpelu on ${info.backend} (${info.threads} thread(s)${info.backend
 model.training();
 const times: number[] = [];
 takeTransferCounts();
-for (let s = 0; s <= steps; s++) {
+for (let s = 0; s < warmup + steps; s++) {
   const start = performance.now();
   const loss = step();
   const ms = performance.now() - start;
-  if (s > 0) times.push(ms); // step 0 warms up kernels and allocations
+  // step 0 warms up kernels and allocations, the next ones V8's optimization of the JavaScript
+  if (s >= warmup) times.push(ms);
   const packs = `; filters packed by the conv kernels ${filterPacks.calls} (${((filterPacks.floats * 4) / 1e6).toFixed(2)} MB)`;
   filterPacks.calls = 0;
   filterPacks.floats = 0;
-  console.log(`  train step ${s}: ${ms.toFixed(0)} ms, loss ${loss.toFixed(4)}, live tfjs tensors ${tf.memory().numTensors}; ${formatTransferCounts(takeTransferCounts())}${packs}`);
+  console.log(`  train step ${s}${s < warmup ? ' (untimed)' : ''}: ${ms.toFixed(0)} ms, loss ${loss.toFixed(4)}, live tfjs tensors ${tf.memory().numTensors}; ${formatTransferCounts(takeTransferCounts())}${packs}`);
 }
 const trainMs = times.reduce((a, b) => a + b, 0) / times.length;
 // one more step under tf.profile (not timed): its kernels, transposes and peak tfjs bytes
@@ -47,7 +49,8 @@ const profile = await stepCounts(() => {
 }, largest);
 console.log(`  kernels of one step: ${formatCounts(profile, ['Conv2DBackpropInput', 'Conv2DBackpropFilter'])}`);
 model.evaluate();
-(model.forward(input) as Tensor).get(1, 1);
+// evaluation's own code paths (Winograd, the eval batch norm) warm up as training's did
+for (let s = 0; s < warmup; s++) (model.forward(input) as Tensor).get(1, 1);
 const evalStart = performance.now();
 for (let s = 0; s < steps; s++) (model.forward(input) as Tensor).get(1, 1);
 const evalMs = (performance.now() - evalStart) / steps;
