@@ -334,10 +334,20 @@ export function residualAddTakes(addend: { dtype: string; shape: readonly number
 }
 
 /** Tap indices with `first` (if >= 0) moved to the front: the tap that runs first and overwrites. */
-export function tapOrder(taps: number, first: number): number[] {
-  const all = Array.from({ length: taps }, (_, t) => t);
-  return first < 0 ? all : [first, ...all.filter((t) => t !== first)];
+export function tapOrder(taps: number, first: number): readonly number[] {
+  // made once per (taps, first): every convolution call asks
+  const key = `${taps} ${first}`;
+  let order = tapOrders.get(key);
+  if (!order) {
+    const all: number[] = [];
+    for (let t = 0; t < taps; t++) all.push(t);
+    order = Object.freeze(first < 0 ? all : [first, ...all.filter((t) => t !== first)]);
+    tapOrders.set(key, order);
+  }
+  return order;
 }
+
+const tapOrders = new Map<string, readonly number[]>();
 
 /**
  * Copies `positions` rows of `width` floats out of a result padded to rows of `ld` floats
