@@ -4,7 +4,7 @@
 // buffers) move once into a WebAssembly.Memory of their own (Storage.moveHostTo: every
 // tensor on those storages sees the same values there; the memory lives as long as they do),
 // and each step then runs over them in place, four elements per instruction: on ResNet-164's
-// 1.7M parameters a step of 30.9 ms in the JavaScript loop takes 4.7 ms (bench/sgd_step).
+// 1.7M parameters a step of 30.9 ms in the JavaScript loop takes 4.7 ms (bench/sgd_step.bench.ts).
 //
 // Per element the kernel makes the JavaScript loop's float32 operations in the same order
 // (each product and sum rounded to float32; float64 arithmetic rounded by Math.fround gives

@@ -295,7 +295,6 @@ export class Fn {
   private readonly names = new Map<string, number>();
   private readonly extra: T[] = [];
   readonly code = new Code();
-  private readonly prologue = new Code();
 
   constructor(
     readonly name: string,
@@ -329,32 +328,7 @@ export class Fn {
     return this.code.get(x).i32(1).op('i32.sub').tee(x).brIf(0);
   }
 
-  /**
-   * Pushes a v128 constant of four equal float32 (or, by `i32x4`, int32) lanes from a local
-   * set once at the function's entry: V8 rebuilds a v128.const from immediates at every use,
-   * also inside loops (several instructions each; exp alone uses 17 constants).
-   */
-  f32x4(x: number): Code {
-    return this.constant(`f${Math.fround(x)}`, (c) => c.f32x4(x));
-  }
-
-  i32x4(n: number): Code {
-    return this.constant(`i${n | 0}`, (c) => c.i32x4(n));
-  }
-
-  private constant(key: string, push: (c: Code) => void): Code {
-    let i = this.names.get(`const ${key}`);
-    if (i === undefined) {
-      i = this.l(`const ${key}`, T.v128);
-      push(this.prologue);
-      this.prologue.set(i);
-    }
-    return this.code.get(i);
-  }
-
   def(): FuncDef {
-    const body = new Code();
-    body.bytes.push(...this.prologue.bytes, ...this.code.bytes);
-    return { name: this.name, params: this.params.map(() => T.i32), locals: this.extra, body };
+    return { name: this.name, params: this.params.map(() => T.i32), locals: this.extra, body: this.code };
   }
 }

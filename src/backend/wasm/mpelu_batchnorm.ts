@@ -7,7 +7,7 @@
 //
 // Arithmetic is float32 (4 lanes), as Torch's float kernels; per-channel sums add every
 // float32 term into float64 accumulators, as Torch's accreal (double) sums do.
-// exp has no SIMD instruction: see emitExp.
+// exp has no SIMD instruction: see expPhases.
 
 import { assemble, Code, Fn, type FuncDef } from './encoder.js';
 import { instantiateOnMemory, ScratchBlock, validatesOnce, type HeapAccess } from './heap.js';
@@ -129,37 +129,37 @@ function expPhases(t: string, k: string, r: string, out: string): Phase[] {
     // t stays NaN here because both compare false
     (u) => {
       u.code.get(u.v(t));
-      u.f.f32x4(EXP_HI).simd('f32x4.pmin');
-      u.f.f32x4(EXP_LO).simd('f32x4.pmax').set(u.v(t));
+      u.code.f32x4(EXP_HI).simd('f32x4.pmin');
+      u.code.f32x4(EXP_LO).simd('f32x4.pmax').set(u.v(t));
     },
     // k = nearest(t * log2e) as float (r) and as int32 (bits of the rounded sum, in k)
     (u) => {
       u.code.get(u.v(t));
-      u.f.f32x4(LOG2E).simd('f32x4.mul');
-      u.f.f32x4(ROUNDER).simd('f32x4.add').tee(u.v(k));
-      u.f.f32x4(ROUNDER).simd('f32x4.sub').set(u.v(r));
+      u.code.f32x4(LOG2E).simd('f32x4.mul');
+      u.code.f32x4(ROUNDER).simd('f32x4.add').tee(u.v(k));
+      u.code.f32x4(ROUNDER).simd('f32x4.sub').set(u.v(r));
     },
     (u) => {
       u.code.get(u.v(t)).get(u.v(r));
-      u.f.f32x4(LN2_HI).simd('f32x4.mul').simd('f32x4.sub');
+      u.code.f32x4(LN2_HI).simd('f32x4.mul').simd('f32x4.sub');
       u.code.get(u.v(r));
-      u.f.f32x4(LN2_LO).simd('f32x4.mul').simd('f32x4.sub').set(u.v(r));
+      u.code.f32x4(LN2_LO).simd('f32x4.mul').simd('f32x4.sub').set(u.v(r));
     },
-    (u) => u.f.f32x4(EXP_COEFFS[EXP_DEGREE]!).set(u.v(out)),
+    (u) => u.code.f32x4(EXP_COEFFS[EXP_DEGREE]!).set(u.v(out)),
     ...Array.from({ length: EXP_DEGREE }, (_, j): Phase => (u) => {
       u.code.get(u.v(out)).get(u.v(r)).simd('f32x4.mul');
-      u.f.f32x4(EXP_COEFFS[EXP_DEGREE - 1 - j]!).simd('f32x4.add').set(u.v(out));
+      u.code.f32x4(EXP_COEFFS[EXP_DEGREE - 1 - j]!).simd('f32x4.add').set(u.v(out));
     }),
     // 2^k1 * 2^k2 with k1 = k >> 1, k2 = k - k1 (both in [-75, 64]: normal exponents)
     (u) => {
       u.code.get(u.v(k));
-      u.f.i32x4(ROUNDER_BITS).simd('i32x4.sub').set(u.v(k));
+      u.code.i32x4(ROUNDER_BITS).simd('i32x4.sub').set(u.v(k));
     },
     (u) => {
       u.code.get(u.v(out)).get(u.v(k)).i32(1).simd('i32x4.shr_s').tee(u.v(r));
-      u.f.i32x4(127).simd('i32x4.add').i32(23).simd('i32x4.shl').simd('f32x4.mul');
+      u.code.i32x4(127).simd('i32x4.add').i32(23).simd('i32x4.shl').simd('f32x4.mul');
       u.code.get(u.v(k)).get(u.v(r)).simd('i32x4.sub');
-      u.f.i32x4(127).simd('i32x4.add').i32(23).simd('i32x4.shl').simd('f32x4.mul').set(u.v(out));
+      u.code.i32x4(127).simd('i32x4.add').i32(23).simd('i32x4.shl').simd('f32x4.mul').set(u.v(out));
     },
   ];
 }
@@ -286,7 +286,7 @@ function mpeluStorePhases(v: string, dst: string, alphaRow: string, betaRow: str
     ...expPhases('t', 'k', 'r', 'e'),
     (u) => {
       addr(u.f, dst, 'i').get(u.v(v)).get(u.v('e'));
-      u.f.f32x4(1).simd('f32x4.sub');
+      u.code.f32x4(1).simd('f32x4.sub');
       u.load(alphaRow, 'ch').simd('f32x4.mul');
       u.code.get(u.v(v)).i32x4(0).simd('f32x4.gt').simd('v128.bitselect').v128Store(u.off);
     },
@@ -323,7 +323,7 @@ function mpeluBackwardPhases(input: string, grad: string, dst: string): Phase[] 
       addr(u.f, dst, 'i').get(u.v(g)).get(u.v(g));
       u.load('p2', 'ch').simd('f32x4.mul').get(e).simd('f32x4.mul').get(pos).simd('v128.bitselect').tee(u.v('dx')).v128Store(u.off);
       u.code.get(u.v(g)).get(e);
-      u.f.f32x4(1).simd('f32x4.sub').simd('f32x4.mul').get(pos).simd('v128.andnot').set(u.v('term1'));
+      u.code.f32x4(1).simd('f32x4.sub').simd('f32x4.mul').get(pos).simd('v128.andnot').set(u.v('term1'));
       u.code.get(u.v(g)).get(u.v(v)).simd('f32x4.mul').get(e).simd('f32x4.mul').get(pos).simd('v128.andnot').set(u.v('term2'));
     },
   ];
