@@ -26,6 +26,9 @@ export const SGD_ARENA_MIN_ELEMENTS = 4096;
 /** Bytes before the slots: the momentum and the step (-clr), each in four lanes. */
 const HEADER = 32;
 
+/** A WebAssembly memory's largest size (65,536 pages of 64 KiB). */
+const MAX_BYTES = 65536 * 65536;
+
 type StepFn = (x: number, g: number, wd: number, lr: number, de: number, b: number, dl: number, nbytes: number, consts: number) => void;
 
 /**
@@ -36,10 +39,10 @@ function nesterovKernel(): Uint8Array {
   const f = new Fn('nesterov', ['x', 'g', 'wd', 'lr', 'de', 'b', 'dl', 'nbytes', 'consts']);
   const c = f.code;
   const i = f.l('i');
-  const [m, step, x, d, g1, b, g2, dl] = ['m', 'step', 'xv', 'd', 'g1', 'bv', 'g2', 'dlv'].map((n) => f.v(n)) as number[] as [number, number, number, number, number, number, number, number];
+  const [m, step, x, d, g1, b, g2, dl] = ['m', 'step', 'xv', 'd', 'g1', 'bv', 'g2', 'dlv'].map((n) => f.v(n)) as [number, number, number, number, number, number, number, number];
   const at = (p: string) => c.get(f.l(p)).get(i).op('i32.add');
-  c.get(f.l('consts')).v128Load().set(m!);
-  c.get(f.l('consts')).v128Load(16).set(step!);
+  c.get(f.l('consts')).v128Load().set(m);
+  c.get(f.l('consts')).v128Load(16).set(step);
   c.i32(0).set(i);
   c.block().loop();
   c.get(i).get(f.l('nbytes')).op('i32.ge_u').brIf(1);
@@ -114,8 +117,13 @@ export function nesterovStepInArena(tensors: readonly Tensor[], mom: number, ste
   // writing: every storage's device copy goes, and its host array must still be the arena's
   if (!entry || storages.some((s, k) => s.mutableData() !== entry.arena.views[k])) {
     const moves = (entry?.moves ?? 0) + 1;
-    if (moves > MAX_MOVES) return false;
-    const arena = new Arena(n);
+    if (moves > MAX_MOVES || HEADER + 7 * Math.ceil(n / 4) * 16 > MAX_BYTES) return false;
+    let arena: Arena;
+    try {
+      arena = new Arena(n);
+    } catch {
+      return false; // no memory for it: the JavaScript loop works on the vectors where they are
+    }
     storages.forEach((s, k) => s.moveHostTo(arena.views[k]!));
     arenas.set(storages[0]!, { arena, moves });
     arena.run(mom, step);
