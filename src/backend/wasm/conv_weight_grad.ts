@@ -24,7 +24,7 @@ import type * as tf from '@tensorflow/tfjs-core';
 import { assemble, Fn, T, type FuncDef } from './encoder.js';
 import { emitMulAdd } from './relaxed_simd.js';
 import { sumRunsKernel, zeroKernel } from './f64_runs.js';
-import { instantiateOnMemory, perHeap, ScratchBlock, validatesOnce, type WasmHeapBackend } from './heap.js';
+import { align16, instantiateOnMemory, perHeap, ScratchBlock, validatesOnce, type WasmHeapBackend } from './heap.js';
 import { wasmSimd, KillSwitch } from './kill_switch.js';
 import { tapRanges, type ConvTapGeometry } from './tap_gemm.js';
 import { heapPoolFor, partOf, partRange, SplitCalls } from './split_calls.js';
@@ -439,7 +439,7 @@ function filterGradWasmSimd(backend: tf.KernelBackend, x: Info, dy: Info, g: Con
   // a call that may run detached has a block of its own (freed when done); else the scratch
   const ownBlock = detach ? gemm.heap.malloc(scratchBytes + 16) >>> 0 : 0;
   if (!ownBlock) detach = false;
-  const cBase = ownBlock ? ((ownBlock + 15) & ~15) >>> 0 : gemm.scratch.reserveOrRelease(scratchBytes, release);
+  const cBase = ownBlock ? align16(ownBlock) : gemm.scratch.reserveOrRelease(scratchBytes, release);
   const xOff = be.getMemoryOffset(x.dataId);
   const dyOff = be.getMemoryOffset(dy.dataId);
   const limit = gemm.memory.buffer.byteLength;

@@ -162,6 +162,11 @@ export class ScratchBlock {
 
   /** The block's 16-byte aligned offset (as last reserved). */
   base(): number {
-    return ((this.block + 15) & ~15) >>> 0; // unsigned: the heap reaches past 2 GiB
+    return align16(this.block);
   }
+}
+
+/** A heap address rounded up to 16 bytes, unsigned (the heap reaches past 2 GiB). */
+export function align16(address: number): number {
+  return ((address + 15) & ~15) >>> 0;
 }

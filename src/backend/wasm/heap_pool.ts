@@ -93,6 +93,13 @@ function fail(e) {
   for (let i = 0; i < text.length; i++) I[${MSG} + i] = text.charCodeAt(i);
   I[${MSG_LEN}] = text.length;
 }
+/** Runs the records of unit u of the records in C. */
+function runUnit(C, u) {
+  for (let r = C[${UNITS} + u], stop = C[${UNITS} + u + 1], p = ${REC} + r * ${REC_INTS}; r < stop; r++, p += ${REC_INTS}) {
+    fns[C[p]](C[p + 1], C[p + 2], C[p + 3], C[p + 4], C[p + 5], C[p + 6], C[p + 7], C[p + 8],
+      C[p + 9], C[p + 10], C[p + 11], C[p + 12], C[p + 13], C[p + 14], C[p + 15], C[p + 16]);
+  }
+}
 /** Claims and runs the units of the records in C, from the front or from the back, until none is left. */
 function runUnits(C, fromBack) {
   for (;;) {
@@ -102,10 +109,7 @@ function runUnits(C, fromBack) {
     if (next >= end) return;
     if (Atomics.compareExchange(C, ${RANGE}, v, fromBack ? (next << 16) | (end - 1) : ((next + 1) << 16) | end) !== v) continue;
     const u = fromBack ? end - 1 : next;
-    for (let r = C[${UNITS} + u], stop = C[${UNITS} + u + 1], p = ${REC} + r * ${REC_INTS}; r < stop; r++, p += ${REC_INTS}) {
-      fns[C[p]](C[p + 1], C[p + 2], C[p + 3], C[p + 4], C[p + 5], C[p + 6], C[p + 7], C[p + 8],
-        C[p + 9], C[p + 10], C[p + 11], C[p + 12], C[p + 13], C[p + 14], C[p + 15], C[p + 16]);
-    }
+    runUnit(C, u);
   }
 }
 /**
@@ -124,11 +128,7 @@ function stealUnits(C) {
       const end = v & 0xffff;
       if (next >= end) return;
       if (Atomics.compareExchange(C, ${RANGE}, v, (next << 16) | (end - 1)) !== v) continue;
-      const u = end - 1;
-      for (let r = C[${UNITS} + u], stop = C[${UNITS} + u + 1], p = ${REC} + r * ${REC_INTS}; r < stop; r++, p += ${REC_INTS}) {
-        fns[C[p]](C[p + 1], C[p + 2], C[p + 3], C[p + 4], C[p + 5], C[p + 6], C[p + 7], C[p + 8],
-          C[p + 9], C[p + 10], C[p + 11], C[p + 12], C[p + 13], C[p + 14], C[p + 15], C[p + 16]);
-      }
+      runUnit(C, end - 1);
     } finally {
       Atomics.sub(C, ${IN_FLIGHT}, 1);
       Atomics.notify(C, ${IN_FLIGHT});

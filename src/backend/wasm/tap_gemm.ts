@@ -39,7 +39,7 @@ const PARAMS = [
  * start = 0 (load 0), C[pos, cols] (load 1) or, for any other load, the float32 row at byte
  * address `load` (load[cols]: the bias, nTiles*16 floats, so no pass writes it first).
  * tap_mr{m}[_inner]_add: start = 0 and the finished float32 sum plus an addend of C's layout at
- * C + load (a byte distance) is stored: a residual add done where C is written (fusion.ts).
+ * C + load (a byte distance) is stored: a residual add done where C is written (nn/ConcatTable.ts, nn/addend.ts).
  * All counts >= 1; byte addresses.
  */
 function tapKernel(m: number, colsInner: boolean, addend = false): FuncDef {
