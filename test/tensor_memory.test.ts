@@ -182,6 +182,40 @@ describe('channels-last activations from tfjs', () => {
     expect(tf.memory().numTensors).toBe(start);
   });
 
+  it('park() moves a channels-last device copy to the host as it lies; a reader gets it back without a permutation, a write drops it', () => {
+    const start = tf.memory().numTensors;
+    const data = [1, 2, 3, 4, 5, 6, 7, 8];
+    const t = Tensor.fromTF(tf.tensor4d(data, [1, 2, 2, 2]), 'NHWC');
+    const s = t.storage();
+    s.park();
+    expect(tf.memory().numTensors).toBe(start);
+    expect(s.isParked()).toBe(true);
+    expect(s.onDevice()).toBe(false);
+    // uploaded again channels-last: toTFNHWC reads it as it lies
+    const back = t.toTFNHWC();
+    expect(Array.from(back.dataSync())).toEqual(data);
+    back.dispose();
+    expect(s.deviceOrder()).toEqual({ c: 2, h: 2, w: 2 });
+    // on the device again; parked again, the parked copy is still current (nothing read back)
+    expect(s.isParked()).toBe(false);
+    s.park();
+    expect(s.isParked()).toBe(true);
+    expect(tf.memory().numTensors).toBe(start);
+    // the host sees Torch's order
+    expect(t.values()).toEqual([1, 3, 5, 7, 2, 4, 6, 8]);
+    expect(s.isParked()).toBe(false);
+    // a write after parking: the parked copy is gone, the device gets the new values
+    const u = Tensor.fromTF(tf.tensor4d(data, [1, 2, 2, 2]), 'NHWC');
+    u.storage().park();
+    u.fill(7);
+    const w = u.toTF();
+    expect(Array.from(w.dataSync())).toEqual([7, 7, 7, 7, 7, 7, 7, 7]);
+    w.dispose();
+    s.dispose();
+    u.storage().dispose();
+    expect(tf.memory().numTensors).toBe(start);
+  });
+
   it('deviceTensor() puts a channels-last device copy in the storage\'s order', () => {
     const t = Tensor.fromTF(tf.tensor4d([1, 2, 3, 4, 5, 6, 7, 8], [1, 2, 2, 2]), 'NHWC');
     expect(Array.from(t.storage().deviceTensor().dataSync())).toEqual([1, 3, 5, 7, 2, 4, 6, 8]);

@@ -78,6 +78,11 @@ export class Storage {
   private deviceValid = false;
   /** The order of the device copy: null for the storage's own order. */
   private order: ImageOrder | null = null;
+  /**
+   * The device copy's values kept in host memory, as the device held them (park()); uploaded
+   * again as they lie when a reader wants the device copy. Dropped by every write.
+   */
+  private parked: { values: Float32Array | Int32Array; order: ImageOrder | null } | null = null;
   private length: number;
 
   /**
@@ -137,10 +142,10 @@ export class Storage {
   /** The host array for reading; it syncs from the device when the device holds the truth. */
   data(): HostArray {
     if (!this.hostValid) {
-      const t = this.device.tensor!;
-      let values = t.dataSync();
-      if (this.order) {
-        values = imagesToStorageOrder(values as Float32Array | Int32Array, this.order);
+      const from = this.deviceValid ? { values: this.device.tensor!.dataSync() as Float32Array | Int32Array, order: this.order } : this.parked!;
+      let values = from.values;
+      if (from.order) {
+        values = imagesToStorageOrder(values, from.order);
         layoutTransfers.hostReads++;
       }
       const host = allocHost(this.type, this.length);
@@ -153,6 +158,8 @@ export class Storage {
       }
       this.host = host;
       this.hostValid = true;
+      // the host holds the truth now (and callers may write into it)
+      this.parked = null;
     }
     return this.host!;
   }
@@ -216,6 +223,14 @@ export class Storage {
   }
 
   private deviceCopy(): tf.Tensor1D {
+    if (!this.deviceValid && this.parked) {
+      // parked values go back as they lie (the parked copy stays: park() again is free)
+      const { values, order } = this.parked;
+      this.device.tensor = tf.keep(tf.tensor1d(values, isFloatingType(this.type) ? 'float32' : 'int32'));
+      this.deviceValid = true;
+      this.order = order;
+      return this.device.tensor as tf.Tensor1D;
+    }
     if (!this.deviceValid) {
       const host = this.host!;
       let values: Float32Array | Int32Array;
@@ -242,6 +257,24 @@ export class Storage {
   /** True when the device holds a current copy (so reading it costs no upload). */
   onDevice(): boolean {
     return this.deviceValid;
+  }
+
+  /** True when the values lie in host memory as the device held them (park()), not yet read back. */
+  isParked(): boolean {
+    return !this.hostValid && !this.deviceValid && this.parked !== null;
+  }
+
+  /**
+   * Frees the device copy and keeps the values in host memory: as the device holds them (a
+   * channels-last copy stays channels-last, so uploading it again needs no permutation) unless
+   * the host copy is current anyway. For activations between the passes (nn/offload.ts).
+   * The parked copy stays valid while nothing writes the storage: nn modules write their
+   * outputs only by making them anew (setDevice), never in place on the device after a pass.
+   */
+  park(): void {
+    if (!this.deviceValid) return;
+    if (!this.hostValid && !this.parked) this.parked = { values: this.device.tensor!.dataSync() as Float32Array | Int32Array, order: this.order };
+    this.freeDeviceTensor();
   }
 
   /**
@@ -277,6 +310,7 @@ export class Storage {
     }
     if (this.slot && t === this.slot.tensor) {
       this.order = next;
+      this.parked = null;
       return;
     }
     this.dropDevice();
@@ -404,7 +438,13 @@ export class Storage {
     this.dropDevice();
   }
 
+  /** Drops the device copy (and a parked one): the values are about to change, or live on the host. */
   private dropDevice(): void {
+    this.freeDeviceTensor();
+    this.parked = null;
+  }
+
+  private freeDeviceTensor(): void {
     const slot = this.slot;
     if (slot?.tensor && !slot.tensor.isDisposed) slot.tensor.dispose();
     if (slot) slot.tensor = null;

@@ -123,6 +123,7 @@ export abstract class TensorTF extends TensorRandom {
    */
   private readsFromDevice(): boolean {
     const s = this.storage_;
+    if (s?.isParked()) return true;
     if (!s?.onDevice()) return false;
     return s.home() === 'device' || (this.offset_ === 0 && this.nElement() === s.size());
   }
