@@ -7,6 +7,7 @@ import { chainString } from './tostring.js';
 import { registerModule } from './registry.js';
 import { releaseConsumed } from './release.js';
 import { inBackward } from './backward_scope.js';
+import { offloadActivations } from './offload.js';
 
 export class Sequential<In extends Activity = Tensor, Out extends Activity = Tensor> extends Container<In, Out> {
   constructor() {
@@ -51,21 +52,27 @@ export class Sequential<In extends Activity = Tensor, Out extends Activity = Ten
       const m = mods[i]!;
       const next = mods[i + 1];
       // a module that computes the next one's output in its own pass (batch norm, then MPELU)
+      // a module's input is the module before it's output (from i = 1): consumed once it ran
+      const x = current;
+      const own = i > 0 ? x : undefined;
       if (next && isFusing(m)) {
-        const x = current;
         const fused = this.rethrowErrors(m, i + 1, 'updateOutput', () => m.updateOutputFused(x, next));
         if (fused === RAN_ALONE) {
           // the module computed its own output only: the next one runs as usual
           current = m.output;
+          offloadActivations(own, [current]);
           continue;
         }
         if (fused) {
           current = fused;
+          offloadActivations(own, [current]);
+          offloadActivations(m.output, [current]);
           i++;
           continue;
         }
       }
-      current = this.rethrowErrors(m, i + 1, 'updateOutput', () => m.updateOutput(current));
+      current = this.rethrowErrors(m, i + 1, 'updateOutput', () => m.updateOutput(x));
+      offloadActivations(own, [current]);
     }
     this.output = current as Out;
     return this.output;
@@ -123,6 +130,9 @@ export class Sequential<In extends Activity = Tensor, Out extends Activity = Ten
           // as the two backwards one after the other: g, then m's gradInput, consumed
           if (i < mods.length - 1) releaseConsumed(g, [m.gradInput, prev.output, m.output, gradOutput]);
           releaseConsumed(m.gradInput, [fused, before, prev.output, gradOutput]);
+          // both modules' outputs are past (the last one's is the container's own)
+          if (i < mods.length - 1) offloadActivations(m.output, [fused, before, gradOutput]);
+          offloadActivations(prev.output, [fused, before, gradOutput]);
           current = fused;
           prev.gradInput = fused;
           i--;
@@ -137,12 +147,18 @@ export class Sequential<In extends Activity = Tensor, Out extends Activity = Ten
       current = this.rethrowErrors(m, i + 1, 'backward', () => m.backward(prevOut, g, scale));
       m.gradInput = current;
       // g was module i + 2's gradInput (not the container's gradOutput): consumed now
-      if (i < mods.length - 1) releaseConsumed(g, [current, prevOut, m.output, gradOutput]);
+      if (i < mods.length - 1) {
+        releaseConsumed(g, [current, prevOut, m.output, gradOutput]);
+        offloadActivations(m.output, [current, prevOut, gradOutput]);
+      }
     }
     if (mods.length > 0) {
       const g = this.gradientFor(current, 0);
       current = this.rethrowErrors(mods[0]!, 1, 'backward', () => mods[0]!.backward(input, g, scale));
-      if (mods.length > 1) releaseConsumed(g, [current, input, mods[0]!.output, gradOutput]);
+      if (mods.length > 1) {
+        releaseConsumed(g, [current, input, mods[0]!.output, gradOutput]);
+        offloadActivations(mods[0]!.output, [current, input, gradOutput]);
+      }
     }
     this.gradInput = current as In | undefined;
     return this.gradInput;

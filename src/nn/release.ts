@@ -37,7 +37,7 @@ export function withReleasedGradInputs<T>(fn: () => T): T {
 }
 
 /** The storages an activity (a tensor or a table of them) uses. */
-function storagesOf(a: Activity | undefined, into: Set<unknown>): Set<unknown> {
+export function storagesOf(a: Activity | undefined, into: Set<unknown>): Set<unknown> {
   if (a instanceof Tensor) {
     if (a.hasStorage()) into.add(a.storage());
   } else if (Array.isArray(a)) {
