@@ -12,7 +12,8 @@ describe('wasm heap exhaustion', () => {
   it('an abort with the heap at the 4 GiB limit is explained', () => {
     const e = wasmOutOfMemory(abort(), WASM_HEAP_MAX - 2 ** 20);
     expect(e?.message).toMatch(/^the wasm backend ran out of memory: its heap holds 4\.00 GiB, the most WebAssembly \(wasm32\) can address is 4 GiB/);
-    expect(e?.message).toContain('Use a smaller batch');
+    expect(e?.message).toContain('MPELU_OFFLOAD_ACTIVATIONS=1');
+    expect(e?.message).toContain('use a smaller batch');
   });
 
   it('an abort far below the limit, or another error at it, is not', () => {
