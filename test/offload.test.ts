@@ -3,11 +3,18 @@
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackendInfo } from '../src/backend/index.js';
-import { offloadCounts, setOffloadActivations } from '../src/nn/offload.js';
+import { offloadActivationsEnabled, offloadCounts, setOffloadActivations } from '../src/nn/offload.js';
+import { activationBytesPerImage, chooseActivationOffload } from '../src/train/offload_choice.js';
 import { Tensor } from '../src/torch/tensor.js';
 import type { Module } from '../src/nn/index.js';
 import { countDiffering, trainSmallResnet } from './helpers/resnet_steps.js';
 import { resnetTrainer } from '../bench/helpers/resnet_trainer.js';
+import { nn } from '../src/nn/index.js';
+import { manualSeed } from '../src/torch/random.js';
+import { createResNet } from '../src/models/resnet.js';
+import { createPreResNet } from '../src/models/preresnet.js';
+import { sgdTrainer, sgdTrainStep } from '../src/train/train_step.js';
+import { setReleaseGradInputs } from '../src/nn/release.js';
 
 beforeAll(async () => {
   await initBackendInfo('wasm');
@@ -40,6 +47,33 @@ describe('offloading consumed activations', () => {
     for (let i = 0; i < a.length; i++) expect(countDiffering(b[i]!, a[i]!)).toBe(0);
   });
 
+  it("trains fb.resnet.torch's ResNet and pre-activation ResNet the same (in-place ReLUs write into their input's storage)", () => {
+    const run = (offload: boolean, build: () => Module) => {
+      setOffloadActivations(offload);
+      setReleaseGradInputs(true);
+      try {
+        manualSeed(4);
+        const model = build();
+        const trainer = sgdTrainer(model, nn.CrossEntropyCriterion().float());
+        const x = Tensor.create('Float', [8, 3, 32, 32]).normal(0, 1);
+        const t = Tensor.create('Long', [8]);
+        for (let i = 1; i <= 8; i++) t.put(i, i);
+        const losses = [0, 1, 2].map(() => sgdTrainStep(trainer, x, t));
+        return { losses, params: Float32Array.from(trainer.params.values() as Float32Array) };
+      } finally {
+        setReleaseGradInputs(false);
+      }
+    };
+    for (const build of [() => createResNet({ depth: 8, shortcutType: 'A' }), () => createPreResNet({ depth: 8, shortcutType: 'C' })]) {
+      const moved0 = offloadCounts.moved;
+      const kept = run(false, build);
+      const offloaded = run(true, build);
+      expect(offloadCounts.moved).toBeGreaterThan(moved0);
+      expect(offloaded.losses).toEqual(kept.losses);
+      expect(countDiffering(offloaded.params, kept.params)).toBe(0);
+    }
+  });
+
   it("keeps the forward's activations off the heap", () => {
     const bytesAfterForward = (on: boolean): number => {
       setOffloadActivations(on);
@@ -57,5 +91,22 @@ describe('offloading consumed activations', () => {
     // module's output, those under 256 KB)
     expect(kept).toBeGreaterThan(20e6);
     expect(offloaded).toBeLessThan(kept / 5);
+  });
+
+  it('mpelu train turns it on when a batch would take over 60 % of the 4 GiB heap, measured by one evaluation-mode image', () => {
+    const { model } = resnetTrainer(20, 2);
+    const perImage = activationBytesPerImage(model, [3, 32, 32]);
+    // ResNet-20: ~70 module outputs of 16-64 channels at 8x8 to 32x32
+    expect(perImage).toBeGreaterThan(1e6);
+    expect(perImage).toBeLessThan(20e6);
+    expect(model.train).toBe(true);
+    const said: string[] = [];
+    expect(chooseActivationOffload(model, 128, [3, 32, 32], (l) => said.push(l))).toBe(false);
+    expect(offloadActivationsEnabled()).toBe(false);
+    const big = Math.ceil((0.6 * 4294901760) / perImage) + 1;
+    expect(chooseActivationOffload(model, big, [3, 32, 32], (l) => said.push(l))).toBe(true);
+    expect(offloadActivationsEnabled()).toBe(true);
+    expect(said).toHaveLength(1);
+    expect(said[0]).toMatch(/^=> Activations of a batch: 2\.4 GiB, more than the wasm heap can hold .*MPELU_OFFLOAD_ACTIVATIONS=0/);
   });
 });

@@ -51,10 +51,10 @@ export class Sequential<In extends Activity = Tensor, Out extends Activity = Ten
     for (let i = 0; i < mods.length; i++) {
       const m = mods[i]!;
       const next = mods[i + 1];
-      // a module that computes the next one's output in its own pass (batch norm, then MPELU)
-      // a module's input is the module before it's output (from i = 1): consumed once it ran
+      // from i = 1 the input is the previous module's output: consumed once m has run (offload.ts)
       const x = current;
       const own = i > 0 ? x : undefined;
+      // a module that computes the next one's output in its own pass (batch norm, then MPELU)
       if (next && isFusing(m)) {
         const fused = this.rethrowErrors(m, i + 1, 'updateOutput', () => m.updateOutputFused(x, next));
         if (fused === RAN_ALONE) {

@@ -40,7 +40,13 @@ export function chooseActivationOffload(model: Module, batchSize: number, sample
     return env === '1';
   }
   if (tf.getBackend() !== 'wasm') return false;
-  const need = activationBytesPerImage(model, sample) * batchSize;
+  let need: number;
+  try {
+    need = activationBytesPerImage(model, sample) * batchSize;
+  } catch {
+    // a model that cannot take this sample says so at its first training step, in context
+    return false;
+  }
   if (need <= HEAP_SHARE * WASM_HEAP_MAX) return false;
   setOffloadActivations(true);
   print(`=> Activations of a batch: ${(need / 2 ** 30).toFixed(1)} GiB, more than the wasm heap can hold beside the rest (4 GiB): offloading them to host memory between the passes (MPELU_OFFLOAD_ACTIVATIONS=0 turns this off)`);
