@@ -7,13 +7,10 @@ import { offloadActivationsEnabled, offloadCounts, setOffloadActivations } from 
 import { activationBytesPerImage, chooseActivationOffload } from '../src/train/offload_choice.js';
 import { Tensor } from '../src/torch/tensor.js';
 import type { Module } from '../src/nn/index.js';
-import { countDiffering, trainSmallResnet } from './helpers/resnet_steps.js';
+import { countDiffering, trainBuiltModel, trainSmallResnet } from './helpers/resnet_steps.js';
 import { resnetTrainer } from '../bench/helpers/resnet_trainer.js';
-import { nn } from '../src/nn/index.js';
-import { manualSeed } from '../src/torch/random.js';
 import { createResNet } from '../src/models/resnet.js';
 import { createPreResNet } from '../src/models/preresnet.js';
-import { sgdTrainer, sgdTrainStep } from '../src/train/train_step.js';
 import { setReleaseGradInputs } from '../src/nn/release.js';
 
 beforeAll(async () => {
@@ -52,14 +49,7 @@ describe('offloading consumed activations', () => {
       setOffloadActivations(offload);
       setReleaseGradInputs(true);
       try {
-        manualSeed(4);
-        const model = build();
-        const trainer = sgdTrainer(model, nn.CrossEntropyCriterion().float());
-        const x = Tensor.create('Float', [8, 3, 32, 32]).normal(0, 1);
-        const t = Tensor.create('Long', [8]);
-        for (let i = 1; i <= 8; i++) t.put(i, i);
-        const losses = [0, 1, 2].map(() => sgdTrainStep(trainer, x, t));
-        return { losses, params: Float32Array.from(trainer.params.values() as Float32Array) };
+        return trainBuiltModel(build, 8);
       } finally {
         setReleaseGradInputs(false);
       }

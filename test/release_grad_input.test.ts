@@ -6,11 +6,9 @@ import { setReleaseGradInputs } from '../src/nn/release.js';
 import { Tensor } from '../src/torch/tensor.js';
 import { nn, type Module } from '../src/nn/index.js';
 import type { Storage } from '../src/torch/storage.js';
-import { countDiffering, trainSmallResnet } from './helpers/resnet_steps.js';
-import { manualSeed } from '../src/torch/random.js';
+import { countDiffering, trainBuiltModel, trainSmallResnet } from './helpers/resnet_steps.js';
 import { createResNet } from '../src/models/resnet.js';
 import { createPreResNet } from '../src/models/preresnet.js';
-import { sgdTrainer, sgdTrainStep } from '../src/train/train_step.js';
 
 beforeAll(async () => {
   await initBackendInfo('wasm');
@@ -74,14 +72,7 @@ describe('releasing consumed gradInputs', () => {
     // one of them the other is left viewing an empty storage, which the next step writes anew
     const run = (release: boolean, build: () => Module) => {
       setReleaseGradInputs(release);
-      manualSeed(4);
-      const model = build();
-      const trainer = sgdTrainer(model, nn.CrossEntropyCriterion().float());
-      const x = Tensor.create('Float', [4, 3, 32, 32]).normal(0, 1);
-      const t = Tensor.create('Long', [4]);
-      for (let i = 1; i <= 4; i++) t.put(i, i);
-      const losses = [0, 1, 2].map(() => sgdTrainStep(trainer, x, t));
-      return { losses, params: Float32Array.from(trainer.params.values() as Float32Array) };
+      return trainBuiltModel(build, 4);
     };
     for (const build of [() => createResNet({ depth: 8, shortcutType: 'A' }), () => createPreResNet({ depth: 8, shortcutType: 'C' })]) {
       const kept = run(false, build);
