@@ -34,7 +34,7 @@ describe('offloading consumed activations', () => {
     const moved0 = offloadCounts.moved;
     setOffloadActivations(true);
     const offloaded = trainSmallResnet(3, 11);
-    expect(offloadCounts.moved - moved0).toBeGreaterThan(3 * 20);
+    expect(offloadCounts.moved - moved0).toBeGreaterThan(3 * 10);
     expect(offloaded.losses).toEqual(kept.losses);
     expect(countDiffering(offloaded.params, kept.params)).toBe(0);
     // every module's output still reads the values it computed
@@ -42,6 +42,28 @@ describe('offloading consumed activations', () => {
     const b = outputs(offloaded.model);
     expect(b.length).toBe(a.length);
     for (let i = 0; i < a.length; i++) expect(countDiffering(b[i]!, a[i]!)).toBe(0);
+  });
+
+  it('with a device budget parks only beyond it, the same bit for bit', () => {
+    const kept = trainSmallResnet(2, 20);
+    setOffloadActivations(true, tf.memory().numBytes + 6e6);
+    const budgeted = trainSmallResnet(2, 20);
+    expect(budgeted.losses).toEqual(kept.losses);
+    expect(countDiffering(budgeted.params, kept.params)).toBe(0);
+    // a forward pass: ResNet-20 at batch 8 has ~26 MB of activations; with 6 MB more allowed on
+    // the device the first ones stay there
+    const parkedInForward = (budget: () => number): number => {
+      const { model, input } = resnetTrainer(20, 8);
+      model.training();
+      setOffloadActivations(true, budget());
+      const before = offloadCounts.moved;
+      model.forward(input);
+      return offloadCounts.moved - before;
+    };
+    const all = parkedInForward(() => 0);
+    const some = parkedInForward(() => tf.memory().numBytes + 6e6);
+    expect(some).toBeGreaterThan(0);
+    expect(some).toBeLessThan(all);
   });
 
   it("trains fb.resnet.torch's ResNet and pre-activation ResNet the same (in-place ReLUs write into their input's storage)", () => {
@@ -83,7 +105,7 @@ describe('offloading consumed activations', () => {
     expect(offloaded).toBeLessThan(kept / 5);
   });
 
-  it('mpelu train turns it on when a batch would take over 60 % of the 4 GiB heap, measured by one evaluation-mode image', () => {
+  it('mpelu train turns it on when a batch would take over 75 % of the 4 GiB heap, measured by one evaluation-mode image', () => {
     const { model } = resnetTrainer(20, 2);
     const perImage = activationBytesPerImage(model, [3, 32, 32]);
     // ResNet-20: ~70 module outputs of 16-64 channels at 8x8 to 32x32
@@ -93,10 +115,10 @@ describe('offloading consumed activations', () => {
     const said: string[] = [];
     expect(chooseActivationOffload(model, 128, [3, 32, 32], (l) => said.push(l))).toBe(false);
     expect(offloadActivationsEnabled()).toBe(false);
-    const big = Math.ceil((0.6 * 4294901760) / perImage) + 1;
+    const big = Math.ceil((0.75 * 4294901760) / perImage) + 1;
     expect(chooseActivationOffload(model, big, [3, 32, 32], (l) => said.push(l))).toBe(true);
     expect(offloadActivationsEnabled()).toBe(true);
     expect(said).toHaveLength(1);
-    expect(said[0]).toMatch(/^=> Activations of a batch: 2\.4 GiB, more than the wasm heap can hold .*MPELU_OFFLOAD_ACTIVATIONS=0/);
+    expect(said[0]).toMatch(/^=> Activations of a batch: 3\.0 GiB, more than the wasm heap can hold .*MPELU_OFFLOAD_ACTIVATIONS=0/);
   });
 });

@@ -7,7 +7,7 @@ import { chainString } from './tostring.js';
 import { registerModule } from './registry.js';
 import { releaseConsumed } from './release.js';
 import { inBackward } from './backward_scope.js';
-import { offloadActivations } from './offload.js';
+import { dropReloadedActivations, offloadActivations } from './offload.js';
 
 export class Sequential<In extends Activity = Tensor, Out extends Activity = Tensor> extends Container<In, Out> {
   constructor() {
@@ -131,8 +131,8 @@ export class Sequential<In extends Activity = Tensor, Out extends Activity = Ten
           if (i < mods.length - 1) releaseConsumed(g, [m.gradInput, prev.output, m.output, gradOutput]);
           releaseConsumed(m.gradInput, [fused, before, prev.output, gradOutput]);
           // both modules' outputs are past (the last one's is the container's own)
-          if (i < mods.length - 1) offloadActivations(m.output, [fused, before, gradOutput]);
-          offloadActivations(prev.output, [fused, before, gradOutput]);
+          if (i < mods.length - 1) dropReloadedActivations(m.output, [fused, before, gradOutput]);
+          dropReloadedActivations(prev.output, [fused, before, gradOutput]);
           current = fused;
           prev.gradInput = fused;
           i--;
@@ -149,7 +149,7 @@ export class Sequential<In extends Activity = Tensor, Out extends Activity = Ten
       // g was module i + 2's gradInput (not the container's gradOutput): consumed now
       if (i < mods.length - 1) {
         releaseConsumed(g, [current, prevOut, m.output, gradOutput]);
-        offloadActivations(m.output, [current, prevOut, gradOutput]);
+        dropReloadedActivations(m.output, [current, prevOut, gradOutput]);
       }
     }
     if (mods.length > 0) {
@@ -157,7 +157,7 @@ export class Sequential<In extends Activity = Tensor, Out extends Activity = Ten
       current = this.rethrowErrors(mods[0]!, 1, 'backward', () => mods[0]!.backward(input, g, scale));
       if (mods.length > 1) {
         releaseConsumed(g, [current, input, mods[0]!.output, gradOutput]);
-        offloadActivations(mods[0]!.output, [current, input, gradOutput]);
+        dropReloadedActivations(mods[0]!.output, [current, input, gradOutput]);
       }
     }
     this.gradInput = current as In | undefined;

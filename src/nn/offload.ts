@@ -15,22 +15,31 @@
 import type { Activity } from './module.js';
 import { storagesOf } from './release.js';
 import type { Storage } from '../torch/storage.js';
+import { tf } from '../torch/tfjs_core.js';
 
 let enabled = typeof process !== 'undefined' && process.env?.['MPELU_OFFLOAD_ACTIVATIONS'] === '1';
+/** tfjs bytes the device may hold before activations are parked (0: park every one). */
+let deviceBudget = 0;
 
 /** Bytes below which an activation stays where it is (moving it costs more than it frees). */
 const MIN_BYTES = 256 * 1024;
 
-/** Turns the offloading of consumed activations on or off. */
-export function setOffloadActivations(on: boolean): void {
+/**
+ * Turns the offloading of consumed activations on or off. With a `budget` (bytes), an
+ * activation is parked only while the backend's tensors take more than that (the first ones
+ * of a forward pass stay on the device, the rest go), or when its parked copy is current
+ * anyway (dropping the device copy then costs nothing).
+ */
+export function setOffloadActivations(on: boolean, budget = 0): void {
   enabled = on;
+  deviceBudget = budget;
 }
 
 export function offloadActivationsEnabled(): boolean {
   return enabled;
 }
 
-/** Activations moved to the host (device copies dropped) since the process started. */
+/** Activations copied to the host (parked) since the process started. */
 export const offloadCounts = { moved: 0, bytes: 0 };
 
 /**
@@ -38,13 +47,30 @@ export const offloadCounts = { moved: 0, bytes: 0 };
  * memory, except those `keep` uses (an output that views its input, an in-place result).
  */
 export function offloadActivations(done: Activity | undefined, keep: readonly (Activity | undefined)[]): void {
-  if (!enabled || done === undefined) return;
-  const kept = new Set<unknown>();
-  for (const k of keep) storagesOf(k, kept);
-  for (const s of storagesOf(done, new Set()) as Set<Storage>) {
-    if (kept.has(s) || !s.onDevice() || s.size() * 4 < MIN_BYTES) continue;
+  for (const s of candidates(done, keep)) {
+    const free = s.hasParkedCopy();
+    if (deviceBudget > 0 && !free && tf.memory().numBytes <= deviceBudget) continue;
     s.park();
+    if (free) continue;
     offloadCounts.moved++;
     offloadCounts.bytes += s.size() * 4;
   }
+}
+
+/**
+ * When offloading is on, in the backward pass: drops the device copies of `done`'s storages
+ * that were parked in the forward pass and uploaded again since (their parked copy is
+ * current, so this copies nothing), except those `keep` uses. An activation the forward pass
+ * kept on the device (within the budget) stays there: copying it out now would only cost.
+ */
+export function dropReloadedActivations(done: Activity | undefined, keep: readonly (Activity | undefined)[]): void {
+  for (const s of candidates(done, keep)) if (s.hasParkedCopy()) s.park();
+}
+
+/** The storages of `done` on the device, large enough to move, that `keep` does not use (none when offloading is off). */
+function candidates(done: Activity | undefined, keep: readonly (Activity | undefined)[]): Storage[] {
+  if (!enabled || done === undefined) return [];
+  const kept = new Set<unknown>();
+  for (const k of keep) storagesOf(k, kept);
+  return ([...storagesOf(done, new Set())] as Storage[]).filter((s) => !kept.has(s) && s.onDevice() && s.size() * 4 >= MIN_BYTES);
 }

@@ -259,6 +259,11 @@ export class Storage {
     return this.deviceValid;
   }
 
+  /** True when park() would only free the device copy: a current parked copy exists. */
+  hasParkedCopy(): boolean {
+    return this.parked !== null;
+  }
+
   /** True when the values lie in host memory as the device held them (park()), not yet read back. */
   isParked(): boolean {
     return !this.hostValid && !this.deviceValid && this.parked !== null;
