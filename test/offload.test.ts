@@ -11,6 +11,8 @@ import { countDiffering, trainBuiltModel, trainSmallResnet } from './helpers/res
 import { resnetTrainer } from '../bench/helpers/resnet_trainer.js';
 import { createResNet } from '../src/models/resnet.js';
 import { createPreResNet } from '../src/models/preresnet.js';
+import { createMpeluNopreResNet } from '../src/models/mpelu_nopre_resnet.js';
+import { DataParallelTable } from '../src/nn/DataParallelTable.js';
 import { setReleaseGradInputs } from '../src/nn/release.js';
 
 beforeAll(async () => {
@@ -84,6 +86,21 @@ describe('offloading consumed activations', () => {
       expect(offloaded.losses).toEqual(kept.losses);
       expect(countDiffering(offloaded.params, kept.params)).toBe(0);
     }
+  });
+
+  it('parks inside nn.DataParallelTable replicas (-nGPU 2 under mpelu run), the same bit for bit', () => {
+    const build = () => {
+      const dpt = new DataParallelTable(1, true).add(createMpeluNopreResNet({ depth: 11 }), [1, 2]);
+      dpt.fields.delete('gradInput'); // fb.resnet.torch: dpt.gradInput = nil
+      return dpt;
+    };
+    const kept = trainBuiltModel(build, 10);
+    const moved0 = offloadCounts.moved;
+    setOffloadActivations(true);
+    const offloaded = trainBuiltModel(build, 10);
+    expect(offloadCounts.moved).toBeGreaterThan(moved0);
+    expect(offloaded.losses).toEqual(kept.losses);
+    expect(countDiffering(offloaded.params, kept.params)).toBe(0);
   });
 
   it("keeps the forward's activations off the heap", () => {

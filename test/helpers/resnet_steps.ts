@@ -35,8 +35,8 @@ export function countDiffering(a: Float32Array, b: Float32Array): number {
 
 /**
  * Three SGD steps of the model `build` makes after torch.manualSeed(4) (fb.resnet.torch's
- * ResNets, say) on one random batch of `batch` 3x32x32 images, labels 1..batch; the losses and
- * the flat parameters after.
+ * ResNets, say) on one random batch of `batch` 3x32x32 images, labels 1..batch (so at most 10
+ * images for a CIFAR-10 model); the losses and the flat parameters after.
  */
 export function trainBuiltModel(build: () => Module, batch: number): { losses: number[]; params: Float32Array } {
   manualSeed(4);
