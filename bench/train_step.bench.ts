@@ -33,8 +33,8 @@
 //   MPELU_BENCH_PEER=0                          skip the peer
 //   MPELU_RELEASE_GRADINPUT=0                   keep every gradInput (default here: released once consumed)
 //   MPELU_HOST_PARAMS=0                         parameters as tfjs tensors (uploads, transposes, reads), to compare
-//   MPELU_OFFLOAD_ACTIVATIONS=0|1               activations parked on the host between the passes (default: as
-//                                               mpelu train, on wasm when a batch's would not fit, i.e. 1001x64)
+//   MPELU_OFFLOAD_ACTIVATIONS=0|1               never park activations on the host / park all (default: on
+//                                               wasm, what exceeds 75 % of the heap, i.e. at 1001x64)
 //   MPELU_BENCH_BEFORE=1                        also run mpelu with both of these off first (before/after counters)
 
 import { spawnSync } from 'node:child_process';

@@ -3,8 +3,7 @@
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackendInfo } from '../src/backend/index.js';
-import { offloadActivationsEnabled, offloadCounts, setOffloadActivations } from '../src/nn/offload.js';
-import { activationBytesPerImage, chooseActivationOffload } from '../src/train/offload_choice.js';
+import { AUTO_HEAP_SHARE, offloadActivationsEnabled, offloadCounts, offloadDescription, setOffloadActivations } from '../src/nn/offload.js';
 import { Tensor } from '../src/torch/tensor.js';
 import type { Module } from '../src/nn/index.js';
 import { countDiffering, trainBuiltModel, trainSmallResnet } from './helpers/resnet_steps.js';
@@ -18,7 +17,7 @@ import { setReleaseGradInputs } from '../src/nn/release.js';
 beforeAll(async () => {
   await initBackendInfo('wasm');
 });
-afterEach(() => setOffloadActivations(false));
+afterEach(() => setOffloadActivations('auto'));
 
 /** Every module's output values, in listModules order (a table's tensors one after another). */
 function outputs(model: Module): Float32Array[] {
@@ -122,20 +121,24 @@ describe('offloading consumed activations', () => {
     expect(offloaded).toBeLessThan(kept / 5);
   });
 
-  it('mpelu train turns it on when a batch would take over 75 % of the 4 GiB heap, measured by one evaluation-mode image', () => {
-    const { model } = resnetTrainer(20, 2);
-    const perImage = activationBytesPerImage(model, [3, 32, 32]);
-    // ResNet-20: ~70 module outputs of 16-64 channels at 8x8 to 32x32
-    expect(perImage).toBeGreaterThan(1e6);
-    expect(perImage).toBeLessThan(20e6);
-    expect(model.train).toBe(true);
-    const said: string[] = [];
-    expect(chooseActivationOffload(model, 128, [3, 32, 32], (l) => said.push(l))).toBe(false);
-    expect(offloadActivationsEnabled()).toBe(false);
-    const big = Math.ceil((0.75 * 4294901760) / perImage) + 1;
-    expect(chooseActivationOffload(model, big, [3, 32, 32], (l) => said.push(l))).toBe(true);
+  it('by default parks on wasm only, and only beyond 75 % of its 4 GiB heap', async () => {
+    setOffloadActivations('auto');
     expect(offloadActivationsEnabled()).toBe(true);
-    expect(said).toHaveLength(1);
-    expect(said[0]).toMatch(/^=> Activations of a batch: 3\.0 GiB, more than the wasm heap can hold .*MPELU_OFFLOAD_ACTIVATIONS=0/);
+    expect(offloadDescription()).toBe(`beyond ${((AUTO_HEAP_SHARE * 4294901760) / 2 ** 30).toFixed(1)} GiB of the device`);
+    // a network far below the budget parks nothing
+    const before = offloadCounts.moved;
+    trainSmallResnet(2, 20);
+    expect(offloadCounts.moved).toBe(before);
+    await tf.setBackend('cpu');
+    try {
+      expect(offloadActivationsEnabled()).toBe(false);
+      expect(offloadDescription()).toBe('off');
+    } finally {
+      await tf.setBackend('wasm');
+    }
+    setOffloadActivations(true);
+    expect(offloadDescription()).toBe('every activation');
+    setOffloadActivations(false);
+    expect(offloadActivationsEnabled()).toBe(false);
   });
 });

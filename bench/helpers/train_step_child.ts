@@ -11,8 +11,7 @@ import { formatCounts, stepCounts } from './kernel_counts.js';
 import { formatTransferCounts, installTransferCounters, takeTransferCounts } from './transfer_counters.js';
 import { filterPacks, hostParamsActive } from '../../src/backend/host_params.js';
 import { releaseGradInputsEnabled, setReleaseGradInputs } from '../../src/nn/release.js';
-import { chooseActivationOffload } from '../../src/train/offload_choice.js';
-import { offloadActivationsEnabled } from '../../src/nn/offload.js';
+import { offloadDescription } from '../../src/nn/offload.js';
 
 const [depth, batch, steps, warmup = 1] = (process.env.MPELU_BENCH_CHILD ?? '164,32,3').split(',').map(Number) as [number, number, number, number?];
 const info = await initBackendInfo(process.env.MPELU_BENCH_BACKEND ?? 'wasm');
@@ -23,15 +22,13 @@ setReleaseGradInputs(process.env.MPELU_RELEASE_GRADINPUT !== '0');
 const t0 = performance.now();
 const { model, nParameters, largestParameter: largest, input, step } = resnetTrainer(depth, batch);
 const buildMs = performance.now() - t0;
-// as mpelu train: on wasm, activations that would not fit in the heap are parked on the host
-chooseActivationOffload(model, batch, [3, 32, 32], (line) => console.log(`  ${line}`));
 installTransferCounters(largest);
 
 console.log(`  mpelu on ${info.backend} (${info.threads} thread(s)${info.backend === 'wasm' ? `, shared heap ${info.sharedHeap ? 'yes' : 'no'}` : ''}): ` +
   `ResNet-${depth}, ${nParameters} parameters, built in ${buildMs.toFixed(0)} ms, batch ${batch}; ` +
   `parameters on the host for the kernels: ${hostParamsActive() ? 'yes' : 'no (MPELU_HOST_PARAMS=0)'}, ` +
   `consumed gradInputs released: ${releaseGradInputsEnabled() ? 'yes' : 'no (MPELU_RELEASE_GRADINPUT=0)'}, ` +
-  `activations offloaded to the host: ${offloadActivationsEnabled() ? 'yes' : 'no'}`);
+  `activations parked on the host: ${offloadDescription()}`);
 
 model.training();
 const times: number[] = [];

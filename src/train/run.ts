@@ -18,7 +18,6 @@ import { CIFAR_CLASSES } from '../data/cifar.js';
 import { DataLoader } from '../data/loader.js';
 import { checkCifarAvailable, openCifar } from '../data/open.js';
 import { createLuaModel } from './lua_model.js';
-import { chooseActivationOffload } from './offload_choice.js';
 import { loadModel, readLatest, readResumeState, saveCheckpoint, type ResumeState } from './checkpoints.js';
 import { OptionError, type TrainOptions } from './options.js';
 import { cFixed, createReporter } from './reporter.js';
@@ -154,8 +153,6 @@ export async function runTraining(opt: TrainOptions, reporter: TrainReporter = c
   const nClasses = CIFAR_CLASSES[opt.dataset];
   checkModelClasses(model, nClasses, opt.resume !== 'none' ? `-resume ${opt.resume}` : opt.retrain !== 'none' ? `-retrain ${opt.retrain}` : '-netType');
   const criterion = createCriterion();
-  // activations that would not fit in the wasm heap live on the host between the passes
-  chooseActivationOffload(model, opt.batchSize, [3, 32, 32], print);
 
   // DataLoader.create
   const data = await openCifar(dataOptions);

@@ -18,8 +18,8 @@ export function wasmOutOfMemory(e: unknown, heapBytes: number): Error | null {
   const gib = (heapBytes / 2 ** 30).toFixed(2);
   return new Error(
     `the wasm backend ran out of memory: its heap holds ${gib} GiB, the most WebAssembly (wasm32) can address is 4 GiB, ` +
-      'and tfjs-wasm stopped (nothing more can be computed in this process). Offload activations to host memory ' +
-      '(MPELU_OFFLOAD_ACTIVATIONS=1, or setOffloadActivations(true); mpelu train does it by itself when it sees the need), ' +
+      'and tfjs-wasm stopped (nothing more can be computed in this process). Park every activation in host memory ' +
+      '(MPELU_OFFLOAD_ACTIVATIONS=1, or setOffloadActivations(true); by default only what exceeds 75 % of the heap is parked), ' +
       'use a smaller batch (ResNet-1001 needs ~130 MB of activations per image), or the cpu or tensorflow backend',
   );
 }
