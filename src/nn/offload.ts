@@ -20,7 +20,7 @@
 import type { Activity } from './module.js';
 import { storagesOf } from './release.js';
 import type { Storage } from '../torch/storage.js';
-import { tf } from '../torch/tfjs_core.js';
+import { tf, tfLoaded } from '../torch/tfjs_core.js';
 import { WASM_HEAP_MAX } from '../backend/wasm/out_of_memory.js';
 
 /** The share of the wasm heap a forward pass's activations may take on the device by default. */
@@ -50,7 +50,8 @@ export function setOffloadActivations(on: boolean | 'auto', budget = 0): void {
 /** The budget parking works with now (0: park all), or null when it is not active on this backend. */
 function activeBudget(): number | null {
   if (setting !== 'auto') return setting;
-  return tf.getBackend() === 'wasm' ? AUTO_HEAP_SHARE * WASM_HEAP_MAX : null;
+  // without tfjs loaded nothing lies on a device (and asking would load it)
+  return tfLoaded() && tf.getBackend() === 'wasm' ? AUTO_HEAP_SHARE * WASM_HEAP_MAX : null;
 }
 
 /** Whether consumed activations may be parked on the active backend. */
