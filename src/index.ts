@@ -12,6 +12,9 @@ export { TorchObject } from './t7/torch_object.js';
 export { nn, cudnn, Module } from './nn/index.js';
 export type { Activity } from './nn/index.js';
 export { optim } from './optim/index.js';
+/** Memory of a training step: release consumed gradInputs during backward; park activations on the host. */
+export { setReleaseGradInputs, releaseGradInputsEnabled } from './nn/release.js';
+export { setOffloadActivations, offloadActivationsEnabled } from './nn/offload.js';
 /** nnlr's per-module learning-rate and weight-decay multipliers: learningRate, weightDecay, getOptimConfig. */
 export * as nnlr from './optim/nnlr.js';
 /** Weight initialisation: init.taylor (the MPELU paper's), MSRA/Xavier fillers, the paper's ResNet init. */

@@ -18,6 +18,7 @@ export function setReleaseGradInputs(on: boolean): void {
   enabled = on;
 }
 
+/** Whether model:backward releases consumed gradInputs now. */
 export function releaseGradInputsEnabled(): boolean {
   return enabled;
 }

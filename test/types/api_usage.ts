@@ -1,5 +1,5 @@
 // The typed API without a cast: what a user writes after reading the README.
-import { LuaTable, Module, Tensor, nn, t7, torch, type Activity } from 'mpelu';
+import { LuaTable, Module, Tensor, nn, setOffloadActivations, setReleaseGradInputs, t7, torch, type Activity } from 'mpelu';
 
 // A file whose content the caller knows: load<T>.
 const state = t7.load<LuaTable>('optimState_1.t7');
@@ -51,5 +51,9 @@ const r: Tensor = torch.rand(2, 3);
 const n: Tensor = torch.randn([4, 4]);
 const perm: Tensor = torch.randperm(10);
 const coin: number = torch.bernoulli(0.3);
+
+// The memory of a training step: free consumed gradInputs, park activations beyond 2 GiB.
+setReleaseGradInputs(true);
+setOffloadActivations(true, 2 * 2 ** 30);
 
 export const used = [notATensor, lr, y, g, summed, table, first, sum, blockGrad, nested, parallel, modules, convs, out, a, b, c, k, filled, r, n, perm, coin];
