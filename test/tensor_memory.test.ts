@@ -204,6 +204,13 @@ describe('channels-last activations from tfjs', () => {
     // the host sees Torch's order
     expect(t.values()).toEqual([1, 3, 5, 7, 2, 4, 6, 8]);
     expect(s.isParked()).toBe(false);
+    // uploaded again and parked copy current: the host reads the parked copy, in Torch's order
+    const v = Tensor.fromTF(tf.tensor4d(data, [1, 2, 2, 2]), 'NHWC');
+    v.storage().park();
+    v.toTFNHWC().dispose();
+    expect(v.storage().onDevice()).toBe(true);
+    expect(v.values()).toEqual([1, 3, 5, 7, 2, 4, 6, 8]);
+    v.storage().dispose();
     // a write after parking: the parked copy is gone, the device gets the new values
     const u = Tensor.fromTF(tf.tensor4d(data, [1, 2, 2, 2]), 'NHWC');
     u.storage().park();

@@ -67,7 +67,7 @@ export function offloadDescription(): string {
 }
 
 /** Activations copied to the host (parked) since the process started. */
-export const offloadCounts = { moved: 0, bytes: 0 };
+export const offloadCounts = { moved: 0 };
 
 /**
  * In the forward pass, when parking is active and the backend's tensors exceed its budget:
@@ -84,7 +84,6 @@ export function offloadActivations(done: Activity | undefined, keep: readonly (A
     if (free) continue;
     if (offloadCounts.moved === 0) firstParkNote(budget);
     offloadCounts.moved++;
-    offloadCounts.bytes += s.size() * 4;
   }
 }
 

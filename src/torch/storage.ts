@@ -142,7 +142,8 @@ export class Storage {
   /** The host array for reading; it syncs from the device when the device holds the truth. */
   data(): HostArray {
     if (!this.hostValid) {
-      const from = this.deviceValid ? { values: this.device.tensor!.dataSync() as Float32Array | Int32Array, order: this.order } : this.parked!;
+      // a parked copy is current whenever it exists: reading it spares a download
+      const from = this.parked ?? { values: this.device.tensor!.dataSync() as Float32Array | Int32Array, order: this.order };
       let values = from.values;
       if (from.order) {
         values = imagesToStorageOrder(values, from.order);
