@@ -7,6 +7,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { forEachBackend, initBackend } from '../src/backend/index.js';
 import { Tensor, torch } from '../src/torch/index.js';
+import { clearParkedArrays, parkedArrayCounts } from '../src/torch/parked_arrays.js';
 
 // global.gc without a command-line flag: expose it and fetch it from a fresh context.
 v8.setFlagsFromString('--expose-gc');
@@ -220,6 +221,48 @@ describe('channels-last activations from tfjs', () => {
     w.dispose();
     s.dispose();
     u.storage().dispose();
+    expect(tf.memory().numTensors).toBe(start);
+  });
+
+  it('a dropped parked copy\'s array serves the next park of that size (wasm), with the new values; the cpu backend gets a copy of it', async () => {
+    expect(tf.getBackend()).toBe('wasm');
+    const start = tf.memory().numTensors;
+    clearParkedArrays(); // the pool holds arrays of earlier tests' parks
+    const before = { ...parkedArrayCounts };
+    const a = Tensor.fromTF(tf.tensor4d([1, 2, 3, 4, 5, 6, 7, 8], [1, 2, 2, 2]), 'NHWC');
+    a.storage().park();
+    expect(parkedArrayCounts.made).toBe(before.made + 1);
+    // a new output in the same storage (a module's next forward): the parked array goes back
+    a.setTF(tf.tensor4d([9, 10, 11, 12, 13, 14, 15, 16], [1, 2, 2, 2]));
+    const b = Tensor.fromTF(tf.tensor4d([8, 7, 6, 5, 4, 3, 2, 1], [1, 2, 2, 2]), 'NHWC');
+    b.storage().park();
+    expect(parkedArrayCounts.reused).toBe(before.reused + 1);
+    expect(parkedArrayCounts.made).toBe(before.made + 1);
+    expect(b.values()).toEqual([8, 6, 4, 2, 7, 5, 3, 1]);
+    expect(a.values()).toEqual([9, 10, 11, 12, 13, 14, 15, 16]);
+    // parked on wasm, uploaded on cpu (which keeps the array it gets): later parks must not reach it
+    const c = Tensor.fromTF(tf.tensor4d([1, 1, 2, 2, 3, 3, 4, 4], [1, 2, 2, 2]), 'NHWC');
+    c.storage().park();
+    await tf.setBackend('cpu');
+    try {
+      const onCpu = c.toTFNHWC();
+      c.fill(0); // drops the parked copy: its array goes back to the pool
+      const d = Tensor.fromTF(tf.tensor4d([5, 5, 5, 5, 5, 5, 5, 5], [1, 2, 2, 2]), 'NHWC');
+      await tf.setBackend('wasm');
+      const e = Tensor.fromTF(tf.tensor4d([6, 6, 6, 6, 6, 6, 6, 6], [1, 2, 2, 2]), 'NHWC');
+      e.storage().park(); // takes the array c's parked copy had
+      await tf.setBackend('cpu');
+      expect(Array.from(onCpu.dataSync())).toEqual([1, 1, 2, 2, 3, 3, 4, 4]);
+      onCpu.dispose();
+      d.storage().dispose();
+      await tf.setBackend('wasm');
+      e.storage().dispose();
+    } finally {
+      await tf.setBackend('wasm');
+    }
+    a.storage().dispose();
+    b.storage().dispose();
+    c.storage().dispose();
     expect(tf.memory().numTensors).toBe(start);
   });
 

@@ -1,10 +1,12 @@
 // Counts what a training step moves between host and device on the active tfjs backend:
-// uploads (backend.write of host values), downloads (read / readSync), blocking reads
+// uploads (backend.write of host values), downloads (read / readSync, and activations parked
+// by a copy out of the wasm heap: src/torch/parked_arrays.ts), blocking reads
 // (readSync: dataSync and friends) and transposes of weight-sized tensors (the Transpose
 // kernel on an input no larger than the model's largest parameter tensor: activations of
 // a batch are far larger). Wraps the backend's methods and the Transpose kernel once.
 
 import * as tf from '@tensorflow/tfjs-core';
+import { parkedArrayCounts } from '../../src/torch/parked_arrays.js';
 
 export interface TransferCounts {
   uploads: number;
@@ -73,9 +75,16 @@ export function installTransferCounters(largestParameter: number): void {
   }
 }
 
+/** The parked-array copies already counted. */
+const heapCopiesSeen = { count: 0, bytes: 0 };
+
 /** The counts since the last call (and restarts them). */
 export function takeTransferCounts(): TransferCounts {
   const out = { ...counts };
+  out.downloads += parkedArrayCounts.heapCopies - heapCopiesSeen.count;
+  out.downloadBytes += parkedArrayCounts.heapCopyBytes - heapCopiesSeen.bytes;
+  heapCopiesSeen.count = parkedArrayCounts.heapCopies;
+  heapCopiesSeen.bytes = parkedArrayCounts.heapCopyBytes;
   Object.assign(counts, zero());
   return out;
 }

@@ -16,6 +16,7 @@
 
 import { tf } from './tfjs_core.js';
 import { reshapeShared } from './tf_view.js';
+import { downloadForParking, parkedValuesForUpload, releaseParkedArray } from './parked_arrays.js';
 import {
   allocHost,
   castNumber,
@@ -160,7 +161,7 @@ export class Storage {
       this.host = host;
       this.hostValid = true;
       // the host holds the truth now (and callers may write into it)
-      this.parked = null;
+      this.dropParked();
     }
     return this.host!;
   }
@@ -227,7 +228,7 @@ export class Storage {
     if (!this.deviceValid && this.parked) {
       // parked values go back as they lie (the parked copy stays: park() again is free)
       const { values, order } = this.parked;
-      this.device.tensor = tf.keep(tf.tensor1d(values, isFloatingType(this.type) ? 'float32' : 'int32'));
+      this.device.tensor = tf.keep(tf.tensor1d(parkedValuesForUpload(values), isFloatingType(this.type) ? 'float32' : 'int32'));
       this.deviceValid = true;
       this.order = order;
       return this.device.tensor as tf.Tensor1D;
@@ -279,7 +280,7 @@ export class Storage {
    */
   park(): void {
     if (!this.deviceValid) return;
-    if (!this.hostValid && !this.parked) this.parked = { values: this.device.tensor!.dataSync() as Float32Array | Int32Array, order: this.order };
+    if (!this.hostValid && !this.parked) this.parked = { values: downloadForParking(this.device.tensor!), order: this.order };
     this.freeDeviceTensor();
   }
 
@@ -316,7 +317,7 @@ export class Storage {
     }
     if (this.slot && t === this.slot.tensor) {
       this.order = next;
-      this.parked = null;
+      this.dropParked();
       return;
     }
     this.dropDevice();
@@ -447,6 +448,12 @@ export class Storage {
   /** Drops the device copy (and a parked one): the values are about to change, or live on the host. */
   private dropDevice(): void {
     this.freeDeviceTensor();
+    this.dropParked();
+  }
+
+  /** Forgets the parked copy; its array serves a later park (nothing else holds it). */
+  private dropParked(): void {
+    if (this.parked) releaseParkedArray(this.parked.values);
     this.parked = null;
   }
 
