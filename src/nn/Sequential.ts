@@ -86,10 +86,13 @@ export class Sequential<In extends Activity = Tensor, Out extends Activity = Ten
       const prevOut = mods[i - 1]!.output;
       const g = this.gradientFor(current, i);
       current = this.rethrowErrors(m, i + 1, 'updateGradInput', () => m.updateGradInput(prevOut, g));
+      // m's output (module i + 2's input) is past in this pass: parked again if it was (as in backward)
+      if (i < mods.length - 1) dropReloadedActivations(m.output, [current, prevOut, gradOutput]);
     }
     if (mods.length > 0) {
       const g = this.gradientFor(current, 0);
       current = this.rethrowErrors(mods[0]!, 1, 'updateGradInput', () => mods[0]!.updateGradInput(input, g));
+      if (mods.length > 1) dropReloadedActivations(mods[0]!.output, [current, input, gradOutput]);
     }
     this.gradInput = current as In | undefined;
     return this.gradInput;
@@ -104,10 +107,12 @@ export class Sequential<In extends Activity = Tensor, Out extends Activity = Ten
       const g = this.gradientFor(current, i);
       this.rethrowErrors(m, i + 1, 'accGradParameters', () => m.accGradParameters(prevOut, g, scale));
       current = m.gradInput;
+      if (i < mods.length - 1) dropReloadedActivations(m.output, [current, prevOut, gradOutput]);
     }
     if (mods.length > 0) {
       const g = this.gradientFor(current, 0);
       this.rethrowErrors(mods[0]!, 1, 'accGradParameters', () => mods[0]!.accGradParameters(input, g, scale));
+      if (mods.length > 1) dropReloadedActivations(mods[0]!.output, [mods[0]!.gradInput, input, gradOutput]);
     }
   }
 

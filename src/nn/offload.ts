@@ -88,8 +88,9 @@ export function offloadActivations(done: Activity | undefined, keep: readonly (A
 }
 
 /**
- * In the backward pass: drops the device copies of `done`'s storages that were parked in the
- * forward pass and uploaded again since (their parked copy is current, so this copies
+ * In a backward pass (backward, or updateGradInput and accGradParameters called on their
+ * own): drops the device copies of `done`'s storages that were parked in the forward pass
+ * and uploaded again since (their parked copy is current, so this copies
  * nothing), except those `keep` uses. An activation the forward pass kept on the device
  * (within the budget) stays there: copying it out now would only cost.
  */
