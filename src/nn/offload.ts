@@ -2,10 +2,11 @@
 // at the paper's batch 64 keeps ~8 GB of activations for its backward pass, and tfjs-wasm's
 // heap ends at 4 GiB (wasm32). When parking is active, nn.Sequential parks its modules'
 // outputs in host memory (Storage.park: the device bytes copied out as they lie,
-// channels-last included, into arrays earlier parks freed: torch/parked_arrays.ts) once the next module has consumed them in the forward pass, and
-// drops the device copy again once the backward pass is past them (the parked copy is still
-// current: no second download); a module that reads a parked activation gets it uploaded
-// again as it lay (no permutation), by Storage itself. The values are the same either way:
+// channels-last included, into arrays earlier parks freed: torch/parked_arrays.ts) once the
+// next module has consumed them in the forward pass, and drops the device copy again once
+// the backward pass is past them (the parked copy is still current: no second download); a
+// module that reads a parked activation gets it uploaded again as it lay (no permutation),
+// by Storage itself. The values are the same either way:
 // only where they lie changes (test/offload.test.ts trains both ways and compares every
 // parameter and module output bit for bit); the host holds what is parked (the process's
 // RSS grows by as much).
