@@ -247,14 +247,12 @@ describe('channels-last activations from tfjs', () => {
     try {
       const onCpu = c.toTFNHWC();
       c.fill(0); // drops the parked copy: its array goes back to the pool
-      const d = Tensor.fromTF(tf.tensor4d([5, 5, 5, 5, 5, 5, 5, 5], [1, 2, 2, 2]), 'NHWC');
       await tf.setBackend('wasm');
       const e = Tensor.fromTF(tf.tensor4d([6, 6, 6, 6, 6, 6, 6, 6], [1, 2, 2, 2]), 'NHWC');
       e.storage().park(); // takes the array c's parked copy had
       await tf.setBackend('cpu');
       expect(Array.from(onCpu.dataSync())).toEqual([1, 1, 2, 2, 3, 3, 4, 4]);
       onCpu.dispose();
-      d.storage().dispose();
       await tf.setBackend('wasm');
       e.storage().dispose();
     } finally {
