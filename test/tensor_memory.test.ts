@@ -7,7 +7,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { forEachBackend, initBackend } from '../src/backend/index.js';
 import { Tensor, torch } from '../src/torch/index.js';
-import { clearParkedArrays, parkedArrayCounts } from '../src/torch/parked_arrays.js';
+import { clearParkedArrays, parkedArrayCounts, pooledParkedBytes, setParkedPoolCap } from '../src/torch/parked_arrays.js';
 
 // global.gc without a command-line flag: expose it and fetch it from a fresh context.
 v8.setFlagsFromString('--expose-gc');
@@ -262,6 +262,33 @@ describe('channels-last activations from tfjs', () => {
     b.storage().dispose();
     c.storage().dispose();
     expect(tf.memory().numTensors).toBe(start);
+  });
+
+  it('a full pool of parked arrays makes room for the size parked now', () => {
+    clearParkedArrays();
+    const was = setParkedPoolCap(3 * 32);
+    try {
+      const parkAndDrop = (n: number) => {
+        const t = Tensor.fromTF(tf.ones([1, 2, 2, n]) as tf.Tensor4D, 'NHWC');
+        t.storage().park();
+        t.storage().dispose(); // reads the parked copy to the host and drops it: the array goes back
+      };
+      parkAndDrop(4); // 64 bytes pooled
+      expect(pooledParkedBytes()).toBe(64);
+      parkAndDrop(2); // 32 more: 96, at the cap
+      expect(pooledParkedBytes()).toBe(96);
+      const before = parkedArrayCounts.reused;
+      parkAndDrop(6); // 96 bytes: the older arrays go, this one stays
+      expect(parkedArrayCounts.reused).toBe(before);
+      expect(pooledParkedBytes()).toBe(96);
+      parkAndDrop(6); // and serves the next park of its size
+      expect(parkedArrayCounts.reused).toBe(before + 1);
+      parkAndDrop(8); // larger than the cap: never pooled
+      expect(pooledParkedBytes()).toBe(96);
+    } finally {
+      setParkedPoolCap(was);
+      clearParkedArrays();
+    }
   });
 
   it('deviceTensor() puts a channels-last device copy in the storage\'s order', () => {

@@ -10,8 +10,9 @@
 
 import { tf } from './tfjs_core.js';
 
-/** Bytes the pool holds at most (beyond it, freed arrays are left to the collector). */
+/** Bytes the pool holds at most (poolCapBytes; settable for tests). */
 const MAX_POOLED_BYTES = 512 * 1024 * 1024;
+let poolCapBytes = MAX_POOLED_BYTES;
 
 type ParkArray = Float32Array | Int32Array;
 
@@ -65,7 +66,10 @@ export function parkedValuesForUpload(values: ParkArray): ParkArray {
 export function releaseParkedArray(values: ParkArray): void {
   if (!handedOut.has(values)) return;
   handedOut.delete(values);
-  if (pooledBytes + values.byteLength > MAX_POOLED_BYTES) return;
+  if (values.byteLength > poolCapBytes) return;
+  // full: what waits in the pool is older than this array (other sizes, say a last partial
+  // batch's), and this one's size is the one parks ask for now
+  if (pooledBytes + values.byteLength > poolCapBytes) clearParkedArrays();
   const k = key(values instanceof Float32Array ? 'float32' : 'int32', values.length);
   let list = free.get(k);
   if (!list) free.set(k, (list = []));
@@ -73,8 +77,20 @@ export function releaseParkedArray(values: ParkArray): void {
   pooledBytes += values.byteLength;
 }
 
-/** Lets the collector have every pooled array (tests; a caller done with parking). */
+/** Lets the collector have every pooled array. */
 export function clearParkedArrays(): void {
   free.clear();
   pooledBytes = 0;
+}
+
+/** The pool's cap in bytes (tests); returns the previous one. */
+export function setParkedPoolCap(bytes: number): number {
+  const was = poolCapBytes;
+  poolCapBytes = bytes;
+  return was;
+}
+
+/** Bytes of idle arrays in the pool now. */
+export function pooledParkedBytes(): number {
+  return pooledBytes;
 }
