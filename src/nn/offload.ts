@@ -6,10 +6,9 @@
 // next module has consumed them in the forward pass, and drops the device copy again once
 // the backward pass is past them (the parked copy is still current: no second download); a
 // module that reads a parked activation gets it uploaded again as it lay (no permutation),
-// by Storage itself. The values are the same either way:
-// only where they lie changes (test/offload.test.ts trains both ways and compares every
-// parameter and module output bit for bit); the host holds what is parked (the process's
-// RSS grows by as much).
+// by Storage itself. The values are the same either way: only where they lie changes
+// (test/offload.test.ts trains both ways and compares every parameter and module output bit
+// for bit); the host holds what is parked (the process's RSS grows by as much).
 //
 // By default ('auto') it is active on the wasm backend only, and only beyond a budget: a
 // forward pass's activations stay on the device while the backend's tensors take less than
