@@ -67,6 +67,11 @@ const CASES: Case[] = [
   { n: 2, h: 13, w: 13, ci: 64, co: 32, kh: 1, kw: 1, sh: 2, sw: 2, ph: 0, pw: 0, bias: true },
   { n: 5, h: 8, w: 8, ci: 16, co: 64, kh: 1, kw: 1, sh: 1, sw: 1, ph: 0, pw: 0, bias: false },
   { n: 4, h: 7, w: 7, ci: 3, co: 16, kh: 3, kw: 3, sh: 1, sw: 1, ph: 1, pw: 1, bias: true },
+  // a tap's B over 32 KB: column tiles outermost, a packed B in 16-column panels (with the
+  // bias row, and with padded columns), W read in place in rows
+  { n: 2, h: 5, w: 6, ci: 96, co: 100, kh: 1, kw: 1, sh: 1, sw: 1, ph: 0, pw: 0, bias: true },
+  { n: 2, h: 5, w: 5, ci: 40, co: 230, kh: 3, kw: 3, sh: 1, sw: 1, ph: 1, pw: 1, bias: false },
+  { n: 2, h: 4, w: 5, ci: 48, co: 192, kh: 1, kw: 1, sh: 1, sw: 1, ph: 0, pw: 0, bias: true },
 ];
 
 function check(c: Case, seed: number): void {

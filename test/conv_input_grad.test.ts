@@ -53,6 +53,9 @@ const CASES: ConvCase[] = [
   { n: 3, h: 12, w: 11, ci: 32, co: 16, kh: 3, kw: 3, sh: 1, sw: 1, pad: [1, 1] },
   { n: 2, h: 13, w: 13, ci: 64, co: 32, kh: 1, kw: 1, sh: 2, sw: 2, pad: [0, 0] },
   { n: 5, h: 8, w: 8, ci: 16, co: 64, kh: 1, kw: 1, sh: 1, sw: 1, pad: [0, 0] },
+  // a tap's B over 32 KB: column tiles outermost, B packed in 16-column panels
+  { n: 2, h: 5, w: 6, ci: 100, co: 96, kh: 1, kw: 1, sh: 1, sw: 1, pad: [0, 0] },
+  { n: 2, h: 5, w: 5, ci: 240, co: 40, kh: 3, kw: 3, sh: 1, sw: 1, pad: [1, 1] },
 ];
 
 function check(c: ConvCase, seed: number): void {

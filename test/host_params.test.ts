@@ -51,13 +51,13 @@ describe('parameters on the host (wasm)', () => {
 });
 
 describe('filters packed from the host (Torch order) and from the heap (tfjs order)', () => {
-  it('give the same forward and input gradient, bit for bit, for channel counts that do not fill a tile', async () => {
+  it('give the same forward and input gradient, bit for bit, for channel counts that do not fill a tile and B in panels', async () => {
     const tf = await import('@tensorflow/tfjs-core');
     const { conv2dForwardHost, conv2dBackwardInputHost } = await import('../src/backend/host_params.js');
     const { conv2dForwardWasmSimd } = await import('../src/backend/wasm/conv_forward.js');
     const { conv2dBackpropInputWasmSimd } = await import('../src/backend/wasm/conv_input_grad.js');
     const { data } = await import('./helpers/random_data.js');
-    for (const [ci, co, kh, kw] of [[9, 5, 3, 3], [12, 20, 1, 1], [9, 33, 2, 3], [16, 17, 3, 3]] as const) {
+    for (const [ci, co, kh, kw] of [[9, 5, 3, 3], [12, 20, 1, 1], [9, 33, 2, 3], [16, 17, 3, 3], [96, 100, 1, 1], [40, 224, 3, 3]] as const) {
       const [n, h, w] = [2, 6, 7];
       const [pt, pl] = [kh === 1 ? 0 : 1, kw === 1 ? 0 : 1];
       const [ho, wo] = [h + 2 * pt - kh + 1, w + 2 * pl - kw + 1];

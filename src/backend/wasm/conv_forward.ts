@@ -18,7 +18,7 @@ import type * as tf from '@tensorflow/tfjs-core';
 import { perHeap, type WasmHeapBackend } from './heap.js';
 import { partOf } from './split_calls.js';
 import { wasmSimd, KillSwitch } from './kill_switch.js';
-import { copyOutPadded, NC, residualAddTakes, TapKernels, tapGemmSupported, tapOrder, tapRanges, type ConvTapGeometry } from './tap_gemm.js';
+import { bIndex, bPanels, copyOutPadded, NC, residualAddTakes, TapKernels, tapGemmSupported, tapOrder, tapRanges, type ConvTapGeometry } from './tap_gemm.js';
 import { isHostFilter, type HostFilter } from './host_filter.js';
 import { forwardLayout, winogradConv3x3, winogradTakes } from './winograd.js';
 
@@ -75,6 +75,9 @@ export function conv2dForwardWasmSimd(backend: tf.KernelBackend, x: Info, filter
   const direct = co % NC === 0;
   const packB = host || !direct;
   const positions = n * ho * wo;
+  const colsInner = ci * ldb * 4 <= INNER_B_BYTES;
+  // a packed B sweeps one column tile over every position in panels (tap_gemm.ts's bPanels)
+  const panels = packB && bPanels(colsInner, nTiles);
   const bFloats = packB ? taps * ci * ldb : 0;
   const cFloats = direct ? 0 : positions * ldb;
 
@@ -110,17 +113,17 @@ export function conv2dForwardWasmSimd(backend: tf.KernelBackend, x: Info, filter
   let bBase = 0;
   if (host) {
     bBase = scratch;
-    kern.packHost(filter, bBase, ldb, scratch + 4 * (bFloats + cFloats + rowFloats), false);
+    kern.packHost(filter, bBase, ldb, scratch + 4 * (bFloats + cFloats + rowFloats), false, panels);
   } else if (packB) {
     // B[t][i][j] = W[t][i][j], columns j >= co zero
     bBase = scratch;
     const wsrc = new Float32Array(heap, be.getMemoryOffset(filter.dataId), taps * ci * co);
     const bmat = new Float32Array(heap, bBase, bFloats);
-    for (let r = 0; r < taps * ci; r++) {
-      const src = r * co;
-      const dst = r * ldb;
-      for (let j = 0; j < co; j++) bmat[dst + j] = wsrc[src + j]!;
-      for (let j = co; j < ldb; j++) bmat[dst + j] = 0;
+    for (let t = 0; t < taps; t++) {
+      for (let i = 0; i < ci; i++) {
+        const src = (t * ci + i) * co;
+        for (let j = 0; j < ldb; j++) bmat[bIndex(t, i, j, ci, ldb, panels)] = j < co ? wsrc[src + j]! : 0;
+      }
     }
   } else {
     bBase = be.getMemoryOffset(filter.dataId);
@@ -151,7 +154,6 @@ export function conv2dForwardWasmSimd(backend: tf.KernelBackend, x: Info, filter
   const perImage = h * w * ci * 4;
   const group = Math.max(1, Math.floor(GROUP_BYTES / perImage));
   const xPos = 4 * ci;
-  const colsInner = ci * ldb * 4 <= INNER_B_BYTES;
   const aw = { outer: h * w * xPos, row: sh * w * xPos, col: sw * xPos };
   const cw = { outer: ho * wo * cPos, row: wo * cPos, col: cPos };
   // threads take whole groups of images: each y position is summed by one thread, as before
@@ -171,7 +173,7 @@ export function conv2dForwardWasmSimd(backend: tf.KernelBackend, x: Info, filter
       const ap = xOff + ((n0 * h + oh0 * sh + a - pt) * w + ow0 * sw + e - pl) * xPos;
       const cp = cBase + ((n0 * ho + oh0) * wo + ow0) * cPos;
       const bp = bBase + t * ci * ldb * 4;
-      kern.run(split, part, colsInner, ap, bp, cp, nTiles, ci, outer, oh1 - oh0, ow1 - ow0, aw, cw, load, gi, addend !== null); // a group's taps add into its outputs: one unit
+      kern.run(split, part, colsInner, ap, bp, cp, nTiles, ci, outer, oh1 - oh0, ow1 - ow0, aw, cw, load, gi, addend !== null, panels); // a group's taps add into its outputs: one unit
     }
   }
   split.finish();

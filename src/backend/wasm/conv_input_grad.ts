@@ -17,7 +17,7 @@ import type * as tf from '@tensorflow/tfjs-core';
 import { perHeap, type WasmHeapBackend } from './heap.js';
 import { partOf } from './split_calls.js';
 import { wasmSimd, KillSwitch } from './kill_switch.js';
-import { copyOutPadded, NC, residualAddTakes, TapKernels, tapGemmSupported, tapOrder, tapRanges, type ConvTapGeometry } from './tap_gemm.js';
+import { bIndex, bPanels, copyOutPadded, NC, residualAddTakes, TapKernels, tapGemmSupported, tapOrder, tapRanges, type ConvTapGeometry } from './tap_gemm.js';
 import { isHostFilter, type HostFilter } from './host_filter.js';
 import { inputGradLayout, winogradConv3x3, winogradTakes } from './winograd.js';
 
@@ -91,6 +91,9 @@ export function conv2dBackpropInputWasmSimd(backend: tf.KernelBackend, dy: Info,
       return out;
     }
   }
+  const colsInner = co * ldb * 4 <= INNER_B_BYTES;
+  // B sweeps one column tile over every position in panels (tap_gemm.ts's bPanels)
+  const panels = bPanels(colsInner, nTiles);
   const rawFloats = host ? taps * ci * co : 0; // a host filter's values, copied in to be packed
   const bBase = kern.scratch.reserveOrRelease(4 * (bFloats + cFloats + rawFloats) + 16, () => backend.disposeData(out.dataId));
   // Views only now: the scratch malloc may have grown (and detached) the heap's buffer.
@@ -98,17 +101,14 @@ export function conv2dBackpropInputWasmSimd(backend: tf.KernelBackend, dy: Info,
   const dyOff = be.getMemoryOffset(dy.dataId);
   const bmat = new Float32Array(heap, bBase, bFloats);
   if (host) {
-    kern.packHost(filter, bBase, ldb, bBase + 4 * (bFloats + cFloats), true);
+    kern.packHost(filter, bBase, ldb, bBase + 4 * (bFloats + cFloats), true, panels);
   } else {
     // B[t][j][i] = W[t][i][j], columns i >= ci zero
     const wsrc = new Float32Array(heap, be.getMemoryOffset(filter.dataId), taps * ci * co);
     for (let t = 0; t < taps; t++) {
       const src = t * ci * co;
-      const dst = t * co * ldb;
       for (let j = 0; j < co; j++) {
-        const row = dst + j * ldb;
-        for (let i = 0; i < ci; i++) bmat[row + i] = wsrc[src + i * co + j]!;
-        for (let i = ci; i < ldb; i++) bmat[row + i] = 0;
+        for (let i = 0; i < ldb; i++) bmat[bIndex(t, j, i, co, ldb, panels)] = i < ci ? wsrc[src + i * co + j]! : 0;
       }
     }
   }
@@ -124,7 +124,6 @@ export function conv2dBackpropInputWasmSimd(backend: tf.KernelBackend, dy: Info,
   const perImage = ho * wo * co * 4;
   const group = Math.max(1, Math.floor(GROUP_BYTES / perImage));
   const dyPos = 4 * co;
-  const colsInner = co * ldb * 4 <= INNER_B_BYTES;
   const aw = { outer: ho * wo * dyPos, row: wo * dyPos, col: dyPos };
   const cw = { outer: h * w * cPos, row: sh * w * cPos, col: sw * cPos };
   // threads take whole groups of images: each dx position is summed by one thread, as before
@@ -145,7 +144,7 @@ export function conv2dBackpropInputWasmSimd(backend: tf.KernelBackend, dy: Info,
       const ap = dyOff + ((n0 * ho + oh0) * wo + ow0) * dyPos;
       const cp = cBase + ((n0 * h + oh0 * sh + a - pt) * w + ow0 * sw + e - pl) * cPos;
       const bp = bBase + t * co * ldb * 4;
-      kern.run(split, part, colsInner, ap, bp, cp, nTiles, co, outer, oh1 - oh0, ow1 - ow0, aw, cw, load, gi, addend !== null); // a group's taps add into its outputs: one unit
+      kern.run(split, part, colsInner, ap, bp, cp, nTiles, co, outer, oh1 - oh0, ow1 - ow0, aw, cw, load, gi, addend !== null, panels); // a group's taps add into its outputs: one unit
     }
   }
   split.finish();

@@ -53,14 +53,16 @@ function tapKernel(m: number, colsInner: boolean, addend = false): FuncDef {
   const s = l('s', T.v128);
   const aq = Array.from({ length: m }, (_, q) => l(`a${q}`));
   const cq = Array.from({ length: m }, (_, q) => l(`c${q}`));
-  const [tj, bT, cT, ao, co, o, ar, cr, r, ap, cp, i, bp, j, aTile, cTile, bias] = [
-    'tj', 'bT', 'cT', 'ao', 'co', 'o', 'ar', 'cr', 'r', 'ap', 'cp', 'i', 'bp', 'j', 'aTile', 'cTile', 'bias',
+  const [tj, bT, cT, ao, co, o, ar, cr, r, ap, cp, i, bp, j, aTile, cTile, bias, bStep, colOff] = [
+    'tj', 'bT', 'cT', 'ao', 'co', 'o', 'ar', 'cr', 'r', 'ap', 'cp', 'i', 'bp', 'j', 'aTile', 'cTile', 'bias', 'bStep', 'colOff',
   ].map((n) => l(n));
   const inc = (x: number, y: number) => f.inc(x, y);
   const countDown = (x: number) => f.countDown(x);
 
   c.get(P('aCol')).i32(m).op('i32.mul').set(aTile);
   c.get(P('cCol')).i32(m).op('i32.mul').set(cTile);
+  // B's next column tile: the next panel (ldb of one tile: panels, see bPanels) or the next 16 columns
+  c.get(P('k')).i32(NC * 4).op('i32.mul').i32(NC * 4).get(P('ldb')).i32(NC * 4).op('i32.eq').op('select').set(bStep);
   /** The tile's starting values by `load`: 0 the zeros already set, 1 C itself, else the bias row. */
   const emitStart = () => {
     c.block(); // load 0: the zeros
@@ -71,7 +73,7 @@ function tapKernel(m: number, colsInner: boolean, addend = false): FuncDef {
     c.br(1);
     c.end();
     // any other load: the address of a row of starting values (the bias), this column tile's part
-    c.get(P('load')).get(bT).op('i32.add').get(P('b')).op('i32.sub').set(bias);
+    c.get(P('load')).get(colOff).op('i32.add').set(bias);
     for (let v = 0; v < NV; v++) {
       c.get(bias).v128Load(16 * v).set(bv[v]!);
       for (let q = 0; q < m; q++) c.get(bv[v]!).set(acc[q]![v]!);
@@ -134,55 +136,87 @@ function tapKernel(m: number, colsInner: boolean, addend = false): FuncDef {
     walk(P('c'), () => {
       c.get(P('nTiles')).set(tj).get(P('b')).set(bT).i32(0).set(cT);
       c.loop(); // column tiles
+      c.get(cT).set(colOff);
       tile(cT);
-      c.get(bT).i32(NC * 4).op('i32.add').set(bT);
+      inc(bT, bStep);
       c.get(cT).i32(NC * 4).op('i32.add').set(cT);
       countDown(tj).end();
     });
   } else {
     // per column tile, every position: B's column tile stays in L1
-    c.get(P('nTiles')).set(tj).get(P('b')).set(bT).get(P('c')).set(cT);
+    c.get(P('nTiles')).set(tj).get(P('b')).set(bT).get(P('c')).set(cT).i32(0).set(colOff);
     c.loop(); // column tiles
     walk(cT, () => tile(null));
-    c.get(bT).i32(NC * 4).op('i32.add').set(bT);
+    inc(bT, bStep);
     c.get(cT).i32(NC * 4).op('i32.add').set(cT);
+    c.get(colOff).i32(NC * 4).op('i32.add').set(colOff);
     countDown(tj).end();
   }
   return f.def();
 }
 
 /**
- * pack(src, dst, taps, A, B, ldb, sA, sB): a filter's B matrix from its values in Torch's
- * order: dst[(t * A + a) * ldb + b] = src[b * sB + a * sA + t] for b < B, 0 for B <= b < ldb
- * (floats; byte addresses). The forward packs with a = input and b = output channel, the input
- * gradient the other way round.
+ * pack(src, dst, taps, A, B, ldb, sA, sB, panels): a filter's B matrix from its values in
+ * Torch's order, element (t, a, b) = src[b * sB + a * sA + t] for b < B, 0 for B <= b < ldb
+ * (floats; byte addresses). Each tap's A x ldb block lies at dst + t * A * ldb floats; in it,
+ * with panels = 0, rows of ldb floats; with panels = 1, one panel per 16 columns, each A rows
+ * of 16 floats (see bPanels). The forward packs with a = input and b = output channel, the
+ * input gradient the other way round.
  */
 function packKernel(): FuncDef {
-  const f = new Fn('pack', ['src', 'dst', 'taps', 'A', 'B', 'ldb', 'sA', 'sB']);
+  const f = new Fn('pack', ['src', 'dst', 'taps', 'A', 'B', 'ldb', 'sA', 'sB', 'panels']);
   const c = f.code;
   const P = (n: string) => f.l(n);
-  const [t, a, b, sa, sp, pad] = ['t', 'a', 'b', 'sa', 'sp', 'pad'].map((n) => f.l(n));
-  c.get(P('ldb')).get(P('B')).op('i32.sub').set(pad);
+  const [t, a, col, sa, sp, rowBase, rowStep, tileStep, addr] = ['t', 'a', 'col', 'sa', 'sp', 'rowBase', 'rowStep', 'tileStep', 'addr'].map((n) => f.l(n));
+  c.i32(NC * 4).get(P('ldb')).i32(4).op('i32.mul').get(P('panels')).op('select').set(rowStep);
+  c.get(P('A')).i32(NC * 4).op('i32.mul').i32(NC * 4).get(P('panels')).op('select').set(tileStep);
   c.i32(0).set(t);
   c.loop(); // taps
-  c.get(P('src')).get(t).i32(4).op('i32.mul').op('i32.add').set(sa).get(P('A')).set(a);
+  c.get(P('src')).get(t).i32(4).op('i32.mul').op('i32.add').set(sa);
+  c.get(P('dst')).get(t).get(P('A')).op('i32.mul').get(P('ldb')).op('i32.mul').i32(4).op('i32.mul').op('i32.add').set(rowBase);
+  c.get(P('A')).set(a);
   c.loop(); // rows a
-  c.get(sa).set(sp).get(P('B')).set(b);
-  c.loop(); // columns b < B
-  c.get(P('dst')).get(sp).f32Load().f32Store();
-  c.get(P('dst')).i32(4).op('i32.add').set(P('dst'));
+  c.get(sa).set(sp).i32(0).set(col);
+  c.loop(); // columns, the tile's padding included
+  c.get(rowBase).get(col).i32(4).op('i32.shr_u').get(tileStep).op('i32.mul').op('i32.add');
+  c.get(col).i32(NC - 1).op('i32.and').i32(4).op('i32.mul').op('i32.add').set(addr);
+  c.block().block();
+  c.get(col).get(P('B')).op('i32.ge_u').brIf(0);
+  c.get(addr).get(sp).f32Load().f32Store();
   c.get(sp).get(P('sB')).i32(4).op('i32.mul').op('i32.add').set(sp);
-  f.countDown(b).end();
-  c.get(pad).set(b);
-  c.block().get(b).op('i32.eqz').brIf(0).loop(); // the tile's padding columns
-  c.get(P('dst')).f32(0).f32Store();
-  c.get(P('dst')).i32(4).op('i32.add').set(P('dst'));
-  f.countDown(b).end().end();
+  c.br(1);
+  c.end();
+  c.get(addr).f32(0).f32Store();
+  c.end();
+  c.get(col).i32(1).op('i32.add').tee(col).get(P('ldb')).op('i32.lt_u').brIf(0);
+  c.end();
   c.get(sa).get(P('sA')).i32(4).op('i32.mul').op('i32.add').set(sa);
+  c.get(rowBase).get(rowStep).op('i32.add').set(rowBase);
   f.countDown(a).end();
   c.get(t).i32(1).op('i32.add').tee(t).get(P('taps')).op('i32.lt_u').brIf(0);
   c.end();
   return f.def();
+}
+
+/**
+ * Whether a GEMM's packed B is laid out in panels (each 16-column tile's k rows together)
+ * rather than in rows of all the tiles: for the column-tiles-outermost order, where one tile
+ * is swept over every position. Rows of a wide B put that tile's k x 64 bytes a whole B row
+ * apart, which maps them onto a fraction of L1's sets (a 256-column B: 4 of 64): they evict
+ * each other instead of staying in cache. A panel is contiguous. The tap kernels tell the
+ * layouts apart by the row stride they are given (one tile's 64 bytes: panels).
+ */
+export function bPanels(colsInner: boolean, nTiles: number): boolean {
+  return !colsInner && nTiles > 1;
+}
+
+/**
+ * Float index in a packed B of (tap t, row i, column j), for rows of `ldb` floats or, with
+ * `panels`, 16-column panels of `rows` rows each (rows: B's rows per tap).
+ */
+export function bIndex(t: number, i: number, j: number, rows: number, ldb: number, panels: boolean): number {
+  const tap = t * rows * ldb;
+  return panels ? tap + (j >> 4) * rows * NC + i * NC + (j & (NC - 1)) : tap + i * ldb + j;
 }
 
 export function tapGemmModuleBytes(sharedMemory = false): Uint8Array {
@@ -240,16 +274,18 @@ export class TapKernels {
 
   /**
    * B from a filter in Torch's order on the host, at byte address `dst` (rows of ldb floats,
-   * padding columns zero): the forward's bmat[t][i][j] = W[j][i][t], or with `inputGrad` the
+   * or 16-column panels with `panels`; padding columns zero): the forward's
+   * bmat[t][i][j] = W[j][i][t], or with `inputGrad` the
    * input gradient's bmat[t][j][i]. The values are first copied to `raw` (co*ci*taps floats of
    * scratch) in one block; the reordering runs in wasm (~5x faster than the same loop in JS).
    */
-  packHost(f: HostFilter, dst: number, ldb: number, raw: number, inputGrad: boolean): void {
+  packHost(f: HostFilter, dst: number, ldb: number, raw: number, inputGrad: boolean, panels = false): void {
     const taps = f.kh * f.kw;
     if (f.values.length === 0) return; // no input (or output) channels: B has no rows
     new Float32Array(this.memory.buffer, raw, f.values.length).set(f.values);
-    if (inputGrad) this.packFn(raw, dst, taps, f.co, f.ci, ldb, f.ci * taps, taps);
-    else this.packFn(raw, dst, taps, f.ci, f.co, ldb, taps, f.ci * taps);
+    const p = panels ? 1 : 0;
+    if (inputGrad) this.packFn(raw, dst, taps, f.co, f.ci, ldb, f.ci * taps, taps, p);
+    else this.packFn(raw, dst, taps, f.ci, f.co, ldb, taps, f.ci * taps, p);
     filterPacks.calls++;
     filterPacks.floats += taps * f.ci * f.co;
   }
@@ -268,15 +304,15 @@ export class TapKernels {
    * with nTiles column tiles per row. `colsInner` picks the loop order. Whole tiles of MR
    * positions first, the rest after. Calls with the same `unit` (e.g. one group of images'
    * taps) run in order on one thread. With `addend`, C = A B + the tensor `load` bytes from C
-   * (same layout as C).
+   * (same layout as C). `panels`: B is laid out in 16-column panels (bPanels), not in rows.
    */
   run(
     split: SplitCalls, part: number, colsInner: boolean, a: number, b: number, c: number, nTiles: number, k: number,
-    outer: number, rows: number, cols: number, aw: Walk, cw: Walk, load: number, unit: number, addend = false,
+    outer: number, rows: number, cols: number, aw: Walk, cw: Walk, load: number, unit: number, addend = false, panels = false,
   ): void {
     const fns = addend ? (colsInner ? this.fnsInnerAdd : this.fnsAdd) : colsInner ? this.fnsInner : this.fns;
     const suffix = `${colsInner ? '_inner' : ''}${addend ? '_add' : ''}`;
-    const ldb = nTiles * NC * 4;
+    const ldb = (panels ? 1 : nTiles) * NC * 4; // the kernel's row stride in B (one tile's: panels)
     const full = Math.floor(cols / MR);
     const rest = cols - full * MR;
     if (full > 0) {
