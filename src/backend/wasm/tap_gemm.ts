@@ -167,32 +167,41 @@ function packKernel(): FuncDef {
   const f = new Fn('pack', ['src', 'dst', 'taps', 'A', 'B', 'ldb', 'sA', 'sB', 'panels']);
   const c = f.code;
   const P = (n: string) => f.l(n);
-  const [t, a, col, sa, sp, rowBase, rowStep, tileStep, addr] = ['t', 'a', 'col', 'sa', 'sp', 'rowBase', 'rowStep', 'tileStep', 'addr'].map((n) => f.l(n));
+  const [t, a, jt, n, sa, sp, rowBase, rowStep, tileStep, tileAddr, addr, left, sB4] =
+    ['t', 'a', 'jt', 'n', 'sa', 'sp', 'rowBase', 'rowStep', 'tileStep', 'tileAddr', 'addr', 'left', 'sB4'].map((x) => f.l(x));
   c.i32(NC * 4).get(P('ldb')).i32(4).op('i32.mul').get(P('panels')).op('select').set(rowStep);
   c.get(P('A')).i32(NC * 4).op('i32.mul').i32(NC * 4).get(P('panels')).op('select').set(tileStep);
+  c.get(P('sB')).i32(4).op('i32.mul').set(sB4);
+  c.get(P('dst')).set(rowBase);
+  c.get(P('src')).set(sa);
   c.i32(0).set(t);
   c.loop(); // taps
-  c.get(P('src')).get(t).i32(4).op('i32.mul').op('i32.add').set(sa);
-  c.get(P('dst')).get(t).get(P('A')).op('i32.mul').get(P('ldb')).op('i32.mul').i32(4).op('i32.mul').op('i32.add').set(rowBase);
   c.get(P('A')).set(a);
   c.loop(); // rows a
-  c.get(sa).set(sp).i32(0).set(col);
-  c.loop(); // columns, the tile's padding included
-  c.get(rowBase).get(col).i32(4).op('i32.shr_u').get(tileStep).op('i32.mul').op('i32.add');
-  c.get(col).i32(NC - 1).op('i32.and').i32(4).op('i32.mul').op('i32.add').set(addr);
-  c.block().block();
-  c.get(col).get(P('B')).op('i32.ge_u').brIf(0);
+  c.get(sa).set(sp).get(rowBase).set(tileAddr).get(P('B')).set(left).get(P('ldb')).i32(4).op('i32.shr_u').set(jt);
+  c.loop(); // column tiles of the row
+  c.get(tileAddr).set(addr);
+  // n = the tile's columns below B (left clamped to 0..16); the rest is padding
+  c.get(left).i32(NC).get(left).i32(NC).op('i32.lt_u').op('select').set(n);
+  c.block().get(n).op('i32.eqz').brIf(0).loop(); // columns b < B
   c.get(addr).get(sp).f32Load().f32Store();
-  c.get(sp).get(P('sB')).i32(4).op('i32.mul').op('i32.add').set(sp);
-  c.br(1);
-  c.end();
+  c.get(sp).get(sB4).op('i32.add').set(sp);
+  c.get(addr).i32(4).op('i32.add').set(addr);
+  f.countDown(n).end().end();
+  c.i32(NC).get(left).i32(NC).get(left).i32(NC).op('i32.lt_u').op('select').op('i32.sub').set(n);
+  c.block().get(n).op('i32.eqz').brIf(0).loop(); // the tile's padding columns
   c.get(addr).f32(0).f32Store();
-  c.end();
-  c.get(col).i32(1).op('i32.add').tee(col).get(P('ldb')).op('i32.lt_u').brIf(0);
-  c.end();
+  c.get(addr).i32(4).op('i32.add').set(addr);
+  f.countDown(n).end().end();
+  c.get(left).i32(NC).op('i32.sub').i32(0).get(left).i32(NC).op('i32.gt_u').op('select').set(left);
+  c.get(tileAddr).get(tileStep).op('i32.add').set(tileAddr);
+  f.countDown(jt).end();
   c.get(sa).get(P('sA')).i32(4).op('i32.mul').op('i32.add').set(sa);
   c.get(rowBase).get(rowStep).op('i32.add').set(rowBase);
   f.countDown(a).end();
+  // the next tap: its A x ldb block follows (rows: the last row's end; panels: the last panel's)
+  c.get(P('dst')).get(t).i32(1).op('i32.add').get(P('A')).op('i32.mul').get(P('ldb')).op('i32.mul').i32(4).op('i32.mul').op('i32.add').set(rowBase);
+  c.get(P('src')).get(t).i32(1).op('i32.add').i32(4).op('i32.mul').op('i32.add').set(sa);
   c.get(t).i32(1).op('i32.add').tee(t).get(P('taps')).op('i32.lt_u').brIf(0);
   c.end();
   return f.def();
