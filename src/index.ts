@@ -15,6 +15,8 @@ export { optim } from './optim/index.js';
 /** Memory of a training step: release consumed gradInputs during backward; park activations on the host. */
 export { setReleaseGradInputs, releaseGradInputsEnabled } from './nn/release.js';
 export { setOffloadActivations, offloadActivationsEnabled } from './nn/offload.js';
+/** The host arrays parking keeps for reuse (up to 512 MB idle): how many bytes, and giving them back. */
+export { pooledParkedBytes, clearParkedArrays } from './torch/parked_arrays.js';
 /** nnlr's per-module learning-rate and weight-decay multipliers: learningRate, weightDecay, getOptimConfig. */
 export * as nnlr from './optim/nnlr.js';
 /** Weight initialisation: init.taylor (the MPELU paper's), MSRA/Xavier fillers, the paper's ResNet init. */

@@ -14,6 +14,8 @@ import { createLuaModel } from '../src/train/lua_model.js';
 import { runTraining } from '../src/train/run.js';
 import { LinesReporter } from '../src/train/reporter.js';
 import { tinyCifar, writeGenLayout } from './helpers/tiny_cifar.js';
+import { setOffloadActivations } from '../src/nn/offload.js';
+import { parkedArrayCounts, pooledParkedBytes } from '../src/torch/parked_arrays.js';
 
 const FILE = new URL('./lua_models/tiny_cifar_net.lua', import.meta.url).pathname;
 const tmp = mkdtempSync(join(tmpdir(), 'mpelu-lua-model-'));
@@ -75,5 +77,24 @@ describe('-netType FILE.lua', () => {
     const broken = join(tmp, 'broken.lua');
     (await import('node:fs')).writeFileSync(broken, 'return function(opt)\n  return nn.NoSuchModule(3)\nend\n');
     await expect(createLuaModel(broken, parseTrainOptions(['-dataset', 'cifar10', '-netType', broken]), () => {})).rejects.toThrow(/broken\.lua:2: .*NoSuchModule/);
+  });
+
+  it('gives back the arrays parked activations were reused in when the run ends', async () => {
+    // 12 test images at batch 8: the last batch's parks cannot take the 8-image arrays the
+    // first one's freed, which wait in the pool
+    const gen = join(tmp, 'gen-parked');
+    writeGenLayout(gen, tinyCifar(16, 12));
+    // width 16 at batch 8: activations of 512 KB, large enough to park
+    const args = ['-dataset', 'cifar10', '-netType', FILE, '-depth', '16', '-batchSize', '8', '-nEpochs', '1', '-manualSeed', '2', '-nThreads', '0', '-gen', gen, '-save', join(tmp, 'ck-parked')];
+    const reused = parkedArrayCounts.reused;
+    setOffloadActivations(true);
+    try {
+      await runTraining(parseTrainOptions(args), new LinesReporter(() => {}));
+    } finally {
+      setOffloadActivations('auto');
+    }
+    // the second batch's parks reused the arrays the first one's freed (on wasm, which reads its heap)
+    if ((await import('@tensorflow/tfjs-core')).getBackend() === 'wasm') expect(parkedArrayCounts.reused).toBeGreaterThan(reused);
+    expect(pooledParkedBytes()).toBe(0);
   });
 });

@@ -14,6 +14,7 @@ import { createResNet } from '../models/resnet.js';
 import { createPreResNet } from '../models/preresnet.js';
 import { defaultGenerator } from '../torch/random.js';
 import { Tensor } from '../torch/tensor.js';
+import { clearParkedArrays } from '../torch/parked_arrays.js';
 import { CIFAR_CLASSES } from '../data/cifar.js';
 import { DataLoader } from '../data/loader.js';
 import { checkCifarAvailable, openCifar } from '../data/open.js';
@@ -224,5 +225,7 @@ export async function runTraining(opt: TrainOptions, reporter: TrainReporter = c
     process.off('SIGINT', onSigint);
     await trainLoader.close();
     await valLoader.close();
+    // the arrays parked activations were reused in (up to 512 MB) go to the collector with the run
+    clearParkedArrays();
   }
 }
