@@ -5,6 +5,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../src/backend/index.js';
 import { cudnn, nn, Module, Sequential } from '../src/nn/index.js';
 import { manualSeed } from '../src/torch/random.js';
@@ -94,7 +95,7 @@ describe('-netType FILE.lua', () => {
       setOffloadActivations('auto');
     }
     // the second batch's parks reused the arrays the first one's freed (on wasm, which reads its heap)
-    if ((await import('@tensorflow/tfjs-core')).getBackend() === 'wasm') expect(parkedArrayCounts.reused).toBeGreaterThan(reused);
+    if (tf.getBackend() === 'wasm') expect(parkedArrayCounts.reused).toBeGreaterThan(reused);
     expect(pooledParkedBytes()).toBe(0);
   });
 });
