@@ -25,6 +25,11 @@ beforeAll(async () => {
   await initBackend();
 });
 
+/** `mpelu train` arguments for one epoch of the model file at width `depth`, batch 8. */
+function trainArgs(depth: number, gen: string, save: string): string[] {
+  return ['-dataset', 'cifar10', '-netType', FILE, '-depth', String(depth), '-batchSize', '8', '-nEpochs', '1', '-manualSeed', '2', '-nThreads', '0', '-gen', gen, '-save', save];
+}
+
 function tinyNetInTypeScript(width: number): Sequential {
   setDefaultTensorType('torch.FloatTensor');
   const model = nn.Sequential()
@@ -70,7 +75,7 @@ describe('-netType FILE.lua', () => {
     const gen = join(tmp, 'gen');
     writeGenLayout(gen, tinyCifar(16, 8));
     const lines: string[] = [];
-    const args = ['-dataset', 'cifar10', '-netType', FILE, '-depth', '4', '-batchSize', '8', '-nEpochs', '1', '-manualSeed', '2', '-nThreads', '0', '-gen', gen, '-save', join(tmp, 'ck')];
+    const args = trainArgs(4, gen, join(tmp, 'ck'));
     await runTraining(parseTrainOptions(args), new LinesReporter((s) => lines.push(s)));
     expect(lines.join('')).toContain(' | Epoch: [1][2/2]');
     expect(readFileSync(join(tmp, 'ck', 'log.jsonl'), 'utf8')).toContain('"epoch":1');
@@ -86,7 +91,7 @@ describe('-netType FILE.lua', () => {
     const gen = join(tmp, 'gen-parked');
     writeGenLayout(gen, tinyCifar(16, 12));
     // width 16 at batch 8: activations of 512 KB, large enough to park
-    const args = ['-dataset', 'cifar10', '-netType', FILE, '-depth', '16', '-batchSize', '8', '-nEpochs', '1', '-manualSeed', '2', '-nThreads', '0', '-gen', gen, '-save', join(tmp, 'ck-parked')];
+    const args = trainArgs(16, gen, join(tmp, 'ck-parked'));
     const reused = parkedArrayCounts.reused;
     setOffloadActivations(true);
     try {
