@@ -57,14 +57,21 @@ export function forEachConvTerm(c: ConvShape, g: ConvGeometry, visit: (xi: numbe
 
 /**
  * Checks `got` against a float64 reference `ref`, `abs` holding per element the sum of |terms|:
- * elements with no terms are exactly zero, the others within 2e-6 of sum |terms| (float32
- * products summed in float32: a few float32 ulps). `what` names the result, `c` the case.
+ * elements with no terms are exactly zero, the others within `bound` (default 2e-6) of
+ * sum |terms| (float32 products summed in float32: a few float32 ulps). `what` names the
+ * result, `c` the case. Returns the mean of |got - ref| / sum |terms| over the elements.
  */
-export function expectNearReference(got: ArrayLike<number>, ref: Float64Array, abs: Float64Array, what: string, c: object): void {
+export function expectNearReference(got: ArrayLike<number>, ref: Float64Array, abs: Float64Array, what: string, c: object, bound = 2e-6): number {
   let worst = 0;
+  let sum = 0;
   for (let i = 0; i < ref.length; i++) {
     if (abs[i] === 0) expect(got[i], `${what}[${i}] of ${JSON.stringify(c)}`).toBe(0);
-    else worst = Math.max(worst, Math.abs(got[i]! - ref[i]!) / abs[i]!);
+    else {
+      const e = Math.abs(got[i]! - ref[i]!) / abs[i]!;
+      worst = Math.max(worst, e);
+      sum += e;
+    }
   }
-  expect(worst, `${what} of ${JSON.stringify(c)}`).toBeLessThan(2e-6);
+  expect(worst, `${what} of ${JSON.stringify(c)}`).toBeLessThan(bound);
+  return sum / Math.max(1, ref.length);
 }
