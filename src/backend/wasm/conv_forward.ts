@@ -18,7 +18,7 @@ import type * as tf from '@tensorflow/tfjs-core';
 import { perHeap, type WasmHeapBackend } from './heap.js';
 import { partOf } from './split_calls.js';
 import { wasmSimd, KillSwitch } from './kill_switch.js';
-import { bIndex, bPanels, copyOutPadded, NC, residualAddTakes, TapKernels, tapGemmSupported, tapOrder, tapRanges, type ConvTapGeometry } from './tap_gemm.js';
+import { bIndex, bPanels, copyOutPadded, fusesTaps3x3, NC, residualAddTakes, TapKernels, tapGemmSupported, tapOrder, tapRanges, type ConvTapGeometry } from './tap_gemm.js';
 import { isHostFilter, type HostFilter } from './host_filter.js';
 import { forwardLayout, winogradConv3x3, winogradTakes } from './winograd.js';
 
@@ -76,8 +76,11 @@ export function conv2dForwardWasmSimd(backend: tf.KernelBackend, x: Info, filter
   const packB = host || !direct;
   const positions = n * ho * wo;
   const colsInner = ci * ldb * 4 <= INNER_B_BYTES;
+  // a 3x3 stride-1 pad-1 layer: the nine taps in one call per group of images (tap3x3.ts)
+  const fused = !addend && ci > 0 && fusesTaps3x3(g, h, w, ho, wo, ci);
   // a packed B sweeps one column tile over every position in panels (tap_gemm.ts's bPanels)
-  const panels = packB && bPanels(colsInner, nTiles);
+  // (the fused taps sweep every column tile per position tile: panels keep each one's rows together)
+  const panels = packB && (fused ? nTiles > 1 : bPanels(colsInner, nTiles));
   const bFloats = packB ? taps * ci * ldb : 0;
   const cFloats = direct ? 0 : positions * ldb;
 
@@ -105,7 +108,10 @@ export function conv2dForwardWasmSimd(backend: tf.KernelBackend, x: Info, filter
   const biasRow = bias && cover >= 0 && ci > 0;
   const rowFloats = biasRow ? ldb : 0;
   const rawFloats = host ? taps * ci * co : 0; // a host filter's values, copied in to be packed
-  const scratch = packB || !direct || biasRow ? kern.scratch.reserveOrRelease(4 * (bFloats + cFloats + rowFloats + rawFloats) + 16, () => backend.disposeData(out.dataId)) : 0;
+  const zeroFloats = fused ? ci : 0; // the row of zeros the fused taps read in the padding
+  const scratch = packB || !direct || biasRow || fused
+    ? kern.scratch.reserveOrRelease(4 * (bFloats + cFloats + rowFloats + zeroFloats + rawFloats) + 16, () => backend.disposeData(out.dataId))
+    : 0;
   // Views only now: the scratch malloc may have grown (and detached) the heap's buffer.
   const heap = kern.memory.buffer;
   const outOff = be.getMemoryOffset(out.dataId);
@@ -113,7 +119,7 @@ export function conv2dForwardWasmSimd(backend: tf.KernelBackend, x: Info, filter
   let bBase = 0;
   if (host) {
     bBase = scratch;
-    kern.packHost(filter, bBase, ldb, scratch + 4 * (bFloats + cFloats + rowFloats), false, panels);
+    kern.packHost(filter, bBase, ldb, scratch + 4 * (bFloats + cFloats + rowFloats + zeroFloats), false, panels);
   } else if (packB) {
     // B[t][i][j] = W[t][i][j], columns j >= co zero
     bBase = scratch;
@@ -150,7 +156,6 @@ export function conv2dForwardWasmSimd(backend: tf.KernelBackend, x: Info, filter
   } else {
     cAll.fill(0);
   }
-  const order = tapOrder(taps, cover);
   const perImage = h * w * ci * 4;
   const group = Math.max(1, Math.floor(GROUP_BYTES / perImage));
   const xPos = 4 * ci;
@@ -159,7 +164,16 @@ export function conv2dForwardWasmSimd(backend: tf.KernelBackend, x: Info, filter
   // threads take whole groups of images: each y position is summed by one thread, as before
   const groups = Math.ceil(n / group);
   const split = kern.split(groups);
-  for (let gi = 0, n0 = 0; n0 < n; n0 += group, gi++) {
+  if (fused && first !== 1) {
+    const zeroAt = scratch + 4 * (bFloats + cFloats + rowFloats);
+    new Float32Array(heap, zeroAt, zeroFloats).fill(0);
+    for (let gi = 0, n0 = 0; n0 < n; n0 += group, gi++) {
+      const outer = Math.min(group, n - n0);
+      kern.run3x3(split, partOf(gi, groups, split.parts), false, xOff + n0 * h * w * xPos, bBase, cBase + n0 * ho * wo * cPos, nTiles, ci, outer, h, w, xPos, cPos, first, zeroAt, gi, panels);
+    }
+  }
+  const order = fused && first !== 1 ? [] : tapOrder(taps, cover);
+  for (let gi = 0, n0 = 0; n0 < n && order.length > 0; n0 += group, gi++) {
     const part = partOf(gi, groups, split.parts);
     const outer = Math.min(group, n - n0);
     for (let idx = 0; idx < order.length; idx++) {

@@ -17,7 +17,7 @@ import type * as tf from '@tensorflow/tfjs-core';
 import { perHeap, type WasmHeapBackend } from './heap.js';
 import { partOf } from './split_calls.js';
 import { wasmSimd, KillSwitch } from './kill_switch.js';
-import { bIndex, bPanels, copyOutPadded, NC, residualAddTakes, TapKernels, tapGemmSupported, tapOrder, tapRanges, type ConvTapGeometry } from './tap_gemm.js';
+import { bIndex, bPanels, type ConvTapGeometry, copyOutPadded, fusesTaps3x3, NC, residualAddTakes, tapGemmSupported, TapKernels, tapOrder, tapRanges } from './tap_gemm.js';
 import { isHostFilter, type HostFilter } from './host_filter.js';
 import { inputGradLayout, winogradConv3x3, winogradTakes } from './winograd.js';
 
@@ -92,16 +92,20 @@ export function conv2dBackpropInputWasmSimd(backend: tf.KernelBackend, dy: Info,
     }
   }
   const colsInner = co * ldb * 4 <= INNER_B_BYTES;
+  // a 3x3 stride-1 pad-1 layer: the nine taps in one call per group of images (tap3x3.ts)
+  const fused = !addend && fusesTaps3x3(g, h, w, ho, wo, co);
   // B sweeps one column tile over every position in panels (tap_gemm.ts's bPanels)
-  const panels = bPanels(colsInner, nTiles);
+  // (the fused taps sweep every column tile per position tile: panels keep each one's rows together)
+  const panels = fused ? nTiles > 1 : bPanels(colsInner, nTiles);
   const rawFloats = host ? taps * ci * co : 0; // a host filter's values, copied in to be packed
-  const bBase = kern.scratch.reserveOrRelease(4 * (bFloats + cFloats + rawFloats) + 16, () => backend.disposeData(out.dataId));
+  const zeroFloats = fused ? co : 0; // the row of zeros the fused taps read outside dy
+  const bBase = kern.scratch.reserveOrRelease(4 * (bFloats + cFloats + zeroFloats + rawFloats) + 16, () => backend.disposeData(out.dataId));
   // Views only now: the scratch malloc may have grown (and detached) the heap's buffer.
   const heap = kern.memory.buffer;
   const dyOff = be.getMemoryOffset(dy.dataId);
   const bmat = new Float32Array(heap, bBase, bFloats);
   if (host) {
-    kern.packHost(filter, bBase, ldb, bBase + 4 * (bFloats + cFloats), true, panels);
+    kern.packHost(filter, bBase, ldb, bBase + 4 * (bFloats + cFloats + zeroFloats), true, panels);
   } else {
     // B[t][j][i] = W[t][i][j], columns i >= ci zero
     const wsrc = new Float32Array(heap, be.getMemoryOffset(filter.dataId), taps * ci * co);
@@ -115,20 +119,33 @@ export function conv2dBackpropInputWasmSimd(backend: tf.KernelBackend, dy: Info,
   const cBase = direct ? outOff : bBase + 4 * bFloats;
   const cPos = 4 * (direct ? ci : ldb); // bytes per C position
 
+  const perImage = ho * wo * co * 4;
+  const group = Math.max(1, Math.floor(GROUP_BYTES / perImage));
+  const dyPos = 4 * co;
+  const groups = Math.ceil(n / group);
+  const split = kern.split(groups);
+  if (fused) {
+    // every dx position sums its nine taps from zeros, in the per-tap order (the covering centre first)
+    const zeroAt = bBase + 4 * (bFloats + cFloats);
+    new Float32Array(heap, zeroAt, zeroFloats).fill(0);
+    for (let gi = 0, n0 = 0; n0 < n; n0 += group, gi++) {
+      const outer = Math.min(group, n - n0);
+      kern.run3x3(split, partOf(gi, groups, split.parts), true, dyOff + n0 * ho * wo * dyPos, bBase, cBase + n0 * h * w * cPos, nTiles, co, outer, h, w, dyPos, cPos, 0, zeroAt, gi, panels);
+    }
+    split.finish();
+    if (!direct) copyOutPadded(kern.memory, cBase, outOff, positions, ldb, ci);
+    convInputGradSimd.ran();
+    return out;
+  }
   const ranges = tapRanges(g, ho, wo, h, w);
   // a tap whose dy positions reach every dx position
   const cover = ranges.findIndex((r) => (r[1] - r[0]) * sh >= h && (r[3] - r[2]) * sw >= w && (sh === 1 || h === 1) && (sw === 1 || w === 1));
   // no tap reaches every position (strides, crops): the ones no tap writes stay zero
   if (cover < 0) new Float32Array(heap, cBase, positions * (cPos / 4)).fill(0);
   const order = tapOrder(taps, cover);
-  const perImage = ho * wo * co * 4;
-  const group = Math.max(1, Math.floor(GROUP_BYTES / perImage));
-  const dyPos = 4 * co;
   const aw = { outer: ho * wo * dyPos, row: wo * dyPos, col: dyPos };
   const cw = { outer: h * w * cPos, row: sh * w * cPos, col: sw * cPos };
   // threads take whole groups of images: each dx position is summed by one thread, as before
-  const groups = Math.ceil(n / group);
-  const split = kern.split(groups);
   for (let gi = 0, n0 = 0; n0 < n; n0 += group, gi++) {
     const part = partOf(gi, groups, split.parts);
     const outer = Math.min(group, n - n0);

@@ -16,7 +16,9 @@ import { assemble, Fn, T, type FuncDef } from './encoder.js';
 import { emitMulAdd } from './relaxed_simd.js';
 import { instantiateOnMemory, ScratchBlock, validatesOnce, type HeapAccess } from './heap.js';
 import { heapPoolFor, SplitCalls } from './split_calls.js';
+import { KillSwitch, wasmSimd } from './kill_switch.js';
 import { filterPacks, type HostFilter } from './host_filter.js';
+import { tap3x3Kernel } from './tap3x3.js';
 
 /** Register tile: MR positions (splat operand) by 4*NV channels (vector operand). */
 // 2 x 16 measured fastest on V8 (x64) on the ResNet-164 shapes among 2x16, 4x8, 3x16,
@@ -232,6 +234,7 @@ export function tapGemmModuleBytes(sharedMemory = false): Uint8Array {
   const funcs: FuncDef[] = [];
   for (const addend of [false, true]) for (const inner of [false, true]) for (let m = 1; m <= MR; m++) funcs.push(tapKernel(m, inner, addend));
   funcs.push(packKernel());
+  for (const grad of [false, true]) for (let m = 1; m <= MR; m++) funcs.push(tap3x3Kernel(m, grad));
   return assemble(funcs, sharedMemory);
 }
 
@@ -267,6 +270,9 @@ export class TapKernels {
   private readonly fnsAdd: TapFn[];
   private readonly fnsInnerAdd: TapFn[];
   private readonly packFn: TapFn;
+  /** tap3x3_mr{m} (forward) and tap3x3_mr{m}_grad (input gradient), m = 1..MR. */
+  private readonly fns3x3: TapFn[];
+  private readonly fns3x3Grad: TapFn[];
 
   /** `owner` names the calling kernel in the out-of-memory error. */
   constructor(heap: HeapAccess, owner: string) {
@@ -279,6 +285,8 @@ export class TapKernels {
     this.fnsAdd = fns('_add');
     this.fnsInnerAdd = fns('_inner_add');
     this.packFn = exports['pack'] as TapFn;
+    this.fns3x3 = Array.from({ length: MR }, (_, q) => exports[`tap3x3_mr${q + 1}`] as TapFn);
+    this.fns3x3Grad = Array.from({ length: MR }, (_, q) => exports[`tap3x3_mr${q + 1}_grad`] as TapFn);
   }
 
   /**
@@ -333,7 +341,54 @@ export class TapKernels {
       split.call(part, fn, [a + full * MR * aw.col, b, c + full * MR * cw.col, nTiles, k, outer, rows, 1, aw.outer, aw.row, aw.col, cw.outer, cw.row, cw.col, ldb, load], unit);
     }
   }
+
+  /**
+   * All nine taps of a 3x3 stride-1 pad-1 layer over `outer` images of h x w positions, as part
+   * `part` of `split` (tap3x3.ts): C = start + A B summed over the taps in registers, start 0
+   * (load 0) or the bias row at byte address `load`. A's positions at `a` (aCol bytes each), C's
+   * at `c` (cCol bytes each), B packed with k rows of nTiles * 16 floats per tap (in rows, or
+   * in 16-column panels with `panels`), `zero` a row of k zero floats. `inputGrad`: the taps
+   * mirrored (dx from dy). Calls with the same `unit` run in order on one thread.
+   */
+  run3x3(
+    split: SplitCalls, part: number, inputGrad: boolean, a: number, b: number, c: number, nTiles: number, k: number,
+    outer: number, h: number, w: number, aCol: number, cCol: number, load: number, zero: number, unit: number, panels: boolean,
+  ): void {
+    const fns = inputGrad ? this.fns3x3Grad : this.fns3x3;
+    const suffix = inputGrad ? '_grad' : '';
+    fusedTaps3x3.ran();
+    const ldb = panels ? NC * 4 : nTiles * NC * 4;
+    const bStep = panels ? k * NC * 4 : NC * 4;
+    const full = Math.floor(w / MR);
+    const rest = w - full * MR;
+    if (full > 0) {
+      const fn = split.fn('tap_gemm', tapGemmModuleBytes, `tap3x3_mr${MR}${suffix}`, fns[MR - 1]!);
+      split.call(part, fn, [a, b, c, nTiles, k, outer, h, full, 0, w, aCol, cCol, ldb, load, zero, bStep], unit);
+    }
+    if (rest > 0) {
+      const fn = split.fn('tap_gemm', tapGemmModuleBytes, `tap3x3_mr${rest}${suffix}`, fns[rest - 1]!);
+      split.call(part, fn, [a, b, c, nTiles, k, outer, h, 1, full * MR, w, aCol, cCol, ldb, load, zero, bStep], unit);
+    }
+  }
 }
+
+/** The nine taps in one kernel call (tap3x3.ts) for 3x3 stride-1 pad-1 layers (MPELU_CONV_TAPS_FUSED=0: one call per tap, to compare). */
+export const fusedTaps3x3 = new KillSwitch('MPELU_CONV_TAPS_FUSED', wasmSimd);
+
+/** Whether a layer of this geometry (input h x w, output ho x wo, k terms per tap) runs its taps in one call. */
+export function fusesTaps3x3(g: ConvTapGeometry, h: number, w: number, ho: number, wo: number, k: number): boolean {
+  return g.kh === 3 && g.kw === 3 && g.sh === 1 && g.sw === 1 && g.pt === 1 && g.pl === 1 && ho === h && wo === w &&
+    9 * k * NC * 4 <= FUSED_PANEL_BYTES && fusedTaps3x3.enabled();
+}
+
+/**
+ * The largest B panel (one column tile's rows over the nine taps: 9 k x 64 bytes) the fused
+ * taps take: it must stay in L1 (32 KB) while the column tile sweeps the positions. Measured
+ * (alternating, ResNet-164 batch 32, 2 threads, forward / input gradient against the per-tap
+ * kernels): 16 channels (9 KB) 2.86 vs 3.42 / 2.77 vs 3.03 ms, 32 (18 KB) 3.11 vs 3.19 / 3.08
+ * vs 3.06, 64 (36 KB) 2.78 vs 2.60 / 2.67 vs 2.42.
+ */
+const FUSED_PANEL_BYTES = 20 * 1024;
 
 /** A conv's filter size, strides and top/left padding, as the tap kernels walk it. */
 export interface ConvTapGeometry {
