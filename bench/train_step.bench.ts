@@ -27,8 +27,9 @@
 //                                               training run is thousands of steps: both sides are
 //                                               timed in their steady state. MPELU_BENCH_WARMUP=1 times
 //                                               mpelu from step 1 as the peer.
-//   MPELU_BENCH_ROUNDS=2                        alternating mpelu / peer rounds, best of each side
-//                                               (default 2, 1 for 1001)
+//   MPELU_BENCH_ROUNDS=3                        alternating mpelu / peer rounds, best of each side
+//                                               (default 3 at batch 32, 2 at batch 64, 1 for 1001:
+//                                               this machine's speed swings 15-30 % between rounds)
 //   MPELU_BENCH_BACKEND=wasm                    mpelu's backend (cpu takes minutes a step)
 //   MPELU_BENCH_PEER=0                          skip the peer
 //   MPELU_RELEASE_GRADINPUT=0                   keep every gradInput (default here: released once consumed)
@@ -119,9 +120,9 @@ function runPeer(py: string, script: string, c: Config, threads: number): Figure
   return { train: get('train_img_per_s'), evaluate: get('eval_img_per_s'), peakRssMb: get('peak_rss_mb') };
 }
 
-/** Rounds per configuration (MPELU_BENCH_ROUNDS; default 2, 1 for the 1001-layer network). */
+/** Rounds per configuration (MPELU_BENCH_ROUNDS; default 3 at batch 32, 2 above, 1 for the 1001-layer network). */
 function rounds(c: Config): number {
-  const v = Number(process.env.MPELU_BENCH_ROUNDS ?? (c.depth > 200 ? 1 : 2));
+  const v = Number(process.env.MPELU_BENCH_ROUNDS ?? (c.depth > 200 ? 1 : c.batch > 32 ? 2 : 3));
   return Number.isInteger(v) && v >= 1 ? v : 1;
 }
 

@@ -164,6 +164,7 @@ export function conv2dForwardWasmSimd(backend: tf.KernelBackend, x: Info, filter
   // threads take whole groups of images: each y position is summed by one thread, as before
   const groups = Math.ceil(n / group);
   const split = kern.split(groups);
+  // (the centre tap covers every position of a 3x3 pad-1 layer: the start is zeros or the bias row)
   if (fused && first !== 1) {
     const zeroAt = scratch + 4 * (bFloats + cFloats + rowFloats);
     new Float32Array(heap, zeroAt, zeroFloats).fill(0);
@@ -171,9 +172,13 @@ export function conv2dForwardWasmSimd(backend: tf.KernelBackend, x: Info, filter
       const outer = Math.min(group, n - n0);
       kern.run3x3(split, partOf(gi, groups, split.parts), false, xOff + n0 * h * w * xPos, bBase, cBase + n0 * ho * wo * cPos, nTiles, ci, outer, h, w, xPos, cPos, first, zeroAt, gi, panels);
     }
+    split.finish();
+    if (!direct) copyOutPadded(kern.memory, cBase, outOff, positions, ldb, co);
+    convForwardSimd.ran();
+    return out;
   }
-  const order = fused && first !== 1 ? [] : tapOrder(taps, cover);
-  for (let gi = 0, n0 = 0; n0 < n && order.length > 0; n0 += group, gi++) {
+  const order = tapOrder(taps, cover);
+  for (let gi = 0, n0 = 0; n0 < n; n0 += group, gi++) {
     const part = partOf(gi, groups, split.parts);
     const outer = Math.min(group, n - n0);
     for (let idx = 0; idx < order.length; idx++) {

@@ -17,7 +17,7 @@ import type * as tf from '@tensorflow/tfjs-core';
 import { perHeap, type WasmHeapBackend } from './heap.js';
 import { partOf } from './split_calls.js';
 import { wasmSimd, KillSwitch } from './kill_switch.js';
-import { bIndex, bPanels, type ConvTapGeometry, copyOutPadded, fusesTaps3x3, NC, residualAddTakes, tapGemmSupported, TapKernels, tapOrder, tapRanges } from './tap_gemm.js';
+import { bIndex, bPanels, copyOutPadded, fusesTaps3x3, NC, residualAddTakes, TapKernels, tapGemmSupported, tapOrder, tapRanges, type ConvTapGeometry } from './tap_gemm.js';
 import { isHostFilter, type HostFilter } from './host_filter.js';
 import { inputGradLayout, winogradConv3x3, winogradTakes } from './winograd.js';
 
