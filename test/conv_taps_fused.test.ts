@@ -11,7 +11,8 @@ import { initBackend } from '../src/backend/index.js';
 import { conv2dBackwardInputHost, conv2dForwardHost } from '../src/backend/host_params.js';
 import { conv2dForwardWasmSimd } from '../src/backend/wasm/conv_forward.js';
 import { conv2dBackpropInputWasmSimd } from '../src/backend/wasm/conv_input_grad.js';
-import { fusedTaps3x3, fusesTaps3x3 } from '../src/backend/wasm/tap_gemm.js';
+import { fusedTaps3x3, fusesTaps3x3, tapOrder } from '../src/backend/wasm/tap_gemm.js';
+import { TAP3X3_ORDER } from '../src/backend/wasm/tap3x3.js';
 import { resetNumThreads, setNumThreads } from '../src/backend/threads.js';
 import { data } from './helpers/random_data.js';
 
@@ -124,6 +125,14 @@ describe('3x3 convolution taps in one kernel call (wasm)', () => {
     resetNumThreads();
     expect(two!.equals(one!)).toBe(true);
     x.dispose();
+  });
+
+  it('sums the taps in the per-tap kernels\' order (the covering centre first)', () => {
+    expect([...TAP3X3_ORDER]).toEqual([...tapOrder(9, 4)]);
+  });
+
+  it('sums the taps in the per-tap kernels\' order (the covering centre first)', () => {
+    expect([...TAP3X3_ORDER]).toEqual([...tapOrder(9, 4)]);
   });
 
   it('takes only 3x3 stride-1 pad-1 layers whose output has the input\'s size, and is switched off by set(false)', () => {

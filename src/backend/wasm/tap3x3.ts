@@ -24,7 +24,7 @@ import { emitMulAdd } from './relaxed_simd.js';
 const NV = 4;
 const NC = 4 * NV;
 
-export const TAP3X3_PARAMS = [
+const TAP3X3_PARAMS = [
   'a', 'b', 'c', 'nTiles', 'k', 'outer', 'h', 'cols', 'col0', 'w', 'aCol', 'cCol', 'ldb', 'load', 'zero', 'bStep',
 ] as const;
 
@@ -36,8 +36,9 @@ export const TAP3X3_ORDER = [4, 0, 1, 2, 3, 5, 6, 7, 8] as const;
  * over `outer` images of h rows and w columns (A and C share the grid: a and c their first
  * position, aCol / cCol bytes per position), the `cols` tiles of m positions of every row from
  * column col0: C[p, 16 columns] = start + sum over taps (TAP3X3_ORDER) and j < k of
- * A[q(p, t) + 4j] * B[t * k * nTiles * 64 + tile * bStep + j * ldb + columns] (a tap's block: k rows of nTiles * 16 floats), q(p, t) the tap's neighbour of p (forward:
- * p + (a - 1, e - 1); _grad: p - (a - 1, e - 1)), or `zero` (k zero floats) outside the image.
+ * A[q(p, t) + 4j] * B[t * k * nTiles * 64 + tile * bStep + j * ldb + columns] (a tap's block:
+ * k rows of nTiles * 16 floats), q(p, t) the tap's neighbour of p (forward: p + (a - 1, e - 1);
+ * _grad: p - (a - 1, e - 1)), or `zero` (k zero floats) outside the image.
  * start = 0 (load 0) or the float32 row at byte address `load` (the bias, nTiles * 16 floats).
  * Column tiles outermost; B's rows ldb bytes apart, its column tiles bStep (rows of all the
  * tiles: ldb = 64 * nTiles, bStep = 64; 16-column panels: ldb = 64, bStep = 64 k). All counts
