@@ -67,8 +67,8 @@ const tileValues = (m: number): number => (m + 2) * (m + 2);
  * transformed filters ([xi][ci][co] floats), bias a row of co floats, zero a row of ci zero
  * floats, vb and mb the slab's buffers: V[tile][xi][ci] and M[tile][xi][co] floats. ci a
  * multiple of 4, co of 16, w of 2m; byte addresses. Every offset that depends on ci, co or w
- * is a constant of the code (the loops over channels are unrolled), so the transforms are
- * mostly loads, adds and stores.
+ * is a constant of the code (F(2x2)'s loops over channels unrolled, F(4x4)'s run), so the
+ * transforms are mostly loads, adds and stores.
  */
 function slabKernel(shape: SlabShape): FuncDef {
   const { ci, co, w, m } = shape;
