@@ -18,11 +18,7 @@
 // edges at run time (two compares per row, two per position tile).
 
 import { Fn, T, type FuncDef } from './encoder.js';
-import { emitMulAdd } from './relaxed_simd.js';
-
-/** Columns per tile and vectors per row of the register tile (as tap_gemm.ts's NC, NV). */
-const NV = 4;
-const NC = 4 * NV;
+import { emitTermLoop, NC, NV } from './tap_terms.js';
 
 const TAP3X3_PARAMS = [
   'a', 'b', 'c', 'nTiles', 'k', 'outer', 'h', 'cols', 'col0', 'w', 'aCol', 'cCol', 'ldb', 'load', 'zero', 'bStep',
@@ -114,16 +110,8 @@ export function tap3x3Kernel(m: number, inputGrad: boolean): FuncDef {
     }
     c.get(bT);
     if (t > 0) c.get(bTap).i32(t).op('i32.mul').op('i32.add');
-    c.set(bp).get(P('k')).set(j);
-    c.loop(); // the tap's terms
-    for (let v = 0; v < NV; v++) c.get(bp).v128Load(16 * v).set(bv[v]!);
-    for (let q = 0; q < m; q++) {
-      c.get(aq[q]!).simd('v128.load32_splat', 2, 0).set(s);
-      for (let v = 0; v < NV; v++) emitMulAdd(c, acc[q]![v]!, s, bv[v]!).set(acc[q]![v]!);
-      c.get(aq[q]!).i32(4).op('i32.add').set(aq[q]!);
-    }
-    f.inc(bp, P('ldb'));
-    f.countDown(j).end();
+    c.set(bp);
+    emitTermLoop(f, acc, bv, s, aq, bp, j, P('k'), P('ldb')); // the tap's terms
   }
   for (let q = 0; q < m; q++) {
     for (let v = 0; v < NV; v++) {

@@ -13,20 +13,18 @@
 // the XNNPACK convolution it replaces) and stored.
 
 import { assemble, Fn, T, type FuncDef } from './encoder.js';
-import { emitMulAdd } from './relaxed_simd.js';
 import { instantiateOnMemory, ScratchBlock, validatesOnce, type HeapAccess } from './heap.js';
 import { heapPoolFor, SplitCalls } from './split_calls.js';
 import { KillSwitch, wasmSimd } from './kill_switch.js';
 import { filterPacks, type HostFilter } from './host_filter.js';
 import { tap3x3Kernel } from './tap3x3.js';
+import { emitTermLoop, NC, NV } from './tap_terms.js';
 
 /** Register tile: MR positions (splat operand) by 4*NV channels (vector operand). */
 // 2 x 16 measured fastest on V8 (x64) on the ResNet-164 shapes among 2x16, 4x8, 3x16,
 // 4x12, 5x8, 6x8 and 8x4 (as for the filter gradient): 8 accumulators fit the registers.
 export const MR = 2;
-export const NV = 4;
-/** Columns per tile. */
-export const NC = 4 * NV;
+export { NC, NV };
 
 const PARAMS = [
   'a', 'b', 'c', 'nTiles', 'k', 'outer', 'rows', 'cols',
@@ -95,16 +93,8 @@ function tapKernel(m: number, colsInner: boolean, addend = false): FuncDef {
     }
     for (const row of acc) for (const x of row) c.f32x4(0).set(x);
     if (!addend) emitStart();
-    c.get(bT).set(bp).get(P('k')).set(j);
-    c.loop(); // terms
-    for (let v = 0; v < NV; v++) c.get(bp).v128Load(16 * v).set(bv[v]!);
-    for (let q = 0; q < m; q++) {
-      c.get(aq[q]!).simd('v128.load32_splat', 2, 0).set(s);
-      for (let v = 0; v < NV; v++) emitMulAdd(c, acc[q]![v]!, s, bv[v]!).set(acc[q]![v]!);
-      c.get(aq[q]!).i32(4).op('i32.add').set(aq[q]!);
-    }
-    inc(bp, P('ldb'));
-    countDown(j).end();
+    c.get(bT).set(bp);
+    emitTermLoop(f, acc, bv, s, aq, bp, j, P('k'), P('ldb'));
     if (addend) {
       // C = (the sum, a float32 already) + the addend at C + load: the add the caller would make after
       for (let q = 0; q < m; q++) {
